@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Services of the local stack run as detached processes that outlive the `kes` command that started them.
+ * We remember each by pid AND by a marker in its command line (its data directory), so that `down` never kills
+ * an unrelated process that happens to reuse a recorded pid.
+ */
+
+export interface SpawnSpec {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  logPath: string;
+  pidPath: string;
+}
+
+export function spawnDetached(spec: SpawnSpec): number {
+  mkdirSync(dirname(spec.logPath), { recursive: true });
+  const log = openSync(spec.logPath, 'a');
+  try {
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+    if (child.pid === undefined) throw new Error(`could not spawn ${spec.command}`);
+    child.unref();
+    writeFileSync(spec.pidPath, `${child.pid}\n`);
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
+
+export function readPid(pidPath: string): number | undefined {
+  if (!existsSync(pidPath)) return undefined;
+  const pid = Number.parseInt(readFileSync(pidPath, 'utf8').trim(), 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * Alive, not a zombie, and recognisably ours: its command line or its working directory contains `marker`.
+ * Both, because some servers rewrite their process title (redis-server shows only "host:port") and some
+ * change directory after start (redis-server moves into its `dir`), but never both out of the service dir.
+ */
+export function isOurProcess(pid: number, marker: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state field follows the parenthesised command name; Z means exited but not reaped.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') return false;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    if (cmdline.includes(marker)) return true;
+    return readlinkSync(`/proc/${pid}/cwd`).startsWith(marker);
+  } catch {
+    return false;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM the process group, wait for it to go, SIGKILL what is left. */
+export async function stopProcess(pid: number, marker: string, graceMs = 15_000): Promise<void> {
+  if (!isOurProcess(pid, marker)) return;
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isOurProcess(pid, marker)) return;
+    await delay(100);
+  }
+  signalGroup(pid, 'SIGKILL');
+  while (isOurProcess(pid, marker)) await delay(50);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function tailFile(path: string, lines = 30): string {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+  } catch {
+    return '(no log written)';
+  }
+}

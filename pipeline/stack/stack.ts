@@ -1,0 +1,58 @@
+import { fileURLToPath } from 'node:url';
+import type { KesConfig } from '../config/config.js';
+import { stackEnvPath } from '../config/config.js';
+import { writeEnvFile } from '../config/stackEnvFile.js';
+import { dockerDown, dockerEngineAnswers, dockerLogs, dockerStatus, dockerUp } from './dockerStack.js';
+import { localDown, localLogs, localStatus, localUp, type UpResult } from './localStack.js';
+import { readStackState, writeStackState } from './stackState.js';
+import { addressesToEnv, type ServiceName, type ServiceStatus } from './types.js';
+
+/**
+ * `kes stack`: with a Docker engine it runs docker-compose.yml; without one it runs the same services as local
+ * processes. The mode chosen at `up` is remembered, so status/down/logs act on what `up` started.
+ */
+
+export const composeFile = fileURLToPath(new URL('../../../docker-compose.yml', import.meta.url));
+
+async function chooseMode(config: KesConfig): Promise<'local' | 'docker'> {
+  if (config.KES_STACK_MODE !== 'auto') return config.KES_STACK_MODE;
+  const remembered = readStackState(config.KES_HOME)?.mode;
+  if (remembered) return remembered;
+  return (await dockerEngineAnswers()) ? 'docker' : 'local';
+}
+
+export async function stackUp(
+  config: KesConfig,
+  progress: (line: string) => void,
+  only?: readonly ServiceName[],
+): Promise<UpResult & { mode: 'local' | 'docker' }> {
+  const mode = await chooseMode(config);
+  if (mode === 'local') return { mode, ...(await localUp({ config, progress, only })) };
+  const addresses = await dockerUp({ config, composeFile, progress });
+  writeStackState(config.KES_HOME, { mode: 'docker' });
+  writeEnvFile(stackEnvPath(config.KES_HOME), addressesToEnv(addresses), 'Written by `kes stack up` (docker compose).');
+  const statuses = await dockerStatus({ config, composeFile, progress });
+  return { mode, addresses, statuses, moves: [] };
+}
+
+export async function stackStatus(config: KesConfig): Promise<ServiceStatus[]> {
+  const mode = await chooseMode(config);
+  return mode === 'local' ? localStatus(config) : dockerStatus({ config, composeFile, progress: () => undefined });
+}
+
+export async function stackDown(
+  config: KesConfig,
+  progress: (line: string) => void,
+  only?: readonly ServiceName[],
+): Promise<void> {
+  const mode = await chooseMode(config);
+  if (mode === 'local') await localDown(config, progress, only);
+  else await dockerDown({ config, composeFile, progress });
+}
+
+export async function stackLogs(config: KesConfig, service: string, lines: number, follow: boolean): Promise<number> {
+  const mode = await chooseMode(config);
+  if (mode === 'local') return localLogs(config, service, lines, follow);
+  await dockerLogs({ config, composeFile, progress: () => undefined, service, lines, follow });
+  return 0;
+}
