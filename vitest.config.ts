@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 // Two tiers: unit tests need no service; integration tests get the real stack from test/setup/globalSetup.ts.
 export default defineConfig({
   test: {
+    // Files run in parallel on 2 cores; each isolates itself with random topics, groups, keys, databases.
+    pool: 'forks',
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -17,9 +20,6 @@ export default defineConfig({
           include: ['**/*.int.test.ts'],
           exclude: ['node_modules/**', 'dist/**', '.kes/**'],
           globalSetup: ['test/setup/globalSetup.ts'],
-          // Files run in parallel on 2 cores; each isolates itself with random topics, groups, keys, databases.
-          pool: 'forks',
-          maxWorkers: 2,
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },

@@ -4,7 +4,9 @@ import { lastExit, stackCommand } from './stackCommand.js';
 
 export function program(): Command {
   return new Command('kes')
-    .description('event sourcing on Kafka: a compare-and-swap guard in front of the log, ClickHouse read models beside it')
+    .description(
+      'event sourcing on Kafka: a compare-and-swap guard in front of the log, ClickHouse read models beside it',
+    )
     .option('--home <dir>', 'data directory of the local stack (env KES_HOME)', undefined)
     .showHelpAfterError()
     .exitOverride()
@@ -29,7 +31,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       return exitCodeFor(error);
     }
-    process.stderr.write(`kes: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `kes: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return 1;
   }
 }

@@ -44,6 +44,9 @@ export const lastExit = { code: 0 };
 export function stackCommand(): Command {
   const stack = new Command('stack')
     .description('run the real services kes needs: Kafka, schema registry, Redis, ClickHouse')
+    // Subcommands made with .command() inherit these; main() turns the thrown errors into exit codes.
+    .exitOverride()
+    .showHelpAfterError()
     .addOption(
       new Option('--mode <mode>', 'docker compose, local processes, or auto (docker when an engine answers)').choices([
         'auto',
@@ -93,7 +96,8 @@ export function stackCommand(): Command {
     .option('-f, --follow', 'keep printing as the log grows', false)
     .action(async (service: string, opts: { lines: string; follow: boolean }, command: Command) => {
       const lines = Number.parseInt(opts.lines, 10);
-      if (!Number.isInteger(lines) || lines <= 0) throw new UsageError(`--lines: expected a positive integer, got '${opts.lines}'`);
+      if (!Number.isInteger(lines) || lines <= 0)
+        throw new UsageError(`--lines: expected a positive integer, got '${opts.lines}'`);
       lastExit.code = await stackLogs(configFrom(command), service, lines, opts.follow);
     });
 

@@ -51,6 +51,8 @@ const schema = z.object({
   KES_KAFKA_PORT: port,
   KES_KAFKA_CONTROLLER_PORT: port,
   KES_REGISTRY_PORT: port,
+  /** Quarkus' management interface (health, metrics) of the registry; it cannot be turned off at run time. */
+  KES_REGISTRY_MANAGEMENT_PORT: port,
   KES_REDIS_PORT: port,
   KES_CLICKHOUSE_HTTP_PORT: port,
   KES_CLICKHOUSE_TCP_PORT: port,
@@ -67,6 +69,7 @@ export const defaultPorts = {
   KES_KAFKA_PORT: 19092,
   KES_KAFKA_CONTROLLER_PORT: 19093,
   KES_REGISTRY_PORT: 18081,
+  KES_REGISTRY_MANAGEMENT_PORT: 18082,
   KES_REDIS_PORT: 16379,
   KES_CLICKHOUSE_HTTP_PORT: 18123,
   KES_CLICKHOUSE_TCP_PORT: 19000,

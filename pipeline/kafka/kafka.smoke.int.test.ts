@@ -100,7 +100,9 @@ describe('Kafka smoke (kafkajs on a real broker)', () => {
     await takeover.send({ topic, messages: [{ key: 'k', value: 'new' }] });
     await takeover.commit();
 
-    await expect(inFlight.commit()).rejects.toMatchObject({ type: expect.stringMatching(/PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/) });
+    await expect(inFlight.commit()).rejects.toMatchObject({
+      type: expect.stringMatching(/PRODUCER_FENCED|INVALID_PRODUCER_EPOCH/),
+    });
 
     // And the fenced producer can no longer get anything committed.
     const zombieWrite = (async () => {

@@ -1,16 +1,4 @@
-import { ServiceUnavailableError } from '../errors.js';
-
-/** The registry answered, but not with success; carries what it said so the user can act on it. */
-export class RegistryHttpError extends ServiceUnavailableError {
-  readonly status: number;
-  readonly body: string;
-  constructor(address: string, status: number, body: string) {
-    super('registry', address, new Error(`HTTP ${status}: ${body}`));
-    this.message = `registry at ${address} answered HTTP ${status}${body ? `: ${body}` : ''}`;
-    this.status = status;
-    this.body = body;
-  }
-}
+import { RegistryError, ServiceUnavailableError } from '../errors.js';
 
 /**
  * Sets the registry-wide compatibility level through the Confluent-compatible API. Every subject without its
@@ -30,10 +18,6 @@ export async function setGlobalCompatibility(registryUrl: string, level: string)
   } catch (error) {
     throw new ServiceUnavailableError('registry', address, error);
   }
-  if (!response.ok) {
-    const body = await response.text().catch(() => '');
-    throw new RegistryHttpError(address, response.status, body.trim().slice(0, 2000));
-  }
-  // Drained so that the keep-alive connection goes back to the pool instead of waiting for the GC.
-  await response.arrayBuffer().catch(() => undefined);
+  const body = await response.text().catch(() => '');
+  if (!response.ok) throw new RegistryError(`set global compatibility to ${level}`, response.status, body.trim());
 }

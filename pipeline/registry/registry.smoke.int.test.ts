@@ -1,8 +1,8 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SchemaIncompatibleError } from '../errors.js';
 import { uniqueName } from '../../test/support/names.js';
 import { stack } from '../../test/support/stack.js';
+import { SchemaIncompatibleError } from '../errors.js';
 import { checkCompatibility, registerSchema, setSubjectCompatibility } from './subjects.js';
 
 const v1 = {
@@ -62,7 +62,9 @@ describe('schema registry smoke (Confluent API, Avro)', () => {
     const changed = await registerSchema(url, subject, JSON.stringify(withChangedType)).catch((e: unknown) => e);
     expect(changed).toBeInstanceOf(SchemaIncompatibleError);
     expect((changed as SchemaIncompatibleError).detail).toMatch(/fields\/0/);
-    expect(await checkCompatibility(url, subject, JSON.stringify(withChangedType))).toMatchObject({ compatible: false });
+    expect(await checkCompatibility(url, subject, JSON.stringify(withChangedType))).toMatchObject({
+      compatible: false,
+    });
     expect(await checkCompatibility(url, subject, JSON.stringify(withOptionalField))).toEqual({ compatible: true });
   });
 

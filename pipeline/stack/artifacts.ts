@@ -16,9 +16,32 @@ export const APICURIO_VERSION = '3.3.3';
 
 const MVN_HINT = 'install Maven (apt-get install -y maven)';
 
+export function kafkaJarsDir(cacheDir: string): string {
+  return join(cacheDir, `kafka-${KAFKA_VERSION}`, 'libs');
+}
+
+export function apicurioDir(cacheDir: string): string {
+  return join(cacheDir, `apicurio-registry-${APICURIO_VERSION}`);
+}
+
+export function kafkaJarsCached(cacheDir: string): boolean {
+  const libs = kafkaJarsDir(cacheDir);
+  return existsSync(libs) && readdirSync(libs).some((f) => f.startsWith('kafka_2.13-'));
+}
+
+export function apicurioCached(cacheDir: string): boolean {
+  return existsSync(join(apicurioDir(cacheDir), 'quarkus-run.jar'));
+}
+
+/** The tools a first download needs, checked before anything starts. */
+export function requireDownloadTools(): void {
+  requireTool('mvn', MVN_HINT);
+  requireTool('tar', 'install tar (apt-get install -y tar)');
+}
+
 export async function ensureKafkaJars(cacheDir: string, progress: (line: string) => void): Promise<string> {
-  const libs = join(cacheDir, `kafka-${KAFKA_VERSION}`, 'libs');
-  if (existsSync(libs) && readdirSync(libs).some((f) => f.startsWith('kafka_2.13-'))) return libs;
+  const libs = kafkaJarsDir(cacheDir);
+  if (kafkaJarsCached(cacheDir)) return libs;
   const mvn = requireTool('mvn', MVN_HINT);
   progress(`fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${libs}`);
   const work = join(cacheDir, `.kafka-${KAFKA_VERSION}-${process.pid}`);
@@ -50,8 +73,8 @@ export async function ensureKafkaJars(cacheDir: string, progress: (line: string)
 }
 
 export async function ensureApicurio(cacheDir: string, progress: (line: string) => void): Promise<string> {
-  const home = join(cacheDir, `apicurio-registry-${APICURIO_VERSION}`);
-  if (existsSync(join(home, 'quarkus-run.jar'))) return home;
+  const home = apicurioDir(cacheDir);
+  if (apicurioCached(cacheDir)) return home;
   const mvn = requireTool('mvn', MVN_HINT);
   requireTool('tar', 'install tar (apt-get install -y tar)');
   progress(`fetching Apicurio Registry ${APICURIO_VERSION} from Maven Central (about 160 MB) into ${home}`);

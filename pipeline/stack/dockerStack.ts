@@ -66,11 +66,11 @@ const OUTPUT_LIMIT = 64 * 1024;
 
 function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs, killSignal: 'SIGKILL' as const }),
-    });
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Our own timer rather than spawn's `timeout`: that one is not cleared when the program is missing (ENOENT),
+    // and would hold every `kes` command open for the whole timeout on a machine without docker.
+    const timer =
+      options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     let stdout = '';
     let output = '';
     const lines = lineSplitter(options.onLine);
@@ -83,8 +83,12 @@ function run(command: string, args: string[], options: RunOptions = {}): Promise
     child.stdout.on('data', collect(true));
     child.stderr.on('data', collect(false));
     // 'error' (e.g. ENOENT) may come without 'close'; resolving twice is harmless.
-    child.on('error', (error) => resolve({ code: null, stdout, output: `${output}${error.message}\n` }));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, output: `${output}${error.message}\n` });
+    });
     child.on('close', (code) => {
+      clearTimeout(timer);
       lines.flush();
       resolve({ code, stdout, output });
     });

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import type { KesConfig } from '../config/config.js';
 import { stackEnvPath } from '../config/config.js';
 import { writeEnvFile } from '../config/stackEnvFile.js';
@@ -71,7 +71,7 @@ export async function localUp(options: UpOptions): Promise<UpResult> {
   const services = selected(options.only);
 
   // Every missing prerequisite is reported before anything starts or downloads.
-  const runnable = services.filter((s) => s.available());
+  const runnable = services.filter((s) => s.available(config));
 
   const heldByUs = new Set<keyof StackPorts>();
   for (const service of localServices) {
@@ -82,7 +82,9 @@ export async function localUp(options: UpOptions): Promise<UpResult> {
   const ports = portsOf(decisions);
   writeStackState(home, { mode: 'local', ports });
   const ctx: StackContext = { config, home, ports, progress };
-  for (const move of decisions.filter((d) => d.movedFrom)) {
+  const selectedKeys = new Set(runnable.flatMap((s) => s.portKeys));
+  const moves = decisions.filter((d) => d.movedFrom && selectedKeys.has(d.key));
+  for (const move of moves) {
     progress(
       `port ${move.movedFrom?.port} is in use${move.movedFrom?.holder ? ` by ${move.movedFrom.holder}` : ''}; ${move.key} uses ${move.port}`,
     );
@@ -95,7 +97,7 @@ export async function localUp(options: UpOptions): Promise<UpResult> {
   const statuses = await localStatus(config, ports);
   const addresses = await addressesOf(ctx, statuses);
   writeEnvFile(stackEnvPath(home), addressesToEnv(addresses), 'Written by `kes stack up` (local processes).');
-  return { addresses, statuses, moves: decisions.filter((d) => d.movedFrom) };
+  return { addresses, statuses, moves };
 }
 
 async function startOne(ctx: StackContext, service: LocalService): Promise<void> {
@@ -157,7 +159,7 @@ export async function localStatus(config: KesConfig, knownPorts?: StackPorts): P
     const pid = runningPid(home, service);
     const address = service.address(ctx);
     if (pid === undefined) {
-      const installed = service.name !== 'clickhouse' || service.available();
+      const installed = service.name !== 'clickhouse' || service.available(config);
       rows.push({
         service: service.name,
         state: installed ? 'down' : 'absent',

@@ -7,6 +7,7 @@ const settingOf: Record<keyof StackPorts, keyof KesConfig & `KES_${string}_PORT`
   kafka: 'KES_KAFKA_PORT',
   kafkaController: 'KES_KAFKA_CONTROLLER_PORT',
   registry: 'KES_REGISTRY_PORT',
+  registryManagement: 'KES_REGISTRY_MANAGEMENT_PORT',
   redis: 'KES_REDIS_PORT',
   clickhouseHttp: 'KES_CLICKHOUSE_HTTP_PORT',
   clickhouseTcp: 'KES_CLICKHOUSE_TCP_PORT',

@@ -102,7 +102,11 @@ export function delay(ms: number): Promise<void> {
 export function tailFile(path: string, lines = 30): string {
   try {
     const text = readFileSync(path, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
   } catch {
     return '(no log written)';
   }

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { loadConfig } from '../../pipeline/config/config.js';
 import { progressPrinter } from '../../pipeline/cli/output.js';
+import { loadConfig } from '../../pipeline/config/config.js';
 import { dockerEngineAnswers } from '../../pipeline/stack/dockerStack.js';
 import { localUp } from '../../pipeline/stack/localStack.js';
 import { addressesFromConfig } from '../../pipeline/stack/types.js';

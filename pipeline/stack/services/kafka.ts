@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ServiceStartError } from '../../errors.js';
-import { ensureKafkaJars, KAFKA_VERSION } from '../artifacts.js';
+import { ensureKafkaJars, KAFKA_VERSION, kafkaJarsCached, requireDownloadTools } from '../artifacts.js';
 import { findJava } from '../prerequisites.js';
 import type { SpawnSpec } from '../processes.js';
 import { type LocalService, logPath, pidPath, type StackContext, serviceDir } from './service.js';
@@ -13,8 +13,9 @@ export const kafkaService: LocalService = {
   name: 'kafka',
   portKeys: ['kafka', 'kafkaController'],
 
-  available() {
+  available(config) {
     findJava(17);
+    if (!kafkaJarsCached(config.KES_CACHE_DIR)) requireDownloadTools();
     return true;
   },
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setGlobalCompatibility } from '../../registry/compatibility.js';
-import { APICURIO_VERSION, ensureApicurio } from '../artifacts.js';
+import { APICURIO_VERSION, apicurioCached, ensureApicurio, requireDownloadTools } from '../artifacts.js';
 import { findJava } from '../prerequisites.js';
 import { httpGet, type LocalService, logPath, pidPath, type StackContext, serviceDir } from './service.js';
 
@@ -12,10 +12,11 @@ import { httpGet, type LocalService, logPath, pidPath, type StackContext, servic
  */
 export const registryService: LocalService = {
   name: 'registry',
-  portKeys: ['registry'],
+  portKeys: ['registry', 'registryManagement'],
 
-  available() {
+  available(config) {
     findJava(21);
+    if (!apicurioCached(config.KES_CACHE_DIR)) requireDownloadTools();
     return true;
   },
 
@@ -33,8 +34,9 @@ export const registryService: LocalService = {
         '-XX:TieredStopAtLevel=1',
         '-Dquarkus.http.host=127.0.0.1',
         `-Dquarkus.http.port=${ctx.ports.registry}`,
-        // Otherwise Quarkus opens a management port on 0.0.0.0:9000, which collides with anything else there.
-        '-Dquarkus.management.enabled=false',
+        // The management interface is enabled at build time and would take 0.0.0.0:9000; give it our own port.
+        '-Dquarkus.management.host=127.0.0.1',
+        `-Dquarkus.management.port=${ctx.ports.registryManagement}`,
         '-Dquarkus.log.level=WARN',
         '-Dquarkus.log.category."io.quarkus".level=INFO',
         '-Dapicurio.storage.kind=sql',

@@ -8,6 +8,7 @@ export interface StackPorts {
   kafka: number;
   kafkaController: number;
   registry: number;
+  registryManagement: number;
   redis: number;
   clickhouseHttp: number;
   clickhouseTcp: number;
@@ -29,8 +30,11 @@ export interface StackContext {
 export interface LocalService {
   readonly name: ServiceName;
   readonly portKeys: readonly (keyof StackPorts)[];
-  /** False when an optional service cannot run here (e.g. no ClickHouse server installed). Throws for required ones. */
-  available(): boolean;
+  /**
+   * False when an optional service cannot run here (e.g. no ClickHouse server installed). For required ones it
+   * throws PrerequisiteMissingError, before anything starts, including for tools only a first download needs.
+   */
+  available(config: KesConfig): boolean;
   /** Fetch what is missing, write config, format storage; returns how to start the process. */
   prepare(ctx: StackContext): Promise<SpawnSpec>;
   ready(ctx: StackContext): Promise<boolean>;
