@@ -224,7 +224,7 @@ async function serviceContainer(service: ServiceName): Promise<ContainerState | 
 }
 
 function stateOf(container: ContainerState | undefined): { state: ServiceState; note?: string } {
-  if (!container) return { state: 'absent' };
+  if (!container) return { state: 'down', note: 'no container (run kes stack up)' };
   if (container.status === 'running') {
     if (container.health === 'starting') return { state: 'starting' };
     if (container.health === 'unhealthy') return { state: 'down', note: 'running but unhealthy' };

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { KesConfig } from '../config/config.js';
 import { stackEnvPath } from '../config/config.js';
 import { writeEnvFile } from '../config/stackEnvFile.js';
+import { UsageError } from '../errors.js';
 import { dockerDown, dockerEngineAnswers, dockerLogs, dockerStatus, dockerUp } from './dockerStack.js';
 import { localDown, localLogs, localStatus, localUp, type UpResult } from './localStack.js';
 import { readStackState, writeStackState } from './stackState.js';
@@ -21,6 +22,14 @@ async function chooseMode(config: KesConfig): Promise<'local' | 'docker'> {
   return (await dockerEngineAnswers()) ? 'docker' : 'local';
 }
 
+function refuseOnlyInDocker(only: readonly ServiceName[] | undefined): void {
+  if (only && only.length > 0) {
+    throw new UsageError(
+      `--only is for the local stack; in Docker mode use \`docker compose -p kes up|stop ${only.join(' ')}\``,
+    );
+  }
+}
+
 export async function stackUp(
   config: KesConfig,
   progress: (line: string) => void,
@@ -28,6 +37,7 @@ export async function stackUp(
 ): Promise<UpResult & { mode: 'local' | 'docker' }> {
   const mode = await chooseMode(config);
   if (mode === 'local') return { mode, ...(await localUp({ config, progress, only })) };
+  refuseOnlyInDocker(only);
   const addresses = await dockerUp({ config, composeFile, progress });
   writeStackState(config.KES_HOME, { mode: 'docker' });
   writeEnvFile(stackEnvPath(config.KES_HOME), addressesToEnv(addresses), 'Written by `kes stack up` (docker compose).');
@@ -46,8 +56,9 @@ export async function stackDown(
   only?: readonly ServiceName[],
 ): Promise<void> {
   const mode = await chooseMode(config);
-  if (mode === 'local') await localDown(config, progress, only);
-  else await dockerDown({ config, composeFile, progress });
+  if (mode === 'local') return localDown(config, progress, only);
+  refuseOnlyInDocker(only);
+  await dockerDown({ config, composeFile, progress });
 }
 
 export async function stackLogs(config: KesConfig, service: string, lines: number, follow: boolean): Promise<number> {
