@@ -19,6 +19,7 @@ import {
   type StackPorts,
   serviceDir,
 } from './services/service.js';
+import { withStackLock } from './stackLock.js';
 import { readStackState, writeStackState } from './stackState.js';
 import {
   addressesToEnv,
@@ -65,9 +66,13 @@ function runningPid(home: string, service: LocalService): number | undefined {
  * on the same ports and over the same data.
  */
 export async function localUp(options: UpOptions): Promise<UpResult> {
+  mkdirSync(options.config.KES_HOME, { recursive: true });
+  return withStackLock(options.config.KES_HOME, options.progress, () => upLocked(options));
+}
+
+async function upLocked(options: UpOptions): Promise<UpResult> {
   const { config, progress } = options;
   const home = config.KES_HOME;
-  mkdirSync(home, { recursive: true });
   const services = selected(options.only);
 
   // Every missing prerequisite is reported before anything starts or downloads.
@@ -92,6 +97,9 @@ export async function localUp(options: UpOptions): Promise<UpResult> {
 
   const started = await Promise.allSettled(runnable.map((service) => startOne(ctx, service)));
   const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  // The first failure is thrown with its log; any others are named so none goes unnoticed.
+  for (const other of failures.slice(1))
+    progress(`also failed: ${other instanceof Error ? other.message : String(other)}`);
   if (failures.length > 0) throw failures[0];
 
   const statuses = await localStatus(config, ports);
@@ -202,16 +210,25 @@ export async function localDown(
   only?: readonly ServiceName[],
 ): Promise<void> {
   const home = config.KES_HOME;
-  await Promise.all(
-    selected(only).map(async (service) => {
+  if (!existsSync(home)) {
+    progress(`nothing to stop: ${home} does not exist`);
+    return;
+  }
+  await withStackLock(home, progress, async () => {
+    const running = selected(only).flatMap((service) => {
       const pid = runningPid(home, service);
-      if (pid === undefined) return;
-      progress(`${service.name}: stopping pid ${pid}`);
-      await stopProcess(pid, serviceDir({ home }, service.name));
-      rmSync(pidPath({ home }, service.name), { force: true });
-      progress(`${service.name}: stopped`);
-    }),
-  );
+      return pid === undefined ? [] : [{ service, pid }];
+    });
+    if (running.length === 0) progress('nothing to stop: no service of this stack is running');
+    await Promise.all(
+      running.map(async ({ service, pid }) => {
+        progress(`${service.name}: stopping pid ${pid}`);
+        await stopProcess(pid, serviceDir({ home }, service.name));
+        rmSync(pidPath({ home }, service.name), { force: true });
+        progress(`${service.name}: stopped`);
+      }),
+    );
+  });
 }
 
 export function localLogs(config: KesConfig, service: string, lines: number, follow: boolean): Promise<number> {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -241,6 +241,25 @@ describe('kes stack on bad input and faults', () => {
     expect(run.stderr).toContain(`last lines of ${join(home, 'redis', 'redis.log')}`);
     expect(run.stderr).toContain('Invalid AOF manifest file format');
     expect(readFileSync(join(home, 'redis', 'redis.log'), 'utf8')).toContain('Invalid AOF manifest');
+  });
+
+  it('two concurrent `up`s start each service once', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kes-race-'));
+    const [port] = await freePorts(1);
+    const env = { KES_REDIS_PORT: String(port) };
+    try {
+      const runs = await Promise.all(
+        [1, 2].map(() => runKes(['--home', home, 'stack', 'up', '--only', 'redis'], { env })),
+      );
+      expect(runs.map((r) => r.code)).toEqual([0, 0]);
+      expect(runs.map((r) => r.stderr).join('\n')).toContain('redis: already running');
+      const ours = readdirSync('/proc').filter(
+        (pid) => /^\d+$/.test(pid) && isOurProcess(Number(pid), join(home, 'redis')),
+      );
+      expect(ours).toEqual([String(pidOf(home, 'redis'))]);
+    } finally {
+      await runKes(['--home', home, 'stack', 'down']);
+    }
   });
 
   it('answers unknown services and bad flags with the valid choices and exit code 2', async () => {
