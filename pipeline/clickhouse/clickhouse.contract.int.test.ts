@@ -104,3 +104,28 @@ describe.each(engines)('ClickHouse contract: $name', ({ open }) => {
     await expect(engine.query(`SELECT no_such_column FROM ${db}.events`)).rejects.toThrow(/no_such_column/);
   });
 });
+
+describe('embedded engine and the event loop', () => {
+  it('runs a long query off the event loop: timers keep firing while it runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kes-chdb-loop-'));
+    const engine = await EmbeddedEngine.open(dir);
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => {
+        ticks++;
+      }, 10);
+      const started = Date.now();
+      // Half a second inside the engine whatever the machine's speed; a synchronous call would hold the loop for all of it.
+      const rows = await engine.query<{ z: number }>('SELECT sleepEachRow(0.05) AS z FROM numbers(10)');
+      const elapsed = Date.now() - started;
+      clearInterval(timer);
+      expect(rows).toHaveLength(10);
+      expect(elapsed).toBeGreaterThanOrEqual(450);
+      // A blocked loop would tick at most once; a free one ticks roughly every 10 ms of the query.
+      expect(ticks).toBeGreaterThan(Math.floor(elapsed / 10 / 4));
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

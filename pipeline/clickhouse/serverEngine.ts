@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { type ClickHouseEngine, ClickHouseQueryError } from './engine.js';
 
 /** A ClickHouse server through the official HTTP client. */
@@ -7,7 +7,8 @@ export class ServerEngine implements ClickHouseEngine {
   private readonly client: ClickHouseClient;
 
   constructor(url: string) {
-    this.client = createClient({ url, request_timeout: 60_000 });
+    // The client's own error log would repeat what ClickHouseQueryError already says, with less context.
+    this.client = createClient({ url, request_timeout: 60_000, log: { level: ClickHouseLogLevel.OFF } });
   }
 
   async command(sql: string): Promise<void> {
