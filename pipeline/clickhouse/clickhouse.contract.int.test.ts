@@ -6,6 +6,7 @@ import { uniqueName } from '../../test/support/names.js';
 import { stack } from '../../test/support/stack.js';
 import { EmbeddedEngine } from './embeddedEngine.js';
 import type { ClickHouseEngine } from './engine.js';
+import { openEngine } from './openEngine.js';
 import { ServerEngine } from './serverEngine.js';
 
 /**
@@ -127,5 +128,22 @@ describe('embedded engine and the event loop', () => {
       await engine.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('openEngine', () => {
+  it('uses the server at CLICKHOUSE_URL when set, else the embedded engine at its data path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kes-chdb-open-'));
+    const embedded = await openEngine({ CLICKHOUSE_URL: undefined, CLICKHOUSE_EMBEDDED_PATH: dir });
+    expect(embedded.kind).toBe('embedded');
+    expect(await embedded.version()).toMatch(/^2\d\./);
+    await embedded.close();
+    rmSync(dir, { recursive: true, force: true });
+    const url = stack().clickhouseUrl ?? stack().clickhouseServerUrl;
+    if (!url) throw new Error('no ClickHouse server in this stack');
+    const server = await openEngine({ CLICKHOUSE_URL: url, CLICKHOUSE_EMBEDDED_PATH: dir });
+    expect(server.kind).toBe('server');
+    expect(await server.version()).toMatch(/^\d+\.\d+/);
+    await server.close();
   });
 });
