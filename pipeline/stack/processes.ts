@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -21,6 +30,8 @@ export function spawnDetached(spec: SpawnSpec): number {
   mkdirSync(dirname(spec.logPath), { recursive: true });
   const log = openSync(spec.logPath, 'a');
   try {
+    // Logs are appended across restarts; a header makes each start findable (and its tail readable).
+    writeSync(log, `\n--- ${new Date().toISOString()} kes stack up: ${spec.command} ${spec.args.join(' ')}\n`);
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: spec.env ?? process.env,
