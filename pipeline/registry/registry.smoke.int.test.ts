@@ -1,8 +1,9 @@
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../test/support/names.js';
 import { stack } from '../../test/support/stack.js';
 import { SchemaIncompatibleError } from '../errors.js';
+import { createRegistry } from './registryClient.js';
 import { checkCompatibility, registerSchema, setSubjectCompatibility } from './subjects.js';
 
 const v1 = {
@@ -24,7 +25,7 @@ describe('schema registry smoke (Confluent API, Avro)', () => {
 
   beforeAll(() => {
     url = stack().schemaRegistryUrl;
-    registry = new SchemaRegistry({ host: url });
+    registry = createRegistry({ SCHEMA_REGISTRY_URL: url });
   });
 
   it('has BACKWARD as its global compatibility (set by the stack at start)', async () => {

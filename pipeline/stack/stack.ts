@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KesConfig } from '../config/config.js';
 import { stackEnvPath } from '../config/config.js';
@@ -13,7 +15,15 @@ import { addressesToEnv, type ServiceName, type ServiceStatus } from './types.js
  * processes. The mode chosen at `up` is remembered, so status/down/logs act on what `up` started.
  */
 
-export const composeFile = fileURLToPath(new URL('../../../docker-compose.yml', import.meta.url));
+/** docker-compose.yml at the package root: found upwards from here, which works from src/ and from dist/. */
+export const composeFile = findUpwards('docker-compose.yml', dirname(fileURLToPath(import.meta.url)));
+
+function findUpwards(name: string, from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, name))) return join(dir, name);
+    if (dirname(dir) === dir) return join(from, name);
+  }
+}
 
 async function chooseMode(config: KesConfig): Promise<'local' | 'docker'> {
   if (config.KES_STACK_MODE !== 'auto') return config.KES_STACK_MODE;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
@@ -87,5 +88,12 @@ describe('prerequisites and versions', () => {
     ['26.7.2.1', true],
   ])('ClickHouse %s is modern enough for the read models: %s', (version, modern) => {
     expect(isModernClickHouse(version)).toBe(modern);
+  });
+});
+
+describe('docker-compose.yml location', () => {
+  it('is found from the sources as from dist/', async () => {
+    const { composeFile } = await import('./stack.js');
+    expect(existsSync(composeFile)).toBe(true);
   });
 });
