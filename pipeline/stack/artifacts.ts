@@ -33,16 +33,17 @@ export function apicurioCached(cacheDir: string): boolean {
   return existsSync(join(apicurioDir(cacheDir), 'quarkus-run.jar'));
 }
 
-/** The tools a first download needs, checked before anything starts. */
-export function requireDownloadTools(): void {
-  requireTool('mvn', MVN_HINT);
+/** The tools a first download needs (checked before anything starts, and again where used); returns mvn. */
+export function requireDownloadTools(): string {
+  const mvn = requireTool('mvn', MVN_HINT);
   requireTool('tar', 'install tar (apt-get install -y tar)');
+  return mvn;
 }
 
 export async function ensureKafkaJars(cacheDir: string, progress: (line: string) => void): Promise<string> {
   const libs = kafkaJarsDir(cacheDir);
   if (kafkaJarsCached(cacheDir)) return libs;
-  const mvn = requireTool('mvn', MVN_HINT);
+  const mvn = requireDownloadTools();
   progress(`fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${libs}`);
   const work = join(cacheDir, `.kafka-${KAFKA_VERSION}-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
@@ -75,8 +76,7 @@ export async function ensureKafkaJars(cacheDir: string, progress: (line: string)
 export async function ensureApicurio(cacheDir: string, progress: (line: string) => void): Promise<string> {
   const home = apicurioDir(cacheDir);
   if (apicurioCached(cacheDir)) return home;
-  const mvn = requireTool('mvn', MVN_HINT);
-  requireTool('tar', 'install tar (apt-get install -y tar)');
+  const mvn = requireDownloadTools();
   progress(`fetching Apicurio Registry ${APICURIO_VERSION} from Maven Central (about 160 MB) into ${home}`);
   const work = join(cacheDir, `.apicurio-${APICURIO_VERSION}-${process.pid}`);
   rmSync(work, { recursive: true, force: true });

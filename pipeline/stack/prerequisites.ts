@@ -24,12 +24,20 @@ export function requireTool(name: string, howToInstall: string): string {
   return found;
 }
 
-/** Major version of a java binary (17, 21, 25…), or undefined when it does not run. */
+const javaVersions = new Map<string, number | undefined>();
+
+/**
+ * Major version of a java binary (17, 21, 25…), or undefined when it does not run. Remembered per binary:
+ * each JVM start costs a noticeable fraction of a second, and `up` asks while checking and again while starting.
+ */
 export function javaMajorVersion(javaBin: string): number | undefined {
+  if (javaVersions.has(javaBin)) return javaVersions.get(javaBin);
   // `java -version` prints to stderr.
   const result = spawnSync(javaBin, ['-version'], { encoding: 'utf8', timeout: 20_000 });
-  if (result.error || result.status !== 0) return undefined;
-  return parseJavaVersion(`${result.stderr}${result.stdout}`);
+  const version =
+    result.error || result.status !== 0 ? undefined : parseJavaVersion(`${result.stderr}${result.stdout}`);
+  javaVersions.set(javaBin, version);
+  return version;
 }
 
 export function parseJavaVersion(text: string): number | undefined {

@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
+  fstatSync,
   mkdirSync,
   openSync,
   readFileSync,
   readlinkSync,
+  readSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -110,9 +112,20 @@ export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** The last `lines` lines of a log, reading only its last 256 KiB: logs are appended to for the stack's life. */
 export function tailFile(path: string, lines = 30): string {
   try {
-    const text = readFileSync(path, 'utf8');
+    const fd = openSync(path, 'r');
+    let text: string;
+    try {
+      const size = fstatSync(fd).size;
+      const length = Math.min(size, 256 * 1024);
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
     return text
       .split('\n')
       .slice(-lines - 1)

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { KesError } from '../errors.js';
 import { isAlive } from './processes.js';
 
 /**
@@ -30,7 +31,12 @@ export async function withStackLock<T>(
       rmSync(path, { force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`another kes command (pid ${owner}) holds ${path}`);
+    if (Date.now() > deadline) {
+      throw new KesError('KES_SERVICE_UNAVAILABLE', `another kes command (pid ${owner}) still holds ${path}`, {
+        retriable: true,
+        context: { path, owner },
+      });
+    }
     if (!told) {
       progress(`waiting for another kes command (pid ${owner}) working on this stack`);
       told = true;
