@@ -13,7 +13,18 @@ export type KesErrorCode =
   | 'KES_SERVICE_UNAVAILABLE'
   | 'KES_DOCKER_FAILED'
   | 'KES_SCHEMA_INCOMPATIBLE'
-  | 'KES_REGISTRY_FAILED';
+  | 'KES_REGISTRY_FAILED'
+  | 'KES_SCHEMA_INVALID'
+  | 'KES_INVALID_REQUEST'
+  | 'KES_TOO_LARGE'
+  | 'KES_UNAUTHORIZED'
+  | 'KES_FORBIDDEN'
+  | 'KES_WRONG_EXPECTED_VERSION'
+  | 'KES_EVENT_ID_CONFLICT'
+  | 'KES_NOT_READY'
+  | 'KES_FENCED'
+  | 'KES_APPEND_INDETERMINATE'
+  | 'KES_CHECK_FAILED';
 
 export interface KesErrorOptions {
   retriable?: boolean;
@@ -146,6 +157,121 @@ export class RegistryError extends KesError {
   }
 }
 
+/** A local schema file cannot be used (not valid Avro, not a record, duplicate type); `file` names it. */
+export class SchemaFileError extends KesError {
+  readonly file: string;
+  constructor(file: string, message: string, cause?: unknown) {
+    super('KES_SCHEMA_INVALID', `${file}: ${message}`, { cause, context: { file } });
+    this.file = file;
+  }
+}
+
+/** A request kes cannot accept as given; `path` names the offending field (e.g. `events[2].data.amount`). */
+export class InvalidRequestError extends KesError {
+  readonly error: string;
+  readonly path: string;
+  constructor(error: string, path: string, message: string) {
+    super('KES_INVALID_REQUEST', `${path}: ${message}`, { context: { error, path } });
+    this.error = error;
+    this.path = path;
+  }
+}
+
+/** The body or one event is larger than the configured limit. */
+export class TooLargeError extends KesError {
+  readonly path: string;
+  constructor(path: string, size: number, limit: number) {
+    super('KES_TOO_LARGE', `${path}: ${size} bytes exceeds the limit of ${limit}`, { context: { path, size, limit } });
+    this.path = path;
+  }
+}
+
+export class UnauthorizedError extends KesError {
+  constructor(message = 'missing or unknown API key (send Authorization: Bearer <key>)') {
+    super('KES_UNAUTHORIZED', message);
+  }
+}
+
+/** The caller's API key does not own the category it tried to write: each service writes only its own. */
+export class ForbiddenError extends KesError {
+  constructor(service: string, category: string) {
+    super('KES_FORBIDDEN', `service '${service}' may not write category '${category}'`, {
+      context: { service, category },
+    });
+  }
+}
+
+/** The stream was not at the version the append expected; nothing was written. */
+export class WrongExpectedVersionError extends KesError {
+  readonly stream: string;
+  readonly expected: string | number;
+  readonly actual: number;
+  constructor(stream: string, expected: string | number, actual: number) {
+    super('KES_WRONG_EXPECTED_VERSION', `stream ${stream}: expected version ${expected}, actual ${actual}`, {
+      context: { stream, expected, actual },
+    });
+    this.stream = stream;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** An event id already belongs to a different event (other content or another stream); nothing was written. */
+export class EventIdConflictError extends KesError {
+  readonly stream: string;
+  readonly eventId: string;
+  constructor(stream: string, eventId: string, detail: string) {
+    super('KES_EVENT_ID_CONFLICT', `stream ${stream}: event id ${eventId} ${detail}`, {
+      context: { stream, eventId },
+    });
+    this.stream = stream;
+    this.eventId = eventId;
+  }
+}
+
+/** The guard cannot take writes yet (starting, rebuilding its state from Kafka); retry after `retryAfterS`. */
+export class NotReadyError extends KesError {
+  readonly retryAfterS: number;
+  constructor(reason: string, retryAfterS = 1) {
+    super('KES_NOT_READY', `guard not ready: ${reason}`, { retriable: true, context: { reason, retryAfterS } });
+    this.retryAfterS = retryAfterS;
+  }
+}
+
+/** Another producer took this guard's transactional id: this guard's open transaction can never commit. */
+export class FencedError extends KesError {
+  constructor(transactionalId: string, cause?: unknown) {
+    super('KES_FENCED', `producer ${transactionalId} was fenced by a newer one`, {
+      retriable: true,
+      cause,
+      context: { transactionalId },
+    });
+  }
+}
+
+/**
+ * The append may or may not have been written (commit outcome unknown, answer lost). Retrying with the same event
+ * ids is safe: the guard answers from the first write if there was one.
+ */
+export class AppendIndeterminateError extends KesError {
+  readonly stream: string;
+  constructor(stream: string, reason: string, cause?: unknown) {
+    super('KES_APPEND_INDETERMINATE', `stream ${stream}: outcome unknown (${reason}); retry with the same event ids`, {
+      retriable: true,
+      cause,
+      context: { stream, reason },
+    });
+    this.stream = stream;
+  }
+}
+
+/** `kes check` found violations of the invariants. */
+export class CheckFailedError extends KesError {
+  constructor(violations: number) {
+    super('KES_CHECK_FAILED', `${violations} violation(s) of the invariants`, { context: { violations } });
+  }
+}
+
 const exitCodes: Record<KesErrorCode, number> = {
   KES_CONFIG_INVALID: 2,
   KES_USAGE: 2,
@@ -157,6 +283,17 @@ const exitCodes: Record<KesErrorCode, number> = {
   KES_DOCKER_FAILED: 8,
   KES_SCHEMA_INCOMPATIBLE: 9,
   KES_REGISTRY_FAILED: 10,
+  KES_SCHEMA_INVALID: 9,
+  KES_INVALID_REQUEST: 2,
+  KES_TOO_LARGE: 2,
+  KES_UNAUTHORIZED: 11,
+  KES_FORBIDDEN: 11,
+  KES_WRONG_EXPECTED_VERSION: 12,
+  KES_EVENT_ID_CONFLICT: 12,
+  KES_NOT_READY: 7,
+  KES_FENCED: 7,
+  KES_APPEND_INDETERMINATE: 7,
+  KES_CHECK_FAILED: 13,
 };
 
 export function exitCodeFor(error: unknown): number {

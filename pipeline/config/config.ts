@@ -58,12 +58,60 @@ const schema = z.object({
   KES_CLICKHOUSE_TCP_PORT: port,
   /** Seconds `kes stack up` waits for each service. @default 120 */
   KES_START_TIMEOUT_S: z.coerce.number().positive(),
+
+  // --- Events: topics and schemas ---
+  /** Topic of a category is `<prefix><category>`. @default kes.events. */
+  KES_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only'),
+  /** Partitions of a category topic when the guard creates it. @default 12 */
+  KES_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(10_000),
+  /** Replication factor of a category topic when the guard creates it. @default 1 */
+  KES_TOPIC_REPLICATION: z.coerce.number().int().min(1).max(16),
+  /** Directory of the Avro event schemas (`*.avsc`, any depth). @default `schemas` in the working directory */
+  KES_SCHEMAS_DIR: z.string().min(1),
+
+  // --- The guard ---
+  KES_GUARD_HOST: z.string().min(1),
+  /** @default 18090 */
+  KES_GUARD_PORT: port,
+  /** Base URL clients (and `kes check`) use to reach a guard. @default http://127.0.0.1:<KES_GUARD_PORT> */
+  KES_GUARD_URL: url.optional(),
+  /** Prefix of every Redis key the guard writes; tests use a random one. @default kes: */
+  KES_REDIS_PREFIX: z.string().min(1),
+  /**
+   * Size of the pool of stable transactional ids (`<prefix>guard-<n>`). A guard leases one; recovery fences all of
+   * them, so this bounds how many guards can run at once. @default 16
+   */
+  KES_GUARD_SLOTS: z.coerce.number().int().min(1).max(1024),
+  /** Lease on a slot; a guard that cannot renew it in time stops writing. @default 10000 */
+  KES_GUARD_LEASE_MS: z.coerce.number().int().min(500),
+  /** A reservation older than this may be resolved (fenced and rolled forward or back) by any guard. @default 5000 */
+  KES_GUARD_RESERVATION_MS: z.coerce.number().int().min(200),
+  /** Group commit: the longest an append waits for others to share its transaction. @default 2 */
+  KES_GUARD_LINGER_MS: z.coerce.number().min(0).max(1000),
+  /** Group commit: the most events in one transaction. @default 5000 */
+  KES_GUARD_MAX_BATCH_EVENTS: z.coerce.number().int().min(1),
+  /** Transactions a guard runs at once (each under its own slot). @default 2 */
+  KES_GUARD_PIPELINE: z.coerce.number().int().min(1).max(16),
+  /** Event ids are remembered this long: a retry within the window is answered from the first write. @default 86400 */
+  KES_IDEMPOTENCY_WINDOW_S: z.coerce.number().int().min(1),
+  /** Largest request body in bytes (413 beyond). @default 1048576 */
+  KES_MAX_BODY_BYTES: z.coerce.number().int().min(1024),
+  /** Largest single event (its data and metadata as JSON) in bytes (413 beyond). @default 262144 */
+  KES_MAX_EVENT_BYTES: z.coerce.number().int().min(64),
+  /**
+   * API keys: a JSON array `[{"key","service","categories":[...]}]`, inline or `@path/to/file.json`. A category
+   * `*` means every category (for local use only). @default one local key `kes-local-dev` for every category
+   */
+  KES_API_KEYS: z.string().min(1),
 });
 
-export type KesConfig = Readonly<z.infer<typeof schema>> & {
+export type KesConfig = Readonly<Omit<z.infer<typeof schema>, 'KES_GUARD_URL'> & { KES_GUARD_URL: string }> & {
   /** Names of the settings that were given explicitly (env, flag or stack.env), not defaulted. */
   readonly explicit: ReadonlySet<string>;
 };
+
+/** The API key of the local stack's default config; never configure it in production. */
+export const LOCAL_DEV_KEY = 'kes-local-dev';
 
 export const defaultPorts = {
   KES_KAFKA_PORT: 19092,
@@ -90,6 +138,24 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_REGISTRY_COMPATIBILITY: 'BACKWARD',
     ...Object.fromEntries(Object.entries(defaultPorts).map(([k, v]) => [k, String(v)])),
     KES_START_TIMEOUT_S: '120',
+    KES_TOPIC_PREFIX: 'kes.events.',
+    KES_TOPIC_PARTITIONS: '12',
+    KES_TOPIC_REPLICATION: '1',
+    KES_SCHEMAS_DIR: 'schemas',
+    KES_GUARD_HOST: '127.0.0.1',
+    KES_GUARD_PORT: '18090',
+    KES_GUARD_URL: undefined,
+    KES_REDIS_PREFIX: 'kes:',
+    KES_GUARD_SLOTS: '16',
+    KES_GUARD_LEASE_MS: '10000',
+    KES_GUARD_RESERVATION_MS: '5000',
+    KES_GUARD_LINGER_MS: '2',
+    KES_GUARD_MAX_BATCH_EVENTS: '5000',
+    KES_GUARD_PIPELINE: '2',
+    KES_IDEMPOTENCY_WINDOW_S: '86400',
+    KES_MAX_BODY_BYTES: '1048576',
+    KES_MAX_EVENT_BYTES: '262144',
+    KES_API_KEYS: JSON.stringify([{ key: LOCAL_DEV_KEY, service: 'local-dev', categories: ['*'] }]),
   } as Record<keyof z.infer<typeof schema>, string | undefined>;
 }
 
@@ -123,11 +189,13 @@ export function loadConfig(options: LoadOptions = {}): KesConfig {
     raw[name] = given !== undefined && given !== '' ? given : base[name];
   }
   raw.KES_HOME = home;
+  raw.KES_SCHEMAS_DIR = resolve(cwd, raw.KES_SCHEMAS_DIR ?? 'schemas');
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path.map(String).join('.') || 'config';
     throw new ConfigError(path, `${issue?.message ?? 'invalid'} (got ${JSON.stringify(raw[path] ?? null)})`);
   }
-  return Object.freeze({ ...parsed.data, explicit });
+  const guardUrl = parsed.data.KES_GUARD_URL ?? `http://${parsed.data.KES_GUARD_HOST}:${parsed.data.KES_GUARD_PORT}`;
+  return Object.freeze({ ...parsed.data, KES_GUARD_URL: guardUrl, explicit });
 }
