@@ -1,0 +1,34 @@
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import type { HighWatermarks } from '../pipeline/kafka/highWatermarks.js';
+import type { Logger } from './log.js';
+import type { GuardMetrics } from './metrics.js';
+import type { KeySpace } from './protocol/keys.js';
+import type { TopicDirectory } from './topics.js';
+
+export interface GuardSettings {
+  /** Redis key prefix; also names the pool of transactional ids, so two kes installations never fence each other. */
+  namespace: string;
+  slots: number;
+  leaseMs: number;
+  reservationMs: number;
+  lingerMs: number;
+  maxBatchEvents: number;
+  writers: number;
+  windowMs: number;
+  /** How long an append may wait in the guard before it is answered (not ready, or outcome unknown). */
+  appendTimeoutMs: number;
+}
+
+/** What the guard's parts share: clients, key layout, settings, metrics. Built once in guard/guard.ts. */
+export interface GuardContext {
+  settings: GuardSettings;
+  kafka: Kafka;
+  redis: Redis;
+  keys: KeySpace;
+  topics: TopicDirectory;
+  watermarks: HighWatermarks;
+  metrics: GuardMetrics;
+  instanceId: string;
+  log: Logger;
+}

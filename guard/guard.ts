@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { logLevel } from 'kafkajs';
+import type { KesConfig } from '../pipeline/config/config.js';
+import { createKafka } from '../pipeline/kafka/kafkaClient.js';
+import { HighWatermarks } from '../pipeline/kafka/highWatermarks.js';
+import { type EventCatalog, openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
+import { AppendService } from './appendService.js';
+import type { GuardContext, GuardSettings } from './context.js';
+import { ApiKeys } from './http/apiKeys.js';
+import { buildServer } from './http/server.js';
+import { createLogger, type Logger } from './log.js';
+import { GuardMetrics } from './metrics.js';
+import { KeySpace } from './protocol/keys.js';
+import { defineScripts } from './protocol/redisState.js';
+import { Resolver } from './recovery/resolver.js';
+import { StateMonitor } from './recovery/stateMonitor.js';
+import { TopicDirectory } from './topics.js';
+import { AppendQueue } from './write/appendQueue.js';
+import { SlotLeases } from './write/slotLeases.js';
+import { Writer } from './write/writer.js';
+
+export interface RunningGuard {
+  url: string;
+  service: AppendService;
+  metrics: GuardMetrics;
+  /** Resolves once the guard takes writes. */
+  whenReady(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function guardSettings(config: KesConfig): GuardSettings {
+  return {
+    namespace: config.KES_REDIS_PREFIX,
+    slots: config.KES_GUARD_SLOTS,
+    leaseMs: config.KES_GUARD_LEASE_MS,
+    reservationMs: config.KES_GUARD_RESERVATION_MS,
+    lingerMs: config.KES_GUARD_LINGER_MS,
+    maxBatchEvents: config.KES_GUARD_MAX_BATCH_EVENTS,
+    writers: config.KES_GUARD_PIPELINE,
+    windowMs: config.KES_IDEMPOTENCY_WINDOW_S * 1000,
+    appendTimeoutMs: Math.max(10_000, config.KES_GUARD_RESERVATION_MS * 3),
+  };
+}
+
+/**
+ * Starts a guard: checks and registers the event schemas (refusing to start on one the registry would reject),
+ * connects to Kafka and Redis, validates or rebuilds its state, leases slots for its writers, and listens.
+ */
+export async function startGuard(
+  config: KesConfig,
+  options: { port?: number; host?: string; log?: Logger; catalog?: EventCatalog } = {},
+): Promise<RunningGuard> {
+  const log = options.log ?? createLogger('guard');
+  const keysOfApi = ApiKeys.parse(config.KES_API_KEYS);
+  const catalog =
+    options.catalog ?? (await openEventCatalog({ registryUrl: config.SCHEMA_REGISTRY_URL, dir: config.KES_SCHEMAS_DIR }));
+  const settings = guardSettings(config);
+  const instanceId = randomBytes(6).toString('hex');
+  const kafka = createKafka(config, `kes-guard-${instanceId}`, { logLevel: logLevel.NOTHING });
+  const redis = new Redis(config.REDIS_URL, {
+    // A command lost with its connection is not re-sent on a new one, which may be a restarted Redis: the guard
+    // revalidates first (and its scripts check the server's run id anyway).
+    autoResendUnfulfilledCommands: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+  });
+  redis.on('error', () => {}); // reconnects are handled by the state monitor; errors surface per command
+  defineScripts(redis);
+  await new Promise<void>((resolve, reject) => {
+    if (redis.status === 'ready') return resolve();
+    const timer = setTimeout(() => reject(new Error(`Redis not reachable at ${config.REDIS_URL}`)), 15_000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const metrics = new GuardMetrics();
+  const ctx: GuardContext = {
+    settings,
+    kafka,
+    redis,
+    keys: new KeySpace(config.KES_REDIS_PREFIX),
+    topics: new TopicDirectory(admin, {
+      prefix: config.KES_TOPIC_PREFIX,
+      partitions: config.KES_TOPIC_PARTITIONS,
+      replication: config.KES_TOPIC_REPLICATION,
+    }),
+    watermarks: new HighWatermarks(kafka),
+    metrics,
+    instanceId,
+    log,
+  };
+  const state = new StateMonitor(ctx);
+  const resolver = new Resolver(ctx, () => state.validated);
+  const queue = new AppendQueue((item) => {
+    const error = AppendService.expired(item);
+    metrics.appends.inc({ outcome: item.maybeWritten ? 'unknown' : 'not_ready' });
+    item.reject(error);
+  });
+  const slots = new SlotLeases(redis, ctx.keys, settings.slots, settings.leaseMs, instanceId);
+  const writers = Array.from(
+    { length: settings.writers },
+    (_, i) => new Writer(ctx, queue, slots, state, resolver, `w${i}`),
+  );
+  const service = new AppendService(ctx, catalog, queue, state, writers, config.KES_MAX_EVENT_BYTES);
+  state.start();
+  for (const writer of writers) writer.start();
+  const sweeper = setInterval(() => {
+    if (state.validated) void resolver.sweep().catch((error: unknown) => log.warn('sweep failed', { error }));
+  }, settings.reservationMs);
+  sweeper.unref();
+
+  const app = buildServer({ service, keys: keysOfApi, metrics, maxBodyBytes: config.KES_MAX_BODY_BYTES });
+  const address = await app.listen({ port: options.port ?? config.KES_GUARD_PORT, host: options.host ?? config.KES_GUARD_HOST });
+  const url = address.replace('[::1]', '127.0.0.1');
+  log.info('guard listening', { url, instanceId, writers: settings.writers });
+
+  let closed = false;
+  return {
+    url,
+    service,
+    metrics,
+    async whenReady(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!service.readiness().ready) {
+        if (Date.now() > deadline) throw new Error(`guard not ready after ${timeoutMs} ms: ${service.readiness().reason}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweeper);
+      await app.close();
+      queue.close();
+      await Promise.all(writers.map((w) => w.stop()));
+      state.stop();
+      await ctx.watermarks.close().catch(() => {});
+      await admin.disconnect().catch(() => {});
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { decodeHeaders } from '../../pipeline/events/eventRecord.js';
+import { type ReadRange, readCommitted } from '../../pipeline/kafka/committedReader.js';
+import type { GuardContext } from '../context.js';
+import { type AppliedEvent, apply, type Validated } from '../protocol/redisState.js';
+
+const CHUNK = 500;
+
+/**
+ * Reads committed events of partition ranges back into Redis (versions, idempotency window, watermark). Applying is
+ * idempotent, so ranges may overlap what Redis already holds. Calls `onEvent` for every event read (recovery looks
+ * for reservations' probe ids). Each range's watermark is set to `until - 1` once it is fully read.
+ */
+export async function readBack(
+  ctx: GuardContext,
+  v: Validated,
+  ranges: readonly ReadRange[],
+  onEvent: (topic: string, partition: number, eventId: string) => void = () => {},
+): Promise<number> {
+  let applied = 0;
+  const windowMs = ctx.settings.windowMs;
+  const flush = async (topic: string, partition: number, events: AppliedEvent[], watermark: number) => {
+    const result = await apply(ctx.redis, ctx.keys, ctx.keys.partition(topic, partition), v, {
+      windowMs,
+      topic,
+      partition,
+      watermark,
+    }, events);
+    if (result === 'stale') throw new StaleStateError();
+    applied += events.length;
+  };
+  await readCommitted(
+    ctx.kafka,
+    ranges,
+    async ({ topic, partition, messages }) => {
+      let events: AppliedEvent[] = [];
+      for (const m of messages) {
+        const h = decodeHeaders(m.headers);
+        if (!h) continue;
+        onEvent(topic, partition, h.eventId);
+        events.push({
+          id: h.eventId,
+          stream: h.stream,
+          version: h.version,
+          offset: Number(m.offset),
+          hash: h.contentHash,
+          timeMs: h.timeMs,
+        });
+        if (events.length >= CHUNK) {
+          await flush(topic, partition, events, -1);
+          events = [];
+        }
+      }
+      if (events.length > 0) await flush(topic, partition, events, -1);
+    },
+    { groupPrefix: `kes-recovery-${ctx.settings.namespace.replace(/[^A-Za-z0-9._-]/g, '_')}` },
+  );
+  // Watermarks move only once a range is read to its end.
+  for (const r of ranges) {
+    if (r.until > 0) await flush(r.topic, r.partition, [], r.until - 1);
+  }
+  return applied;
+}
+
+/** Redis no longer holds the state this guard validated (restart, rollback, failover): a rebuild comes next. */
+export class StaleStateError extends Error {
+  constructor() {
+    super('Redis state is not the validated one (restarted, rolled back or failed over)');
+  }
+}

@@ -1,0 +1,86 @@
+import type { GuardContext } from '../context.js';
+import { fence, transactionalIdOf } from '../protocol/fencing.js';
+import { parseReservation, resolve, type Validated } from '../protocol/redisState.js';
+import { readBack, StaleStateError } from './readBack.js';
+
+export type Resolution = 'forward' | 'back' | 'gone';
+
+/**
+ * Settles a reservation whose owner will not (or may not) confirm it: a guard that crashed, paused past the
+ * deadline, or lost the answer of its own commit.
+ *
+ * 1. Fence the owner's slot (skipped when the caller has just re-initialised that slot itself): after this no
+ *    transaction of the owner can commit, and any it had open is finished.
+ * 2. Take the partition's high watermark, then read it with read_committed from the reservation's watermark (its
+ *    events can only lie above it) to that mark, applying what is found.
+ * 3. The probe (first event id of the reservation) found: the events are in Kafka, keep the versions. Not found:
+ *    they never will be, restore the versions.
+ */
+export class Resolver {
+  private readonly running = new Map<string, Promise<Resolution>>();
+
+  constructor(
+    private readonly ctx: GuardContext,
+    private readonly validated: () => Validated | undefined,
+  ) {}
+
+  resolve(topic: string, partition: number, resId: string, options: { fence: boolean }): Promise<Resolution> {
+    let job = this.running.get(resId);
+    if (!job) {
+      job = this.run(topic, partition, resId, options).finally(() => this.running.delete(resId));
+      this.running.set(resId, job);
+    }
+    return job;
+  }
+
+  private async run(topic: string, partition: number, resId: string, options: { fence: boolean }): Promise<Resolution> {
+    const { ctx } = this;
+    const v = this.validated();
+    if (!v) throw new StaleStateError();
+    const pk = ctx.keys.partition(topic, partition);
+    const text = await ctx.redis.hget(pk.res, resId);
+    if (!text) return 'gone';
+    const reservation = parseReservation(resId, text);
+    if (options.fence) await fence(ctx.kafka, transactionalIdOf(ctx.settings.namespace, reservation.slot));
+    const high = (await ctx.watermarks.of(topic)).get(partition) ?? 0;
+    let found = false;
+    await readBack(ctx, v, [{ topic, partition, from: reservation.watermark + 1, until: high }], (_t, _p, id) => {
+      if (id === reservation.probeId) found = true;
+    });
+    const result = await resolve(ctx.redis, ctx.keys, pk, v, resId, found);
+    if (result === 'stale') throw new StaleStateError();
+    ctx.metrics.recoveries.inc({ kind: result === 'gone' ? 'resolve_gone' : `resolve_${result}` });
+    ctx.log.info('resolved reservation', { topic, partition, resId, result, owner: reservation.slot });
+    return result as Resolution;
+  }
+
+  /**
+   * Resolves reservations found in Redis: expired ones of any slot, and (with `ownSlot`) every leftover of a slot
+   * this guard has just initialised, which its earlier incarnation can no longer confirm.
+   */
+  async sweep(options: { ownSlot?: number; ownPrefix?: string } = {}): Promise<number> {
+    const { ctx } = this;
+    const now = Number((await ctx.redis.time())[0]) * 1000;
+    let resolved = 0;
+    for (const { topic, partitions } of await ctx.topics.all()) {
+      const pipeline = ctx.redis.pipeline();
+      for (let p = 0; p < partitions; p++) pipeline.hgetall(ctx.keys.partition(topic, p).res);
+      const results = (await pipeline.exec()) ?? [];
+      for (let p = 0; p < partitions; p++) {
+        const entries = Object.entries((results[p]?.[1] ?? {}) as Record<string, string>);
+        for (const [resId, text] of entries) {
+          const r = parseReservation(resId, text);
+          const own = options.ownSlot === r.slot && options.ownPrefix !== undefined && !resId.startsWith(options.ownPrefix);
+          if (own) {
+            await this.resolve(topic, p, resId, { fence: false });
+            resolved++;
+          } else if (r.deadlineMs < now) {
+            await this.resolve(topic, p, resId, { fence: true });
+            resolved++;
+          }
+        }
+      }
+    }
+    return resolved;
+  }
+}

@@ -1,0 +1,92 @@
+import type { AppendOutcome, PreparedAppend } from './types.js';
+
+/**
+ * Appends waiting for a group commit. Writers take as many as fit in one transaction; an append that must wait
+ * (its stream has a reservation in flight, the guard is recovering) goes back with a delay. Each append has a
+ * deadline: past it, it is answered with whatever is known (nothing written, or outcome unknown).
+ */
+export interface QueuedAppend {
+  append: PreparedAppend;
+  resolve(outcome: AppendOutcome): void;
+  reject(error: unknown): void;
+  deadline: number;
+  attempts: number;
+  /** Set once the append was in a transaction whose commit outcome was not learned. */
+  maybeWritten: boolean;
+  enqueuedAt: number;
+}
+
+export class AppendQueue {
+  private ready: QueuedAppend[] = [];
+  private readyEvents = 0;
+  private delayed = 0;
+  private waiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly onExpired: (item: QueuedAppend) => void) {}
+
+  get size(): number {
+    return this.ready.length + this.delayed;
+  }
+
+  push(item: QueuedAppend): void {
+    if (this.closed) return this.onExpired(item);
+    this.ready.push(item);
+    this.readyEvents += item.append.events.length;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Back into the queue after `delayMs` (a stream busy with another reservation, a writer recovering). */
+  retryLater(item: QueuedAppend, delayMs: number): void {
+    item.attempts += 1;
+    if (Date.now() + delayMs >= item.deadline) return this.onExpired(item);
+    this.delayed += 1;
+    setTimeout(() => {
+      this.delayed -= 1;
+      this.push(item);
+    }, delayMs).unref();
+  }
+
+  /**
+   * Resolves with the next group: at least one append, then whatever arrives within `lingerMs`, up to `maxEvents`
+   * events (an append is never split). Resolves with [] once closed.
+   */
+  async take(maxEvents: number, lingerMs: number): Promise<QueuedAppend[]> {
+    while (this.ready.length === 0) {
+      if (this.closed) return [];
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (lingerMs > 0 && this.readyEvents < maxEvents) {
+      await new Promise<void>((resolve) => setTimeout(resolve, lingerMs));
+    }
+    const now = Date.now();
+    const group: QueuedAppend[] = [];
+    let events = 0;
+    let i = 0;
+    for (; i < this.ready.length; i++) {
+      const item = this.ready[i]!;
+      if (item.deadline <= now) {
+        this.onExpired(item);
+        continue;
+      }
+      if (group.length > 0 && events + item.append.events.length > maxEvents) break;
+      group.push(item);
+      events += item.append.events.length;
+    }
+    const rest = this.ready.slice(i);
+    this.ready = rest;
+    this.readyEvents = rest.reduce((n, item) => n + item.append.events.length, 0);
+    return group;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const item of this.ready) this.onExpired(item);
+    this.ready = [];
+    this.readyEvents = 0;
+    for (const wake of this.waiters) wake();
+    this.waiters = [];
+  }
+}
