@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, KesError, ServiceStartError } from '../errors.js';
+import { schemasCommand } from './schemasCommand.js';
 import { lastExit, stackCommand } from './stackCommand.js';
 
 export function program(): Command {
@@ -10,7 +11,8 @@ export function program(): Command {
     .option('--home <dir>', 'data directory of the local stack (env KES_HOME)', undefined)
     .showHelpAfterError()
     .exitOverride()
-    .addCommand(stackCommand());
+    .addCommand(stackCommand())
+    .addCommand(schemasCommand());
 }
 
 /** Runs the CLI and resolves to the process exit code; errors become one readable line, never a stack trace. */
