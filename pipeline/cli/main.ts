@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, KesError, ServiceStartError } from '../errors.js';
+import { checkCommand } from './checkCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { lastExit, stackCommand } from './stackCommand.js';
 
@@ -12,7 +13,8 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride()
     .addCommand(stackCommand())
-    .addCommand(schemasCommand());
+    .addCommand(schemasCommand())
+    .addCommand(checkCommand());
 }
 
 /** Runs the CLI and resolves to the process exit code; errors become one readable line, never a stack trace. */
