@@ -1,9 +1,9 @@
 import { AppendIndeterminateError, NotReadyError } from '../pipeline/errors.js';
 import type { EventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import type { GuardContext } from './context.js';
-import { partitionOf } from './protocol/partitioner.js';
 import { authorizeWrite, type Principal } from './http/apiKeys.js';
 import { parseAppendRequest, parseStream } from './http/appendRequest.js';
+import { partitionOf } from './protocol/partitioner.js';
 import type { StateMonitor } from './recovery/stateMonitor.js';
 import type { AppendQueue, QueuedAppend } from './write/appendQueue.js';
 import type { AppendOutcome } from './write/types.js';
@@ -67,10 +67,17 @@ export class AppendService {
   }
 
   /** Answer for an append that waited past its deadline. */
-  static expired(item: QueuedAppend): Error {
-    return item.maybeWritten
-      ? new AppendIndeterminateError(item.append.stream, 'the guard could not learn whether its commit succeeded in time')
-      : new NotReadyError('the append waited too long for a group commit (stream busy or guard recovering); nothing was written');
+  static expired(item: QueuedAppend, notReadyReason?: string): Error {
+    if (item.maybeWritten) {
+      return new AppendIndeterminateError(
+        item.append.stream,
+        'the guard could not learn in time whether its commit succeeded',
+      );
+    }
+    return new NotReadyError(
+      notReadyReason ??
+        'the append waited too long for a group commit (stream busy or guard recovering); nothing was written',
+    );
   }
 
   /**
@@ -82,8 +89,14 @@ export class AppendService {
     if (!this.state.validated) throw new NotReadyError(this.state.reason || 'validating state');
     const partitions = await this.ctx.topics.existingPartitionsOf(stream.category);
     if (partitions === undefined) return { stream: stream.stream, version: -1 };
-    const pk = this.ctx.keys.partition(this.ctx.topics.topicOf(stream.category), partitionOf(stream.stream, partitions));
-    const [version, lock] = await Promise.all([this.ctx.redis.hget(pk.ver, stream.stream), this.ctx.redis.hget(pk.lock, stream.stream)]);
+    const pk = this.ctx.keys.partition(
+      this.ctx.topics.topicOf(stream.category),
+      partitionOf(stream.stream, partitions),
+    );
+    const [version, lock] = await Promise.all([
+      this.ctx.redis.hget(pk.ver, stream.stream),
+      this.ctx.redis.hget(pk.lock, stream.stream),
+    ]);
     if (lock) return { stream: stream.stream, version: Number(lock.split('|')[1]) };
     return { stream: stream.stream, version: version === null ? -1 : Number(version) };
   }

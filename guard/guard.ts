@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { logLevel } from 'kafkajs';
 import type { KesConfig } from '../pipeline/config/config.js';
-import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { HighWatermarks } from '../pipeline/kafka/highWatermarks.js';
+import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { type EventCatalog, openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { AppendService } from './appendService.js';
 import type { GuardContext, GuardSettings } from './context.js';
@@ -54,7 +54,8 @@ export async function startGuard(
   const log = options.log ?? createLogger('guard');
   const keysOfApi = ApiKeys.parse(config.KES_API_KEYS);
   const catalog =
-    options.catalog ?? (await openEventCatalog({ registryUrl: config.SCHEMA_REGISTRY_URL, dir: config.KES_SCHEMAS_DIR }));
+    options.catalog ??
+    (await openEventCatalog({ registryUrl: config.SCHEMA_REGISTRY_URL, dir: config.KES_SCHEMAS_DIR }));
   const settings = guardSettings(config);
   const instanceId = randomBytes(6).toString('hex');
   const kafka = createKafka(config, `kes-guard-${instanceId}`, { logLevel: logLevel.NOTHING });
@@ -96,11 +97,13 @@ export async function startGuard(
   };
   const state = new StateMonitor(ctx);
   const resolver = new Resolver(ctx, () => state.validated);
-  const queue = new AppendQueue((item) => {
-    const error = AppendService.expired(item);
-    metrics.appends.inc({ outcome: item.maybeWritten ? 'unknown' : 'not_ready' });
-    item.reject(error);
-  });
+  const queue = new AppendQueue(
+    (item) => {
+      metrics.appends.inc({ outcome: item.maybeWritten ? 'unknown' : 'not_ready' });
+      item.reject(AppendService.expired(item, state.validated ? undefined : state.reason));
+    },
+    () => !state.validated,
+  );
   const slots = new SlotLeases(redis, ctx.keys, settings.slots, settings.leaseMs, instanceId);
   const writers = Array.from(
     { length: settings.writers },
@@ -115,7 +118,10 @@ export async function startGuard(
   sweeper.unref();
 
   const app = buildServer({ service, keys: keysOfApi, metrics, maxBodyBytes: config.KES_MAX_BODY_BYTES });
-  const address = await app.listen({ port: options.port ?? config.KES_GUARD_PORT, host: options.host ?? config.KES_GUARD_HOST });
+  const address = await app.listen({
+    port: options.port ?? config.KES_GUARD_PORT,
+    host: options.host ?? config.KES_GUARD_HOST,
+  });
   const url = address.replace('[::1]', '127.0.0.1');
   log.info('guard listening', { url, instanceId, writers: settings.writers });
 
@@ -127,7 +133,8 @@ export async function startGuard(
     async whenReady(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (!service.readiness().ready) {
-        if (Date.now() > deadline) throw new Error(`guard not ready after ${timeoutMs} ms: ${service.readiness().reason}`);
+        if (Date.now() > deadline)
+          throw new Error(`guard not ready after ${timeoutMs} ms: ${service.readiness().reason}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -18,7 +18,9 @@ const keyList = z
     z.object({
       key: z.string().min(8, 'a key has at least 8 characters'),
       service: z.string().min(1),
-      categories: z.array(z.string().regex(/^([a-z0-9_]+|\*)$/, 'a category (lowercase letters, digits, _) or *')).min(1),
+      categories: z
+        .array(z.string().regex(/^([a-z0-9_]+|\*)$/, 'a category (lowercase letters, digits, _) or *'))
+        .min(1),
     }),
   )
   .min(1);

@@ -28,7 +28,11 @@ export function parseExpected(value: unknown, path = 'expectedVersion'): Expecte
   if (value === 'any' || value === 'no_stream' || value === 'stream_exists') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= -1) return value;
   if (value === undefined) {
-    throw new InvalidRequestError('missing_field', path, 'required: "any", "no_stream", "stream_exists" or a version >= -1');
+    throw new InvalidRequestError(
+      'missing_field',
+      path,
+      'required: "any", "no_stream", "stream_exists" or a version >= -1',
+    );
   }
   throw new InvalidRequestError(
     'invalid_expected_version',
@@ -55,15 +59,21 @@ export function parseAppendRequest(
     }
   }
   const expected = parseExpected(body.expectedVersion);
-  if (!Array.isArray(body.events)) throw new InvalidRequestError('invalid_events', 'events', 'expected an array of events');
-  if (body.events.length === 0) throw new InvalidRequestError('invalid_events', 'events', 'at least one event is required');
+  if (!Array.isArray(body.events))
+    throw new InvalidRequestError('invalid_events', 'events', 'expected an array of events');
+  if (body.events.length === 0)
+    throw new InvalidRequestError('invalid_events', 'events', 'at least one event is required');
   const seen = new Set<string>();
   const events = body.events.map((raw: unknown, i: number): PreparedEvent => {
     const at = `events[${i}]`;
     if (!isObject(raw)) throw new InvalidRequestError('invalid_event', at, 'expected an object');
     for (const key of Object.keys(raw)) {
       if (key !== 'id' && key !== 'type' && key !== 'data' && key !== 'metadata') {
-        throw new InvalidRequestError('unknown_field', `${at}.${key}`, 'unknown field (expected id, type, data, metadata)');
+        throw new InvalidRequestError(
+          'unknown_field',
+          `${at}.${key}`,
+          'unknown field (expected id, type, data, metadata)',
+        );
       }
     }
     const { id, type, data, metadata } = raw;
@@ -71,7 +81,8 @@ export function parseAppendRequest(
       throw new InvalidRequestError('invalid_event_id', `${at}.id`, 'expected a UUID');
     }
     const eventId = id.toLowerCase();
-    if (seen.has(eventId)) throw new InvalidRequestError('duplicate_event_id', `${at}.id`, 'the same id twice in one append');
+    if (seen.has(eventId))
+      throw new InvalidRequestError('duplicate_event_id', `${at}.id`, 'the same id twice in one append');
     seen.add(eventId);
     if (typeof type !== 'string' || type.length === 0) {
       throw new InvalidRequestError('invalid_event_type', `${at}.type`, 'expected the event type name');

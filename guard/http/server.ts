@@ -58,7 +58,9 @@ export function buildServer(options: {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}`, path: 'url' });
+    void reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route ${request.method} ${request.url}`, path: 'url' });
   });
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
   return app;
@@ -89,7 +91,8 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
   if (error instanceof TooLargeError) {
     return reply.code(413).send({ error: 'too_large', message: error.message, path: error.path });
   }
-  if (error instanceof UnauthorizedError) return reply.code(401).send({ error: 'unauthorized', message: error.message });
+  if (error instanceof UnauthorizedError)
+    return reply.code(401).send({ error: 'unauthorized', message: error.message });
   if (error instanceof ForbiddenError) return reply.code(403).send({ error: 'forbidden', message: error.message });
   if (error instanceof NotReadyError) {
     return reply
@@ -105,18 +108,26 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
     return reply.code(413).send({ error: 'too_large', message: 'request body exceeds the limit', path: 'body' });
   }
   if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return reply.code(415).send({ error: 'unsupported_media_type', message: 'send application/json', path: 'content-type' });
+    return reply
+      .code(415)
+      .send({ error: 'unsupported_media_type', message: 'send application/json', path: 'content-type' });
   }
   if (fastifyError.statusCode === 400 || fastifyError.code?.startsWith('FST_ERR_CTP')) {
     return reply.code(400).send({ error: 'malformed_body', message: fastifyError.message, path: 'body' });
   }
   if (error instanceof KesError && error.retriable) {
-    return reply.code(503).header('Retry-After', '1').send({ error: 'unavailable', message: error.message, retriable: true });
+    return reply
+      .code(503)
+      .header('Retry-After', '1')
+      .send({ error: 'unavailable', message: error.message, retriable: true });
   }
   // Anything else happened before a reservation (a service unreachable while preparing): nothing was written.
-  return reply.code(503).header('Retry-After', '1').send({
-    error: 'unavailable',
-    message: error instanceof Error ? error.message : String(error),
-    retriable: true,
-  });
+  return reply
+    .code(503)
+    .header('Retry-After', '1')
+    .send({
+      error: 'unavailable',
+      message: error instanceof Error ? error.message : String(error),
+      retriable: true,
+    });
 }

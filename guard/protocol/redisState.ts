@@ -61,7 +61,9 @@ export function defineScripts(redis: Redis): void {
 }
 
 function call(sender: Sender, name: keyof typeof SCRIPTS, args: (string | number)[]): Promise<unknown> {
-  return (sender as unknown as Record<string, ScriptFn>)[name]!(...args);
+  const fn = (sender as unknown as Record<string, ScriptFn | undefined>)[name];
+  if (!fn) throw new Error(`script ${name} is not defined on this Redis client (call defineScripts first)`);
+  return fn.call(sender, ...args);
 }
 
 export function reserve(

@@ -19,12 +19,19 @@ export async function readBack(
   let applied = 0;
   const windowMs = ctx.settings.windowMs;
   const flush = async (topic: string, partition: number, events: AppliedEvent[], watermark: number) => {
-    const result = await apply(ctx.redis, ctx.keys, ctx.keys.partition(topic, partition), v, {
-      windowMs,
-      topic,
-      partition,
-      watermark,
-    }, events);
+    const result = await apply(
+      ctx.redis,
+      ctx.keys,
+      ctx.keys.partition(topic, partition),
+      v,
+      {
+        windowMs,
+        topic,
+        partition,
+        watermark,
+      },
+      events,
+    );
     if (result === 'stale') throw new StaleStateError();
     applied += events.length;
   };

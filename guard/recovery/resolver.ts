@@ -70,7 +70,8 @@ export class Resolver {
         const entries = Object.entries((results[p]?.[1] ?? {}) as Record<string, string>);
         for (const [resId, text] of entries) {
           const r = parseReservation(resId, text);
-          const own = options.ownSlot === r.slot && options.ownPrefix !== undefined && !resId.startsWith(options.ownPrefix);
+          const own =
+            options.ownSlot === r.slot && options.ownPrefix !== undefined && !resId.startsWith(options.ownPrefix);
           if (own) {
             await this.resolve(topic, p, resId, { fence: false });
             resolved++;

@@ -13,6 +13,7 @@ export class StateMonitor {
   private checking: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private waiters: (() => void)[] = [];
+  private stopped = false;
   reason = 'starting';
 
   constructor(private readonly ctx: GuardContext) {}
@@ -30,6 +31,7 @@ export class StateMonitor {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.current = undefined;
     for (const wake of this.waiters.splice(0)) wake();
@@ -51,6 +53,7 @@ export class StateMonitor {
   }
 
   check(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.checking ??= this.runCheck().finally(() => {
       this.checking = undefined;
     });

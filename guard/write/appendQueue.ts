@@ -22,15 +22,46 @@ export class AppendQueue {
   private delayed = 0;
   private waiters: (() => void)[] = [];
   private closed = false;
+  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly onExpired: (item: QueuedAppend) => void) {}
+  /**
+   * `onExpired` answers an append that cannot be written in time. `failFast` says the guard cannot write at all
+   * now (state being rebuilt): appends that were never in a transaction are then answered at once (503, nothing
+   * written) rather than held until their deadline.
+   */
+  constructor(
+    private readonly onExpired: (item: QueuedAppend) => void,
+    private readonly failFast: () => boolean = () => false,
+  ) {
+    // Writers may not take anything for a while (recovering); deadlines still hold.
+    this.sweeper = setInterval(() => this.sweep(), 100);
+    this.sweeper.unref();
+  }
+
+  private sweep(): void {
+    if (this.ready.length === 0) return;
+    const now = Date.now();
+    const failAll = this.failFast();
+    const keep: QueuedAppend[] = [];
+    for (const item of this.ready) {
+      if (item.deadline <= now || (failAll && !item.maybeWritten)) this.onExpired(item);
+      else keep.push(item);
+    }
+    if (keep.length !== this.ready.length) {
+      this.ready = keep;
+      this.readyEvents = keep.reduce((n, item) => n + item.append.events.length, 0);
+    }
+  }
 
   get size(): number {
     return this.ready.length + this.delayed;
   }
 
   push(item: QueuedAppend): void {
-    if (this.closed) return this.onExpired(item);
+    if (this.closed) {
+      this.onExpired(item);
+      return;
+    }
     this.ready.push(item);
     this.readyEvents += item.append.events.length;
     const waiters = this.waiters;
@@ -41,7 +72,10 @@ export class AppendQueue {
   /** Back into the queue after `delayMs` (a stream busy with another reservation, a writer recovering). */
   retryLater(item: QueuedAppend, delayMs: number): void {
     item.attempts += 1;
-    if (Date.now() + delayMs >= item.deadline) return this.onExpired(item);
+    if (Date.now() + delayMs >= item.deadline) {
+      this.onExpired(item);
+      return;
+    }
     this.delayed += 1;
     setTimeout(() => {
       this.delayed -= 1;
@@ -66,7 +100,7 @@ export class AppendQueue {
     let events = 0;
     let i = 0;
     for (; i < this.ready.length; i++) {
-      const item = this.ready[i]!;
+      const item = this.ready[i] as QueuedAppend;
       if (item.deadline <= now) {
         this.onExpired(item);
         continue;
@@ -83,6 +117,7 @@ export class AppendQueue {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.sweeper);
     for (const item of this.ready) this.onExpired(item);
     this.ready = [];
     this.readyEvents = 0;

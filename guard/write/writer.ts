@@ -10,7 +10,6 @@ import {
   type ReserveAnswer,
   release,
   reserve,
-  type Validated,
 } from '../protocol/redisState.js';
 import type { Resolver } from '../recovery/resolver.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
@@ -83,13 +82,13 @@ export class Writer {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        if (!this.producer) {
-          await this.init();
+        // Validated state first: a rebuild fences every slot, so a producer initialised before it would be lost.
+        if (!this.state.validated) {
+          await Promise.race([this.state.whenValid(), sleep(1_000)]);
           continue;
         }
-        const v = this.state.validated;
-        if (!v) {
-          await Promise.race([this.state.whenValid(), sleep(1_000)]);
+        if (!this.producer) {
+          await this.init();
           continue;
         }
         const group = await this.queue.take(this.ctx.settings.maxBatchEvents, this.ctx.settings.lingerMs);
@@ -109,7 +108,11 @@ export class Writer {
     if (this.slot === undefined) this.slot = await this.slots.acquire();
     this.incarnation += 1;
     const transactionalId = transactionalIdOf(this.ctx.settings.namespace, this.slot);
-    this.producer = await initTransactional(this.ctx.kafka, transactionalId, Math.max(10_000, this.ctx.settings.leaseMs * 2));
+    this.producer = await initTransactional(
+      this.ctx.kafka,
+      transactionalId,
+      Math.max(10_000, this.ctx.settings.leaseMs * 2),
+    );
     this.ctx.log.info('writer ready', { writer: this.name, slot: this.slot, transactionalId });
     if (!this.renewTimer) {
       this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ctx.settings.leaseMs / 3)));
@@ -196,10 +199,16 @@ export class Writer {
 
     // 2. produce and commit
     const timeMs = Date.now();
-    const byTopic = new Map<string, { key: string; value: Buffer; partition: number; headers: Record<string, string>; timestamp: string }[]>();
+    const byTopic = new Map<
+      string,
+      { key: string; value: Buffer; partition: number; headers: Record<string, string>; timestamp: string }[]
+    >();
     for (const [pg, list] of reserved) {
       let messages = byTopic.get(pg.topic);
-      if (!messages) byTopic.set(pg.topic, (messages = []));
+      if (!messages) {
+        messages = [];
+        byTopic.set(pg.topic, messages);
+      }
       for (const r of list) {
         r.item.append.events.forEach((e, i) => {
           messages.push({
@@ -243,7 +252,14 @@ export class Writer {
 
     // 3. confirm (the answer no longer depends on it: the events are committed)
     const base = new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset)]));
-    const outcomes: { item: QueuedAppend; first: number; last: number; topic: string; partition: number; offset: number }[] = [];
+    const outcomes: {
+      item: QueuedAppend;
+      first: number;
+      last: number;
+      topic: string;
+      partition: number;
+      offset: number;
+    }[] = [];
     const pipeline = this.ctx.redis.pipeline();
     for (const [pg, list] of reserved) {
       let offset = base.get(`${pg.topic}:${pg.partition}`) ?? Number.NaN;
@@ -253,15 +269,29 @@ export class Writer {
           events.push({ id: e.id, stream: r.item.append.stream, version: r.first + i, offset, hash: e.hash });
           offset += 1;
         });
-        outcomes.push({ item: r.item, first: r.first, last: r.last, topic: pg.topic, partition: pg.partition, offset: offset - 1 });
+        outcomes.push({
+          item: r.item,
+          first: r.first,
+          last: r.last,
+          topic: pg.topic,
+          partition: pg.partition,
+          offset: offset - 1,
+        });
       }
-      confirm(pipeline, this.ctx.keys, this.ctx.keys.partition(pg.topic, pg.partition), v, {
-        resId,
-        windowMs: this.ctx.settings.windowMs,
-        topic: pg.topic,
-        partition: pg.partition,
-        lastOffset: offset - 1,
-      }, events);
+      confirm(
+        pipeline,
+        this.ctx.keys,
+        this.ctx.keys.partition(pg.topic, pg.partition),
+        v,
+        {
+          resId,
+          windowMs: this.ctx.settings.windowMs,
+          topic: pg.topic,
+          partition: pg.partition,
+          lastOffset: offset - 1,
+        },
+        events,
+      );
     }
     try {
       const confirmed = (await pipeline.exec()) ?? [];
@@ -309,7 +339,9 @@ export class Writer {
     if (!committing) {
       // The commit was never asked for: nothing of this transaction can become visible.
       await Promise.all(
-        [...reserved.keys()].map((pg) => release(this.ctx.redis, this.ctx.keys.partition(pg.topic, pg.partition), resId)),
+        [...reserved.keys()].map((pg) =>
+          release(this.ctx.redis, this.ctx.keys.partition(pg.topic, pg.partition), resId),
+        ),
       ).catch(() => {});
       for (const list of reserved.values()) for (const r of list) this.requeue(r.item, 'produce', 50);
       return;
@@ -376,7 +408,10 @@ function groupByPartition(group: QueuedAppend[]): PartitionGroup[] {
   for (const item of group) {
     const key = `${item.append.topic}:${item.append.partition}`;
     let pg = map.get(key);
-    if (!pg) map.set(key, (pg = { topic: item.append.topic, partition: item.append.partition, items: [] }));
+    if (!pg) {
+      pg = { topic: item.append.topic, partition: item.append.partition, items: [] };
+      map.set(key, pg);
+    }
     pg.items.push(item);
   }
   return [...map.values()];

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, KesError, ServiceStartError } from '../errors.js';
 import { checkCommand } from './checkCommand.js';
+import { guardCommand } from './guardCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { lastExit, stackCommand } from './stackCommand.js';
 
@@ -14,7 +15,8 @@ export function program(): Command {
     .exitOverride()
     .addCommand(stackCommand())
     .addCommand(schemasCommand())
-    .addCommand(checkCommand());
+    .addCommand(checkCommand())
+    .addCommand(guardCommand());
 }
 
 /** Runs the CLI and resolves to the process exit code; errors become one readable line, never a stack trace. */

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AppendIndeterminateError,
+  EventIdConflictError,
+  ForbiddenError,
+  InvalidRequestError,
+  type KesError,
+  NotReadyError,
+  TooLargeError,
+  UnauthorizedError,
+  WrongExpectedVersionError,
+} from '../../pipeline/errors.js';
+import type { Expected } from '../protocol/redisState.js';
+
+/**
+ * The typed client of the guard. `appendToStream` gives every event an id once (or keeps the caller's), so that
+ * retrying an append whose answer was lost, timed out or came back "outcome unknown" is safe: the guard answers a
+ * retry from the first write. Definite answers (conflict, bad request, forbidden) are thrown at once as typed errors.
+ */
+export interface NewEvent {
+  id?: string;
+  type: string;
+  data: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+export interface AppendResult {
+  stream: string;
+  firstVersion: number;
+  lastVersion: number;
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The guard answered from an earlier write of the same ids. */
+  duplicate?: boolean;
+}
+
+export interface GuardClientOptions {
+  url: string;
+  apiKey: string;
+  /** Per-request timeout. @default 10000 */
+  timeoutMs?: number;
+  /** Attempts for answers that may change on retry (timeouts, 503, 500 outcome_unknown, network). @default 8 */
+  maxAttempts?: number;
+  /** Called after every attempt, with what it answered (the history log of `kes check` is written from this). */
+  onAttempt?: (attempt: AttemptReport) => void;
+}
+
+export interface AttemptReport {
+  stream: string;
+  expectedVersion: Expected;
+  eventIds: string[];
+  attempt: number;
+  startMs: number;
+  endMs: number;
+  outcome:
+    | { status: 'ok'; result: AppendResult }
+    | { status: 'conflict'; actual: number }
+    | { status: 'rejected'; httpStatus: number; code: string }
+    | { status: 'indeterminate'; reason: string };
+}
+
+export class GuardClient {
+  private readonly url: string;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+
+  constructor(private readonly options: GuardClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxAttempts = options.maxAttempts ?? 8;
+  }
+
+  async appendToStream(
+    stream: string,
+    events: readonly NewEvent[],
+    options: { expectedVersion: Expected },
+  ): Promise<AppendResult> {
+    const withIds = events.map((e) => ({ ...e, id: e.id ?? randomUUID() }));
+    const body = JSON.stringify({ expectedVersion: options.expectedVersion, events: withIds });
+    const eventIds = withIds.map((e) => e.id);
+    let lastError: KesError | undefined;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const startMs = Date.now();
+      const report = (outcome: AttemptReport['outcome']) =>
+        this.options.onAttempt?.({
+          stream,
+          expectedVersion: options.expectedVersion,
+          eventIds,
+          attempt,
+          startMs,
+          endMs: Date.now(),
+          outcome,
+        });
+      let response: Response;
+      let json: Record<string, unknown>;
+      try {
+        response = await fetch(`${this.url}/streams/${encodeURIComponent(stream)}/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.apiKey}` },
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        json = (await response.json()) as Record<string, unknown>;
+      } catch (error) {
+        // The request may have reached the guard: the outcome is unknown, a retry with the same ids is safe.
+        report({ status: 'indeterminate', reason: error instanceof Error ? error.name : 'network' });
+        lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
+        await backoff(attempt);
+        continue;
+      }
+      if (response.status === 200) {
+        const result = json as unknown as AppendResult;
+        report({ status: 'ok', result });
+        return result;
+      }
+      const code = String(json.error ?? 'unknown');
+      const message = String(json.message ?? code);
+      if (response.status === 409 && code === 'wrong_expected_version') {
+        report({ status: 'conflict', actual: Number(json.actual) });
+        throw new WrongExpectedVersionError(stream, options.expectedVersion, Number(json.actual));
+      }
+      if (response.status === 500 && code === 'outcome_unknown') {
+        report({ status: 'indeterminate', reason: code });
+        lastError = new AppendIndeterminateError(stream, message);
+        await backoff(attempt);
+        continue;
+      }
+      report({ status: 'rejected', httpStatus: response.status, code });
+      if (response.status === 503) {
+        lastError = new NotReadyError(message, Number(response.headers.get('retry-after') ?? 1));
+        await backoff(attempt);
+        continue;
+      }
+      throw definiteError(response.status, code, message, json, stream);
+    }
+    throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
+  }
+
+  async streamVersion(stream: string): Promise<number> {
+    const response = await fetch(`${this.url}/streams/${encodeURIComponent(stream)}`, {
+      headers: { authorization: `Bearer ${this.options.apiKey}` },
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const json = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) {
+      throw definiteError(response.status, String(json.error), String(json.message), json, stream);
+    }
+    return Number(json.version);
+  }
+}
+
+function definiteError(
+  status: number,
+  code: string,
+  message: string,
+  json: Record<string, unknown>,
+  stream: string,
+): KesError {
+  if (status === 409 && code === 'event_id_conflict') {
+    return new EventIdConflictError(stream, String(json.eventId), message);
+  }
+  if (status === 401) return new UnauthorizedError(message);
+  if (status === 403) return new ForbiddenError('this key', stream.split('-')[0] ?? stream);
+  if (status === 413) return new TooLargeError(String(json.path ?? 'body'), 0, 0);
+  if (status === 503) return new NotReadyError(message);
+  return new InvalidRequestError(code, String(json.path ?? ''), message);
+}
+
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
