@@ -36,7 +36,8 @@ export interface AppendResult {
 }
 
 export interface GuardClientOptions {
-  url: string;
+  /** One guard, or several: a retry after a network failure or a 503 goes to the next one. */
+  url: string | readonly string[];
   apiKey: string;
   /** Per-request timeout. @default 10000 */
   timeoutMs?: number;
@@ -61,12 +62,14 @@ export interface AttemptReport {
 }
 
 export class GuardClient {
-  private readonly url: string;
+  private readonly urls: string[];
+  private current = 0;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
 
   constructor(private readonly options: GuardClientOptions) {
-    this.url = options.url.replace(/\/+$/, '');
+    this.urls = (typeof options.url === 'string' ? [options.url] : [...options.url]).map((u) => u.replace(/\/+$/, ''));
+    if (this.urls.length === 0) throw new Error('GuardClient needs at least one guard URL');
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 8;
   }
@@ -74,13 +77,13 @@ export class GuardClient {
   async appendToStream(
     stream: string,
     events: readonly NewEvent[],
-    options: { expectedVersion: Expected },
+    options: { expectedVersion: Expected; signal?: AbortSignal },
   ): Promise<AppendResult> {
     const withIds = events.map((e) => ({ ...e, id: e.id ?? randomUUID() }));
     const body = JSON.stringify({ expectedVersion: options.expectedVersion, events: withIds });
     const eventIds = withIds.map((e) => e.id);
     let lastError: KesError | undefined;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= this.maxAttempts && !(attempt > 1 && options.signal?.aborted); attempt++) {
       const startMs = Date.now();
       const report = (outcome: AttemptReport['outcome']) =>
         this.options.onAttempt?.({
@@ -105,6 +108,7 @@ export class GuardClient {
       } catch (error) {
         // The request may have reached the guard: the outcome is unknown, a retry with the same ids is safe.
         report({ status: 'indeterminate', reason: error instanceof Error ? error.name : 'network' });
+        this.rotate();
         lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
         await backoff(attempt);
         continue;
@@ -128,6 +132,7 @@ export class GuardClient {
       }
       report({ status: 'rejected', httpStatus: response.status, code });
       if (response.status === 503) {
+        this.rotate();
         lastError = new NotReadyError(message, Number(response.headers.get('retry-after') ?? 1));
         await backoff(attempt);
         continue;
@@ -135,6 +140,14 @@ export class GuardClient {
       throw definiteError(response.status, code, message, json, stream);
     }
     throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
+  }
+
+  private get url(): string {
+    return this.urls[this.current % this.urls.length] as string;
+  }
+
+  private rotate(): void {
+    this.current = (this.current + 1) % this.urls.length;
   }
 
   async streamVersion(stream: string): Promise<number> {

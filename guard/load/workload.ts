@@ -33,6 +33,8 @@ export interface WorkloadOptions {
   maxAttempts?: number;
   /** Stop early (faults injected by a test finish, a signal). */
   signal?: AbortSignal;
+  /** After the duration, appends still retrying get this long before they give up (unknown). @default 5000 */
+  graceMs?: number;
   onProgress?: (stats: WorkloadStats) => void;
 }
 
@@ -108,6 +110,12 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
   const hot = Math.max(1, Math.floor(options.streams / 100));
   const event = options.event ?? defaultEvent;
   let issued = 0;
+  const giveUp = new AbortController();
+  const giveUpTimer =
+    options.durationMs === undefined
+      ? undefined
+      : setTimeout(() => giveUp.abort(), options.durationMs + (options.graceMs ?? 5_000));
+  giveUpTimer?.unref();
   const progress = options.onProgress
     ? setInterval(() => options.onProgress?.({ ...stats, elapsedMs: Date.now() - started }), 1_000)
     : undefined;
@@ -115,7 +123,8 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
   const worker = async (w: number) => {
     const clientName = `w${w}`;
     const client = new GuardClient({
-      url: options.urls[w % options.urls.length] ?? '',
+      // Each client starts at its own guard and moves on to the next when one does not answer.
+      url: options.urls.map((_, i) => options.urls[(w + i) % options.urls.length] as string),
       apiKey: options.apiKey,
       timeoutMs: options.timeoutMs ?? 10_000,
       maxAttempts: options.maxAttempts ?? 8,
@@ -140,7 +149,10 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
       const t0 = performance.now();
       stats.appends += 1;
       try {
-        const result = await client.appendToStream(stream, events, { expectedVersion: expected });
+        const result = await client.appendToStream(stream, events, {
+          expectedVersion: expected,
+          signal: giveUp.signal,
+        });
         stats.latenciesMs.push(performance.now() - t0);
         if (result.duplicate) stats.duplicates += 1;
         stats.written += 1;
@@ -160,6 +172,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
     await Promise.all(Array.from({ length: options.concurrency }, (_, w) => worker(w)));
   } finally {
     if (progress) clearInterval(progress);
+    if (giveUpTimer) clearTimeout(giveUpTimer);
   }
   stats.elapsedMs = Date.now() - started;
   return stats;

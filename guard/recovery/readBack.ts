@@ -15,6 +15,7 @@ export async function readBack(
   v: Validated,
   ranges: readonly ReadRange[],
   onEvent: (topic: string, partition: number, eventId: string) => void = () => {},
+  timeoutMs = 30_000,
 ): Promise<number> {
   let applied = 0;
   const windowMs = ctx.settings.windowMs;
@@ -59,7 +60,7 @@ export async function readBack(
       }
       if (events.length > 0) await flush(topic, partition, events, -1);
     },
-    { groupPrefix: `kes-recovery-${ctx.settings.namespace.replace(/[^A-Za-z0-9._-]/g, '_')}` },
+    { groupPrefix: `kes-recovery-${ctx.settings.namespace.replace(/[^A-Za-z0-9._-]/g, '_')}`, timeoutMs },
   );
   // Watermarks move only once a range is read to its end.
   for (const r of ranges) {

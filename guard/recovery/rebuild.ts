@@ -1,7 +1,7 @@
 import type { ReadRange } from '../../pipeline/kafka/committedReader.js';
 import type { GuardContext } from '../context.js';
 import { fence, transactionalIdOf } from '../protocol/fencing.js';
-import { hasGenerationRecord, serverRunId, writeGeneration } from '../protocol/generation.js';
+import { currentGeneration, hasGenerationRecord, serverRunId, writeGeneration } from '../protocol/generation.js';
 import { reservations, resolve, type Validated } from '../protocol/redisState.js';
 import { readBack, StaleStateError } from './readBack.js';
 
@@ -29,6 +29,9 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
   }, 5_000);
   const started = Date.now();
   try {
+    // Another guard may have finished a rebuild between our check and taking the lease.
+    const done = await currentGeneration(redis, keys);
+    if (done) return done;
     const runId = await serverRunId(redis);
     const v: Validated = { gen: `rebuild:${holder}`, runId };
     const fresh = !(await hasGenerationRecord(redis, keys));
@@ -65,9 +68,15 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
 
     const probes = new Set(open.map((o) => o.probeId));
     const found = new Set<string>();
-    const applied = await readBack(ctx, v, ranges, (_t, _p, id) => {
-      if (probes.has(id)) found.add(id);
-    });
+    const applied = await readBack(
+      ctx,
+      v,
+      ranges,
+      (_t, _p, id) => {
+        if (probes.has(id)) found.add(id);
+      },
+      60 * 60_000,
+    );
     for (const o of open) {
       const result = await resolve(redis, keys, keys.partition(o.topic, o.partition), v, o.resId, found.has(o.probeId));
       if (result === 'stale') throw new StaleStateError();

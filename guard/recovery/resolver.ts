@@ -57,11 +57,15 @@ export class Resolver {
   /**
    * Resolves reservations found in Redis: expired ones of any slot, and (with `ownSlot`) every leftover of a slot
    * this guard has just initialised, which its earlier incarnation can no longer confirm.
+   *
+   * The owners' slots are fenced first, all of them, and only then is anything read: an open transaction of a dead
+   * guard holds back what read_committed readers may see in its partitions, so reading before every dead owner is
+   * fenced could wait for the broker's transaction timeout.
    */
   async sweep(options: { ownSlot?: number; ownPrefix?: string } = {}): Promise<number> {
     const { ctx } = this;
     const now = Number((await ctx.redis.time())[0]) * 1000;
-    let resolved = 0;
+    const due: { topic: string; partition: number; resId: string; slot: number; own: boolean }[] = [];
     for (const { topic, partitions } of await ctx.topics.all()) {
       const pipeline = ctx.redis.pipeline();
       for (let p = 0; p < partitions; p++) pipeline.hgetall(ctx.keys.partition(topic, p).res);
@@ -72,16 +76,25 @@ export class Resolver {
           const r = parseReservation(resId, text);
           const own =
             options.ownSlot === r.slot && options.ownPrefix !== undefined && !resId.startsWith(options.ownPrefix);
-          if (own) {
-            await this.resolve(topic, p, resId, { fence: false });
-            resolved++;
-          } else if (r.deadlineMs < now) {
-            await this.resolve(topic, p, resId, { fence: true });
-            resolved++;
-          }
+          if (own || r.deadlineMs < now) due.push({ topic, partition: p, resId, slot: r.slot, own });
         }
       }
     }
-    return resolved;
+    if (due.length === 0) return 0;
+    const toFence = [...new Set(due.filter((d) => !d.own).map((d) => d.slot))];
+    await Promise.all(toFence.map((slot) => fence(ctx.kafka, transactionalIdOf(ctx.settings.namespace, slot))));
+    await runLimited(due, 4, (d) => this.resolve(d.topic, d.partition, d.resId, { fence: false }));
+    return due.length;
   }
+}
+
+async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

@@ -14,6 +14,7 @@ import {
 import type { Resolver } from '../recovery/resolver.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
 import type { AppendQueue, QueuedAppend } from './appendQueue.js';
+import { failpoint } from './failpoints.js';
 import type { SlotLeases } from './slotLeases.js';
 
 interface PartitionGroup {
@@ -118,8 +119,14 @@ export class Writer {
       this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ctx.settings.leaseMs / 3)));
       this.renewTimer.unref();
     }
-    if (this.state.validated) await this.resolver.sweep({ ownSlot: this.slot, ownPrefix: this.prefix });
     this.ready = true;
+    // What this slot's earlier holder left open can be settled now (its epoch is gone); in the background, since
+    // it only concerns the streams those reservations lock.
+    if (this.state.validated) {
+      void this.resolver
+        .sweep({ ownSlot: this.slot, ownPrefix: this.prefix })
+        .catch((error: unknown) => this.ctx.log.warn('sweep after init failed', { error }));
+    }
   }
 
   private async renew(): Promise<void> {
@@ -195,6 +202,7 @@ export class Writer {
       if (ok.length > 0) reserved.set(pg, ok);
     });
     if (reserved.size === 0) return;
+    failpoint('after-reserve');
     this.ctx.metrics.groupCommitAppends.observe([...reserved.values()].reduce((n, r) => n + r.length, 0));
 
     // 2. produce and commit
@@ -239,6 +247,7 @@ export class Writer {
           timeout: 10_000,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
+        failpoint('after-send');
         committing = true;
         await tx.commit();
       } catch (error) {
@@ -250,6 +259,7 @@ export class Writer {
       return;
     }
 
+    failpoint('after-commit');
     // 3. confirm (the answer no longer depends on it: the events are committed)
     const base = new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset)]));
     const outcomes: {
@@ -302,6 +312,7 @@ export class Writer {
       this.ctx.log.warn('confirm failed; the reservation will be resolved from Kafka', { resId, error });
     }
 
+    failpoint('after-confirm');
     // 4. answer
     let events = 0;
     for (const o of outcomes) {

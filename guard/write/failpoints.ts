@@ -1,0 +1,46 @@
+/**
+ * Fault injection for the fault tests: `KES_FAILPOINTS=after-commit:0.02,after-send:0.02` makes the guard kill
+ * itself (SIGKILL) or stop itself (`stop@after-send:1`, SIGSTOP) with that probability when it reaches the named
+ * point of its append path. Unset (always, outside the fault tests) every check is one map lookup.
+ *
+ *   after-reserve  versions reserved in Redis, nothing produced yet
+ *   after-send     events produced inside the open transaction, commit not asked for
+ *   after-commit   transaction committed, nothing confirmed in Redis, no client answered
+ *   after-confirm  confirmed in Redis, no client answered
+ */
+export type Failpoint = 'after-reserve' | 'after-send' | 'after-commit' | 'after-confirm';
+
+interface Rule {
+  action: 'kill' | 'stop';
+  probability: number;
+  /** Fire at most this many times (stop@…:1 pauses once). */
+  remaining: number;
+}
+
+const rules = parse(process.env.KES_FAILPOINTS ?? '');
+
+function parse(spec: string): Map<string, Rule> {
+  const map = new Map<string, Rule>();
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const match = /^(?:(kill|stop)@)?([a-z-]+):([\d.]+)(?:x(\d+))?$/.exec(part);
+    if (!match) throw new Error(`KES_FAILPOINTS: cannot parse '${part}' (expected [kill|stop@]point:probability[xN])`);
+    map.set(match[2] as string, {
+      action: (match[1] as 'kill' | 'stop' | undefined) ?? 'kill',
+      probability: Number(match[3]),
+      remaining: match[4] === undefined ? Number.POSITIVE_INFINITY : Number(match[4]),
+    });
+  }
+  return map;
+}
+
+export function failpoint(point: Failpoint): void {
+  if (rules.size === 0) return;
+  const rule = rules.get(point);
+  if (!rule || rule.remaining <= 0 || Math.random() >= rule.probability) return;
+  rule.remaining -= 1;
+  process.stderr.write(`failpoint ${point}: ${rule.action}\n`);
+  process.kill(process.pid, rule.action === 'kill' ? 'SIGKILL' : 'SIGSTOP');
+}

@@ -1,0 +1,152 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { logLevel } from 'kafkajs';
+import { HistoryWriter } from '../../guard/check/history.js';
+import { type CheckReport, runCheck } from '../../guard/check/report.js';
+import { runWorkload, type WorkloadOptions, type WorkloadStats } from '../../guard/load/workload.js';
+import { LOCAL_DEV_KEY } from '../../pipeline/config/config.js';
+import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
+import { freePort, GuardProcess } from './guardProcess.js';
+import { uniqueName } from './names.js';
+import { stack } from './stack.js';
+
+/**
+ * One fault scenario: several guard processes on the same streams, a workload of concurrent clients logging every
+ * attempt, a fault injector running beside it, and at the end the history checker over the log and the committed
+ * topics. The suite runs each scenario briefly; `KES_FAULT_SECONDS` (scripts/guard-faults.sh) makes it longer.
+ */
+export interface ScenarioOptions {
+  guards: number;
+  /** Extra env for every guard process (settings, failpoints). */
+  env?: Record<string, string>;
+  /** Extra env per guard (by index). */
+  guardEnv?: (index: number) => Record<string, string>;
+  /** Addresses of the services, when the scenario brings its own Redis or Kafka. */
+  redisUrl?: string;
+  kafkaBrokers?: string[];
+  workload?: Partial<Omit<WorkloadOptions, 'urls' | 'apiKey' | 'history'>>;
+  /** Seconds of load (default KES_FAULT_SECONDS or `defaultSeconds`). */
+  defaultSeconds?: number;
+  /** Injects faults while the load runs; resolves when it has nothing more to do. Gets an abort signal. */
+  chaos?: (scenario: Scenario, signal: AbortSignal) => Promise<void>;
+}
+
+export interface Scenario {
+  namespace: string;
+  topicPrefix: string;
+  guards: GuardProcess[];
+  env: Record<string, string>;
+}
+
+export interface ScenarioResult {
+  scenario: Scenario;
+  stats: WorkloadStats;
+  report: CheckReport;
+  seconds: number;
+}
+
+export function faultSeconds(defaultSeconds: number): number {
+  const value = Number(process.env.KES_FAULT_SECONDS);
+  return Number.isFinite(value) && value > 0 ? value : defaultSeconds;
+}
+
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const namespace = uniqueName('f');
+  const topicPrefix = `${namespace}.`;
+  const addresses = stack();
+  const kafkaBrokers = options.kafkaBrokers ?? addresses.kafkaBrokers;
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: addresses.schemaRegistryUrl,
+    REDIS_URL: options.redisUrl ?? addresses.redisUrl,
+    KES_REDIS_PREFIX: `${namespace}:`,
+    KES_TOPIC_PREFIX: topicPrefix,
+    KES_TOPIC_PARTITIONS: '4',
+    KES_SCHEMAS_DIR: join(process.cwd(), 'schemas'),
+    KES_GUARD_RESERVATION_MS: '2000',
+    KES_GUARD_LEASE_MS: '3000',
+    ...options.env,
+  };
+  const guards: GuardProcess[] = [];
+  for (let i = 0; i < options.guards; i++) {
+    guards.push(new GuardProcess(`guard-${i}`, await freePort(), { ...env, ...options.guardEnv?.(i) }));
+  }
+  const scenario: Scenario = { namespace, topicPrefix, guards, env };
+  const historyPath = join(mkdtempSync(join(tmpdir(), 'kes-faults-')), 'history.jsonl');
+  const history = new HistoryWriter(historyPath);
+  const seconds = faultSeconds(options.defaultSeconds ?? 15);
+  const abort = new AbortController();
+  try {
+    await Promise.all(guards.map((g) => g.start()));
+    const chaos = options.chaos?.(scenario, abort.signal) ?? Promise.resolve();
+    const stats = await runWorkload({
+      urls: guards.map((g) => g.url),
+      apiKey: LOCAL_DEV_KEY,
+      category: 'account',
+      streams: 40,
+      concurrency: 24,
+      maxEventsPerAppend: 3,
+      timeoutMs: 5_000,
+      maxAttempts: 30,
+      durationMs: seconds * 1000,
+      history,
+      ...options.workload,
+    });
+    const loadEnded = Date.now();
+    abort.abort();
+    await chaos;
+    const chaosEnded = Date.now();
+    await history.close();
+    // Every guard up again, so that whatever was left in flight is settled before the log is read.
+    for (const g of guards) if (!g.running) await g.start();
+    process.stderr.write(`chaos stop ${chaosEnded - loadEnded} ms, restarts ${Date.now() - chaosEnded} ms\n`);
+    const kafka = createKafka({ KAFKA_BROKERS: kafkaBrokers }, uniqueName('check'), { logLevel: logLevel.NOTHING });
+    const checkStarted = Date.now();
+    const report = await runCheck({ kafka, historyPath, topicPrefix });
+    process.stderr.write(
+      `scenario ${namespace}: load ${stats.elapsedMs} ms, settle ${checkStarted - loadEnded} ms, check ${Date.now() - checkStarted} ms\n`,
+    );
+    return { scenario, stats, report, seconds };
+  } finally {
+    abort.abort();
+    if (process.env.KES_FAULT_VERBOSE) {
+      for (const g of guards)
+        process.stderr.write(`--- ${g.name} ---\n${g.tail(Number(process.env.KES_FAULT_VERBOSE) || 60)}\n`);
+    }
+    await Promise.all(guards.map((g) => g.stop().catch(() => {})));
+  }
+}
+
+/** Restarts guards that died (a failpoint killed them), after a short random pause, until the signal. */
+export async function keepRestarting(guards: GuardProcess[], signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    for (const g of guards) {
+      if (!g.running && !signal.aborted) {
+        await new Promise((r) => setTimeout(r, Math.random() * 300));
+        await g.start().catch(() => {});
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export function describeResult(r: ScenarioResult): string {
+  const s = r.stats;
+  return (
+    `${r.seconds}s: ${s.appends} appends (${s.written} written, ${s.duplicates} answered from a first write, ` +
+    `${s.conflicts} conflicts, ${s.rejected} rejected, ${s.unknown} unknown), ${s.attempts} attempts; ` +
+    `guard starts ${r.scenario.guards.map((g) => g.starts).join('/')} (ms to ready: ${r.scenario.guards.flatMap((g) => g.startMs).join(',')}); ` +
+    `checker: ${r.report.summary.committedEvents} committed events, ${r.report.violations.length} violations`
+  );
+}
