@@ -36,11 +36,11 @@ function parse(spec: string): Map<string, Rule> {
   return map;
 }
 
-export function failpoint(point: Failpoint): void {
+export function failpoint(point: Failpoint, detail?: string): void {
   if (rules.size === 0) return;
   const rule = rules.get(point);
   if (!rule || rule.remaining <= 0 || Math.random() >= rule.probability) return;
   rule.remaining -= 1;
-  process.stderr.write(`failpoint ${point}: ${rule.action}\n`);
+  process.stderr.write(`failpoint ${point}: ${rule.action}${detail ? ` (${detail})` : ''}\n`);
   process.kill(process.pid, rule.action === 'kill' ? 'SIGKILL' : 'SIGSTOP');
 }

@@ -106,6 +106,8 @@ export class Writer {
   /** Lease a slot, take its transactional id (fencing any earlier holder), settle what that holder left open. */
   private async init(): Promise<void> {
     this.ready = false;
+    // Re-initialising a slot another guard has since leased would fence that guard: lease again instead.
+    if (this.slot !== undefined && !(await this.slots.renew(this.slot))) this.slot = undefined;
     if (this.slot === undefined) this.slot = await this.slots.acquire();
     this.incarnation += 1;
     const transactionalId = transactionalIdOf(this.ctx.settings.namespace, this.slot);
@@ -247,7 +249,7 @@ export class Writer {
           timeout: 10_000,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
-        failpoint('after-send');
+        failpoint('after-send', `reservation ${resId}`);
         committing = true;
         await tx.commit();
       } catch (error) {

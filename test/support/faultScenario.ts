@@ -20,6 +20,8 @@ export interface ScenarioOptions {
   guards: number;
   /** Extra env for every guard process (settings, failpoints). */
   env?: Record<string, string>;
+  /** Guards (by index) the scenario does not start: the chaos function starts them when it wants. */
+  startLater?: number[];
   /** Extra env per guard (by index). */
   guardEnv?: (index: number) => Record<string, string>;
   /** Addresses of the services, when the scenario brings its own Redis or Kafka. */
@@ -78,7 +80,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const seconds = faultSeconds(options.defaultSeconds ?? 15);
   const abort = new AbortController();
   try {
-    await Promise.all(guards.map((g) => g.start()));
+    await Promise.all(guards.filter((_, i) => !options.startLater?.includes(i)).map((g) => g.start()));
     const chaos = options.chaos?.(scenario, abort.signal) ?? Promise.resolve();
     const stats = await runWorkload({
       urls: guards.map((g) => g.url),
