@@ -46,6 +46,17 @@ export interface ScenarioResult {
   stats: WorkloadStats;
   report: CheckReport;
   seconds: number;
+  /** Prometheus text of every guard at the end (counters restart with a process). */
+  metrics: string[];
+}
+
+/** Sum of a metric (name with labels, as printed) over the guards' last /metrics. */
+export function sumMetric(result: ScenarioResult, name: string): number {
+  let total = 0;
+  for (const text of result.metrics) {
+    for (const line of text.split('\n')) if (line.startsWith(`${name} `)) total += Number(line.split(' ').pop());
+  }
+  return total;
 }
 
 export function faultSeconds(defaultSeconds: number): number {
@@ -109,7 +120,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     process.stderr.write(
       `scenario ${namespace}: load ${stats.elapsedMs} ms, settle ${checkStarted - loadEnded} ms, check ${Date.now() - checkStarted} ms\n`,
     );
-    return { scenario, stats, report, seconds };
+    const metrics = await Promise.all(
+      guards.map(async (g) => (await fetch(`${g.url}/metrics`).catch(() => undefined))?.text() ?? ''),
+    );
+    return { scenario, stats, report, seconds, metrics };
   } finally {
     abort.abort();
     if (process.env.KES_FAULT_VERBOSE) {

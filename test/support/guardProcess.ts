@@ -113,13 +113,4 @@ export class GuardProcess {
     await exited;
     clearTimeout(timer);
   }
-
-  async metric(name: string): Promise<number> {
-    const text = await (await fetch(`${this.url}/metrics`)).text();
-    let total = 0;
-    for (const line of text.split('\n')) {
-      if (line.startsWith(name)) total += Number(line.split(' ').pop());
-    }
-    return total;
-  }
 }
