@@ -20,6 +20,8 @@ export interface ScenarioOptions {
   guards: number;
   /** Extra env for every guard process (settings, failpoints). */
   env?: Record<string, string>;
+  /** Where clients send a guard's requests (a proxy in front of it); default the guard itself. */
+  clientUrl?: (guardUrl: string) => Promise<string>;
   /** Guards (by index) the scenario does not start: the chaos function starts them when it wants. */
   startLater?: number[];
   /** Extra env per guard (by index). */
@@ -94,7 +96,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     await Promise.all(guards.filter((_, i) => !options.startLater?.includes(i)).map((g) => g.start()));
     const chaos = options.chaos?.(scenario, abort.signal) ?? Promise.resolve();
     const stats = await runWorkload({
-      urls: guards.map((g) => g.url),
+      urls: await Promise.all(guards.map((g) => options.clientUrl?.(g.url) ?? g.url)),
       apiKey: LOCAL_DEV_KEY,
       category: 'account',
       streams: 40,
