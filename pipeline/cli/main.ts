@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, KesError, ServiceStartError } from '../errors.js';
 import { checkCommand } from './checkCommand.js';
 import { guardCommand } from './guardCommand.js';
+import { loadCommand } from './loadCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { lastExit, stackCommand } from './stackCommand.js';
 
@@ -16,7 +17,8 @@ export function program(): Command {
     .addCommand(stackCommand())
     .addCommand(schemasCommand())
     .addCommand(checkCommand())
-    .addCommand(guardCommand());
+    .addCommand(guardCommand())
+    .addCommand(loadCommand());
 }
 
 /** Runs the CLI and resolves to the process exit code; errors become one readable line, never a stack trace. */
