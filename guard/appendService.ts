@@ -51,8 +51,14 @@ export class AppendService {
             expected: request.expected,
             events: request.events,
           },
-          resolve,
-          reject,
+          resolve: (outcome) => {
+            item.settled = true;
+            resolve(outcome);
+          },
+          reject: (error) => {
+            item.settled = true;
+            reject(error);
+          },
           deadline: Date.now() + this.ctx.settings.appendTimeoutMs,
           attempts: 0,
           maybeWritten: false,

@@ -13,6 +13,8 @@ export interface QueuedAppend {
   attempts: number;
   /** Set once the append was in a transaction whose commit outcome was not learned. */
   maybeWritten: boolean;
+  /** Set once resolve or reject was called. */
+  settled?: boolean;
   enqueuedAt: number;
 }
 

@@ -94,7 +94,13 @@ export class Writer {
         }
         const group = await this.queue.take(this.ctx.settings.maxBatchEvents, this.ctx.settings.lingerMs);
         if (group.length === 0) continue;
-        await this.commitGroup(group);
+        try {
+          await this.commitGroup(group);
+        } catch (error) {
+          // Nothing was committed (every path after the commit is total): unanswered appends try again.
+          for (const item of group) if (!item.settled) this.requeue(item, 'error', 100);
+          throw error;
+        }
       } catch (error) {
         this.ctx.log.warn('writer loop error', { writer: this.name, error });
         await this.dropProducer();
@@ -361,9 +367,12 @@ export class Writer {
     }
     for (const list of reserved.values()) for (const r of list) r.item.maybeWritten = true;
     try {
-      // Taking the slot's epoch again finishes the transaction one way or the other; then Kafka says which.
+      // Taking the slot's epoch again finishes the transaction one way or the other; then Kafka says which. If the
+      // slot went to another guard meanwhile, the resolver fences it explicitly.
+      const slot = this.slot;
       await this.init();
-      for (const pg of reserved.keys()) await this.resolver.resolve(pg.topic, pg.partition, resId, { fence: false });
+      const fence = this.slot !== slot;
+      for (const pg of reserved.keys()) await this.resolver.resolve(pg.topic, pg.partition, resId, { fence });
     } catch (recoveryError) {
       this.ctx.log.warn('could not settle own reservation yet; it will be resolved after its deadline', {
         resId,

@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, ForbiddenError, UnauthorizedError } from '../../pipeline/errors.js';
+import { ApiKeys, authorizeWrite } from './apiKeys.js';
+
+const KEYS = [
+  { key: 'orders-secret-1', service: 'orders', categories: ['order', 'cart'] },
+  { key: 'admin-secret-1', service: 'admin', categories: ['*'] },
+  { key: 'billing-secret', service: 'billing', categories: ['invoice_2024'] },
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'kes-apikeys-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function configError(setting: string): ConfigError {
+  try {
+    ApiKeys.parse(setting);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('ApiKeys.parse', () => {
+  it('reads an inline JSON array', () => {
+    const keys = ApiKeys.parse(JSON.stringify(KEYS));
+    expect(keys.authenticate('Bearer orders-secret-1', undefined).service).toBe('orders');
+  });
+
+  it('reads @file', () => {
+    const file = join(dir, 'keys.json');
+    writeFileSync(file, JSON.stringify(KEYS));
+    const keys = ApiKeys.parse(`@${file}`);
+    expect(keys.authenticate(undefined, 'billing-secret')).toEqual({
+      service: 'billing',
+      categories: new Set(['invoice_2024']),
+    });
+  });
+
+  it('a file that cannot be read names the setting and the file', () => {
+    const missing = join(dir, 'nope.json');
+    const e = configError(`@${missing}`);
+    expect(e.path).toBe('KES_API_KEYS');
+    expect(e.message).toContain(`cannot read ${missing}`);
+  });
+
+  it('text that is not JSON names the setting, or the file it came from', () => {
+    const inline = configError('[{key:');
+    expect(inline.path).toBe('KES_API_KEYS');
+    expect(inline.message).toMatch(/KES_API_KEYS is not JSON/);
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, 'not json');
+    const fromFile = configError(`@${file}`);
+    expect(fromFile.path).toBe('KES_API_KEYS');
+    expect(fromFile.message).toContain(`${file} is not JSON`);
+  });
+
+  it.each([
+    ['an empty list', [], 'KES_API_KEYS[]'],
+    ['not a list', { key: 'x' }, 'KES_API_KEYS[]'],
+    ['a short key', [{ key: 'short', service: 's', categories: ['a'] }], 'KES_API_KEYS[0.key]'],
+    ['a missing service', [KEYS[0], { key: 'long-enough', categories: ['a'] }], 'KES_API_KEYS[1.service]'],
+    ['an empty service', [{ key: 'long-enough', service: '', categories: ['a'] }], 'KES_API_KEYS[0.service]'],
+    ['no categories', [{ key: 'long-enough', service: 's', categories: [] }], 'KES_API_KEYS[0.categories]'],
+    [
+      'an uppercase category',
+      [{ key: 'long-enough', service: 's', categories: ['order', 'Order'] }],
+      'KES_API_KEYS[0.categories.1]',
+    ],
+    ['a dashed category', [{ key: 'long-enough', service: 's', categories: ['a-b'] }], 'KES_API_KEYS[0.categories.0]'],
+    ['a wildcard prefix', [{ key: 'long-enough', service: 's', categories: ['ord*'] }], 'KES_API_KEYS[0.categories.0]'],
+  ])('refuses %s, naming the path', (_what, value, path) => {
+    const e = configError(JSON.stringify(value));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.path).toBe(path);
+    expect(e.code).toBe('KES_CONFIG_INVALID');
+  });
+});
+
+describe('ApiKeys.authenticate', () => {
+  const keys = ApiKeys.parse(JSON.stringify(KEYS));
+
+  it('takes Authorization: Bearer (any case, surrounding spaces trimmed) and x-api-key', () => {
+    expect(keys.authenticate('Bearer orders-secret-1', undefined).service).toBe('orders');
+    expect(keys.authenticate('bearer orders-secret-1', undefined).service).toBe('orders');
+    expect(keys.authenticate('BEARER   orders-secret-1  ', undefined).service).toBe('orders');
+    expect(keys.authenticate(undefined, 'admin-secret-1').service).toBe('admin');
+  });
+
+  it('x-api-key wins over Authorization when both are sent', () => {
+    expect(keys.authenticate('Bearer orders-secret-1', 'admin-secret-1').service).toBe('admin');
+  });
+
+  it.each([
+    ['no header', undefined, undefined],
+    ['an unknown bearer key', 'Bearer orders-secret-2', undefined],
+    ['an unknown x-api-key', undefined, 'nope-nope-nope'],
+    ['another scheme', 'Basic orders-secret-1', undefined],
+    ['the key without a scheme', 'orders-secret-1', undefined],
+    ['Bearer with nothing after it', 'Bearer ', undefined],
+    ['a key that differs in case', 'Bearer ORDERS-SECRET-1', undefined],
+  ])('refuses %s with UnauthorizedError', (_what, authorization, apiKey) => {
+    expect(() => keys.authenticate(authorization, apiKey)).toThrow(UnauthorizedError);
+  });
+});
+
+describe('authorizeWrite', () => {
+  const keys = ApiKeys.parse(JSON.stringify(KEYS));
+  const orders = keys.authenticate('Bearer orders-secret-1', undefined);
+  const admin = keys.authenticate('Bearer admin-secret-1', undefined);
+
+  it('lets a service write its own categories, and * write any', () => {
+    expect(() => authorizeWrite(orders, 'order')).not.toThrow();
+    expect(() => authorizeWrite(orders, 'cart')).not.toThrow();
+    expect(() => authorizeWrite(admin, 'order')).not.toThrow();
+    expect(() => authorizeWrite(admin, 'anything_else')).not.toThrow();
+  });
+
+  it("refuses another service's category with ForbiddenError naming both", () => {
+    let error: unknown;
+    try {
+      authorizeWrite(orders, 'invoice_2024');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect((error as ForbiddenError).context).toEqual({ service: 'orders', category: 'invoice_2024' });
+    expect(() => authorizeWrite(orders, 'orders')).toThrow(ForbiddenError);
+  });
+});
