@@ -55,15 +55,17 @@ export class ApiKeys {
       throw new ConfigError(`KES_API_KEYS[${issue?.path.join('.')}]`, issue?.message ?? 'invalid');
     }
     const map = new Map<string, Principal>();
-    for (const entry of parsed.data) {
-      map.set(digest(entry.key), { service: entry.service, categories: new Set(entry.categories) });
-    }
+    parsed.data.forEach((entry, i) => {
+      const d = digest(entry.key);
+      if (map.has(d)) throw new ConfigError(`KES_API_KEYS[${i}].key`, 'the same key is listed twice');
+      map.set(d, { service: entry.service, categories: new Set(entry.categories) });
+    });
     return new ApiKeys(map);
   }
 
   /** The principal of an `Authorization: Bearer <key>` (or `x-api-key`) header; 401 without a known key. */
   authenticate(authorization: string | undefined, apiKey: string | undefined): Principal {
-    const key = apiKey ?? /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+    const key = apiKey?.trim() || /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
     const principal = key ? this.byDigest.get(digest(key)) : undefined;
     if (!principal) throw new UnauthorizedError();
     return principal;

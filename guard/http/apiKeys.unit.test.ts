@@ -131,3 +131,20 @@ describe('authorizeWrite', () => {
     expect(() => authorizeWrite(orders, 'orders')).toThrow(ForbiddenError);
   });
 });
+
+describe('ApiKeys: ambiguous settings and headers', () => {
+  it('refuses the same key listed twice (which service would it be?)', () => {
+    const twice = JSON.stringify([
+      { key: 'same-key-1', service: 'a', categories: ['x'] },
+      { key: 'same-key-1', service: 'b', categories: ['*'] },
+    ]);
+    expect(() => ApiKeys.parse(twice)).toThrow(ConfigError);
+    expect(() => ApiKeys.parse(twice)).toThrow(/KES_API_KEYS\[1\]\.key: the same key is listed twice/);
+  });
+
+  it('ignores an empty x-api-key header in favour of the bearer key', () => {
+    const keys = ApiKeys.parse(JSON.stringify([{ key: 'bearer-key-1', service: 'a', categories: ['x'] }]));
+    expect(keys.authenticate('Bearer bearer-key-1', '').service).toBe('a');
+    expect(() => keys.authenticate(undefined, '  ')).toThrow(UnauthorizedError);
+  });
+});

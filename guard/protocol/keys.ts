@@ -5,6 +5,9 @@
  *   ver   HASH stream -> version (the last reserved or written version)
  *   lock  HASH stream -> "<reservation id>|<version before it>": the stream has a reservation in flight
  *   res   HASH reservation id -> "<slot>|<deadline ms>|<watermark when made>|<probe event id>|<stream=prev,...>"
+ *   seen  HASH stream -> highest version read back from Kafka while the stream was locked (only after a Redis
+ *         rollback can Kafka hold versions beyond a reservation still open in Redis; rolling that reservation
+ *         back must not go below them)
  *   wm    STRING the watermark: every committed event at or below it is applied here, except events of
  *         reservations still in `res` (whose own watermark bounds where their events can be)
  * Global (hash tag `{g}`):
@@ -19,6 +22,7 @@ export interface PartitionKeys {
   lock: string;
   res: string;
   wm: string;
+  seen: string;
 }
 
 export class KeySpace {
@@ -26,7 +30,7 @@ export class KeySpace {
 
   partition(topic: string, partition: number): PartitionKeys {
     const tag = `${this.prefix}{${topic}:${partition}}`;
-    return { ver: `${tag}:ver`, lock: `${tag}:lock`, res: `${tag}:res`, wm: `${tag}:wm` };
+    return { ver: `${tag}:ver`, lock: `${tag}:lock`, res: `${tag}:res`, wm: `${tag}:wm`, seen: `${tag}:seen` };
   }
 
   get ids(): string {

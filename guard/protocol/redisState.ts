@@ -48,10 +48,10 @@ type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 const SCRIPTS = {
   kesReserve: { lua: RESERVE, numberOfKeys: 7 },
-  kesConfirm: { lua: CONFIRM, numberOfKeys: 8 },
-  kesRelease: { lua: RELEASE, numberOfKeys: 3 },
-  kesApply: { lua: APPLY, numberOfKeys: 6 },
-  kesResolve: { lua: RESOLVE, numberOfKeys: 5 },
+  kesConfirm: { lua: CONFIRM, numberOfKeys: 9 },
+  kesRelease: { lua: RELEASE, numberOfKeys: 6 },
+  kesApply: { lua: APPLY, numberOfKeys: 8 },
+  kesResolve: { lua: RESOLVE, numberOfKeys: 6 },
 } as const;
 
 export function defineScripts(redis: Redis): void {
@@ -120,14 +120,31 @@ export function confirm(
   c: { resId: string; windowMs: number; topic: string; partition: number; lastOffset: number },
   events: readonly ConfirmEvent[],
 ): Promise<unknown> {
-  const args: (string | number)[] = [pk.ver, pk.lock, pk.res, pk.wm, keys.ids, keys.idx, keys.gen, keys.rebuild];
+  const args: (string | number)[] = [
+    pk.ver,
+    pk.lock,
+    pk.res,
+    pk.wm,
+    keys.ids,
+    keys.idx,
+    keys.gen,
+    keys.rebuild,
+    pk.seen,
+  ];
   args.push(v.gen, v.runId, c.resId, c.windowMs, c.topic, c.partition, c.lastOffset, events.length);
   for (const e of events) args.push(e.id, e.stream, e.version, e.offset, e.hash);
   return call(sender, 'kesConfirm', args);
 }
 
-export function release(sender: Sender, pk: PartitionKeys, resId: string): Promise<unknown> {
-  return call(sender, 'kesRelease', [pk.ver, pk.lock, pk.res, resId]);
+/** Undo a reservation whose transaction can no longer commit; 'stale' (nothing done) on state not validated. */
+export function release(
+  sender: Sender,
+  keys: KeySpace,
+  pk: PartitionKeys,
+  v: Validated,
+  resId: string,
+): Promise<unknown> {
+  return call(sender, 'kesRelease', [pk.ver, pk.lock, pk.res, keys.gen, keys.rebuild, pk.seen, v.gen, v.runId, resId]);
 }
 
 export function resolve(
@@ -144,6 +161,7 @@ export function resolve(
     pk.res,
     keys.gen,
     keys.rebuild,
+    pk.seen,
     v.gen,
     v.runId,
     resId,
@@ -159,7 +177,7 @@ export function apply(
   a: { windowMs: number; topic: string; partition: number; watermark: number },
   events: readonly AppliedEvent[],
 ): Promise<unknown> {
-  const args: (string | number)[] = [pk.ver, pk.wm, keys.ids, keys.idx, keys.gen, keys.rebuild];
+  const args: (string | number)[] = [pk.ver, pk.wm, keys.ids, keys.idx, keys.gen, keys.rebuild, pk.lock, pk.seen];
   args.push(v.gen, v.runId, a.windowMs, a.topic, a.partition, a.watermark, events.length);
   for (const e of events) args.push(e.id, e.stream, e.version, e.offset, e.hash, e.timeMs);
   return call(sender, 'kesApply', args);

@@ -26,6 +26,13 @@ local function split(s, sep)
     start = at + 1
   end
 end
+-- Roll a stream back to the version before a reservation, but never below a version read back from Kafka.
+local function restore(verKey, seenKey, stream, prev)
+  local seen = tonumber(redis.call('HGET', seenKey, stream) or '-1')
+  if seen > prev then prev = seen end
+  if prev < 0 then redis.call('HDEL', verKey, stream) else redis.call('HSET', verKey, stream, prev) end
+  redis.call('HDEL', seenKey, stream)
+end
 local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -135,7 +142,7 @@ return out
 /**
  * confirm: after the transaction committed. Records the events' positions for idempotency, lifts the locks and
  * advances the watermark.
- * KEYS: ver lock res wm ids idx gen rebuild
+ * KEYS: ver lock res wm ids idx gen rebuild seen
  * ARGV: gen runId resId windowMs topic partition lastOffset count, then per event: id stream version offset hash
  * Answers 'ok', 'gone' (someone already resolved the reservation) or 'stale'.
  */
@@ -148,7 +155,10 @@ local fields = split(rec, '|')
 for pair in string.gmatch(fields[5], '([^,]+)') do
   local stream = string.match(pair, '^(.*)=')
   local lock = redis.call('HGET', KEYS[2], stream)
-  if lock and split(lock, '|')[1] == resId then redis.call('HDEL', KEYS[2], stream) end
+  if lock and split(lock, '|')[1] == resId then
+    redis.call('HDEL', KEYS[2], stream)
+    redis.call('HDEL', KEYS[9], stream)
+  end
 end
 redis.call('HDEL', KEYS[3], resId)
 local now = nowMs()
@@ -173,19 +183,21 @@ return 'ok'
 `;
 
 /**
- * release: the guard aborted its own transaction (nothing can be in Kafka), so the reservation is undone.
- * KEYS: ver lock res
- * ARGV: resId
+ * release: the guard aborted its own transaction, or never asked for its commit (nothing can be in Kafka), so the
+ * reservation is undone. Only on validated state: on a restarted Redis the rebuild settles it.
+ * KEYS: ver lock res gen rebuild seen
+ * ARGV: gen runId resId
  */
 export const RELEASE = `${STALE_CHECK}
-local resId = ARGV[1]
+if stale(KEYS[4], KEYS[5], ARGV[1], ARGV[2]) then return 'stale' end
+local resId = ARGV[3]
 local rec = redis.call('HGET', KEYS[3], resId)
 if not rec then return 'gone' end
 for pair in string.gmatch(split(rec, '|')[5], '([^,]+)') do
   local stream, prev = string.match(pair, '^(.*)=(-?%d+)$')
   local lock = redis.call('HGET', KEYS[2], stream)
   if lock and split(lock, '|')[1] == resId then
-    if tonumber(prev) < 0 then redis.call('HDEL', KEYS[1], stream) else redis.call('HSET', KEYS[1], stream, prev) end
+    restore(KEYS[1], KEYS[6], stream, tonumber(prev))
     redis.call('HDEL', KEYS[2], stream)
   end
 end
@@ -196,7 +208,7 @@ return 'released'
 /**
  * apply: events read back from Kafka (recovery, rebuild). Idempotent: versions only move forward, ids are
  * (re)recorded while inside the window.
- * KEYS: ver wm ids idx gen rebuild
+ * KEYS: ver wm ids idx gen rebuild lock seen
  * ARGV: gen runId windowMs topic partition watermark count, then per event: id stream version offset hash timeMs
  */
 export const APPLY = `${STALE_CHECK}
@@ -209,6 +221,10 @@ for e = 1, tonumber(ARGV[7]) do
   local id, stream, version, offset, hash, time = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
   local cur = tonumber(redis.call('HGET', KEYS[1], stream) or '-1')
   if version > cur then redis.call('HSET', KEYS[1], stream, version) end
+  if redis.call('HEXISTS', KEYS[7], stream) == 1 then
+    local seen = tonumber(redis.call('HGET', KEYS[8], stream) or '-1')
+    if version > seen then redis.call('HSET', KEYS[8], stream, version) end
+  end
   if time > cutoff then
     redis.call('HSET', KEYS[3], id, stream .. '|' .. version .. '|' .. topic .. '|' .. partition .. '|' .. offset .. '|' .. hash)
     redis.call('ZADD', KEYS[4], time, id)
@@ -224,7 +240,7 @@ return 'applied'
  * resolve: a reservation whose owner was fenced, after the partition was read from the reservation's watermark to
  * the high watermark taken after the fence (and the events found were applied). Found: its events are in Kafka,
  * keep the versions (roll forward). Not found: they never will be, restore the versions (roll back).
- * KEYS: ver lock res gen rebuild
+ * KEYS: ver lock res gen rebuild seen
  * ARGV: gen runId resId found(1|0)
  */
 export const RESOLVE = `${STALE_CHECK}
@@ -236,9 +252,7 @@ for pair in string.gmatch(split(rec, '|')[5], '([^,]+)') do
   local stream, prev = string.match(pair, '^(.*)=(-?%d+)$')
   local lock = redis.call('HGET', KEYS[2], stream)
   if lock and split(lock, '|')[1] == resId then
-    if ARGV[4] ~= '1' then
-      if tonumber(prev) < 0 then redis.call('HDEL', KEYS[1], stream) else redis.call('HSET', KEYS[1], stream, prev) end
-    end
+    if ARGV[4] ~= '1' then restore(KEYS[1], KEYS[6], stream, tonumber(prev)) else redis.call('HDEL', KEYS[6], stream) end
     redis.call('HDEL', KEYS[2], stream)
   end
 end

@@ -54,7 +54,7 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
         let from = 0;
         if (fresh) {
           // Whatever is left without a generation record is not known to be a prefix of anything: start over.
-          await redis.del(pk.ver, pk.lock, pk.res, pk.wm);
+          await redis.del(pk.ver, pk.lock, pk.res, pk.wm, pk.seen);
         } else {
           const pending = await reservations(redis, pk);
           const wm = Number((await redis.get(pk.wm)) ?? '-1');

@@ -9,6 +9,7 @@
  *   after-confirm  confirmed in Redis, no client answered
  */
 export type Failpoint = 'after-reserve' | 'after-send' | 'after-commit' | 'after-confirm';
+const POINTS: readonly Failpoint[] = ['after-reserve', 'after-send', 'after-commit', 'after-confirm'];
 
 interface Rule {
   action: 'kill' | 'stop';
@@ -25,8 +26,15 @@ function parse(spec: string): Map<string, Rule> {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const match = /^(?:(kill|stop)@)?([a-z-]+):([\d.]+)(?:x(\d+))?$/.exec(part);
-    if (!match) throw new Error(`KES_FAILPOINTS: cannot parse '${part}' (expected [kill|stop@]point:probability[xN])`);
+    const match = /^(?:(kill|stop)@)?([a-z-]+):(0|1|0?\.\d+|1\.0+)(?:x(\d+))?$/.exec(part);
+    if (!match) {
+      throw new Error(
+        `KES_FAILPOINTS: cannot parse '${part}' (expected [kill|stop@]point:probability[xN], 0 <= p <= 1)`,
+      );
+    }
+    if (!POINTS.includes(match[2] as Failpoint)) {
+      throw new Error(`KES_FAILPOINTS: unknown point '${match[2]}' in '${part}'; valid: ${POINTS.join(', ')}`);
+    }
     map.set(match[2] as string, {
       action: (match[1] as 'kill' | 'stop' | undefined) ?? 'kill',
       probability: Number(match[3]),

@@ -87,14 +87,25 @@ describe('failpoints', () => {
     'kill@after-commit:1x',
     'after-commit:1,after-send',
     'After-Commit:1',
+    'after-commit:1.2.3',
+    'after-commit:.',
+    'after-commit:1.5',
+    'after-commit:2',
   ])('refuses the spec %j at import, naming the part', async (spec) => {
     const r = await child(spec, ['after-commit']).done;
     expect(r.code).not.toBe(0);
     expect(r.signal).toBeNull();
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
-      /KES_FAILPOINTS: cannot parse '[^']*' \(expected \[kill\|stop@\]point:probability\[xN\]\)/,
+      /KES_FAILPOINTS: cannot parse '[^']*' \(expected \[kill\|stop@\]point:probability\[xN\], 0 <= p <= 1\)/,
     );
+  });
+
+  it('refuses a point that does not exist, listing the valid ones', async () => {
+    const r = await child('after-comit:1', ['after-commit']).done;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("unknown point 'after-comit'");
+    expect(r.stderr).toContain('valid: after-reserve, after-send, after-commit, after-confirm');
   });
 
   it('kill@after-commit:1 kills the process with SIGKILL at that point and no other', async () => {

@@ -10,6 +10,7 @@ import {
   type ReserveAnswer,
   release,
   reserve,
+  type Validated,
 } from '../protocol/redisState.js';
 import type { Resolver } from '../recovery/resolver.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
@@ -263,7 +264,7 @@ export class Writer {
         throw error;
       }
     } catch (error) {
-      await this.afterFailedCommit(error, committing, resId, reserved);
+      await this.afterFailedCommit(error, committing, resId, reserved, v);
       return;
     }
 
@@ -345,6 +346,7 @@ export class Writer {
     committing: boolean,
     resId: string,
     reserved: Map<PartitionGroup, Reserved[]>,
+    v: Validated,
   ): Promise<void> {
     const fenced = isFencedError(error);
     this.ctx.log.warn(committing ? 'commit outcome unknown' : 'produce failed before commit', {
@@ -357,9 +359,10 @@ export class Writer {
     await this.dropProducer();
     if (!committing) {
       // The commit was never asked for: nothing of this transaction can become visible.
+      // On state that is no longer validated the release does nothing: the rebuild settles the reservation.
       await Promise.all(
         [...reserved.keys()].map((pg) =>
-          release(this.ctx.redis, this.ctx.keys.partition(pg.topic, pg.partition), resId),
+          release(this.ctx.redis, this.ctx.keys, this.ctx.keys.partition(pg.topic, pg.partition), v, resId),
         ),
       ).catch(() => {});
       for (const list of reserved.values()) for (const r of list) this.requeue(r.item, 'produce', 50);

@@ -3,7 +3,8 @@
  * is the Kafka key, so one stream lives in one partition and keeps its order.
  */
 
-const CATEGORY = /^[a-z0-9_]+$/;
+// Categories name topics (`<prefix><category>`, at most 249 characters in Kafka): kept short.
+const CATEGORY = /^[a-z0-9_]{1,100}$/;
 const ID = /^[A-Za-z0-9_.:@-]{1,200}$/;
 
 export interface StreamName {
@@ -18,7 +19,8 @@ export function parseStreamName(stream: string): StreamName | { error: string } 
   if (dash <= 0) return { error: 'a stream is named category-id (category: lowercase letters, digits, _)' };
   const category = stream.slice(0, dash);
   const id = stream.slice(dash + 1);
-  if (!CATEGORY.test(category)) return { error: `category '${category}' must be lowercase letters, digits or _` };
+  if (!CATEGORY.test(category))
+    return { error: `category '${category.slice(0, 120)}' must be 1 to 100 lowercase letters, digits or _` };
   if (!ID.test(id)) return { error: 'id must be 1 to 200 of letters, digits and _ . : @ -' };
   return { stream, category, id };
 }
