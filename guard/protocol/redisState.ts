@@ -47,7 +47,7 @@ type Sender = Redis | ChainableCommander;
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 const SCRIPTS = {
-  kesReserve: { lua: RESERVE, numberOfKeys: 7 },
+  kesReserve: { lua: RESERVE, numberOfKeys: 8 },
   kesConfirm: { lua: CONFIRM, numberOfKeys: 9 },
   kesRelease: { lua: RELEASE, numberOfKeys: 6 },
   kesApply: { lua: APPLY, numberOfKeys: 8 },
@@ -74,7 +74,7 @@ export function reserve(
   reservation: { resId: string; slot: number; ttlMs: number },
   appends: readonly ReserveAppend[],
 ): Promise<unknown> {
-  const args: (string | number)[] = [pk.ver, pk.lock, pk.res, pk.wm, keys.ids, keys.gen, keys.rebuild];
+  const args: (string | number)[] = [pk.ver, pk.lock, pk.res, pk.wm, keys.ids, keys.gen, keys.rebuild, keys.idx];
   args.push(v.gen, v.runId, reservation.resId, reservation.slot, reservation.ttlMs, appends.length);
   for (const a of appends) {
     args.push(a.stream, String(a.expected), a.events.length);

@@ -579,8 +579,35 @@ describe('release', () => {
       { stream: 'order-old', expected: 6, events: events(1) },
     ]);
     expect(await release(redis, c.keys, c.pk, c.v, 'r1')).toBe('released');
-    expect(await snapshot(c.keys)).toEqual(before);
+    // In-flight marks of the released ids stay behind, pointing at a reservation that is gone: they count as
+    // unknown ids and are forgotten with the window.
+    const after = await snapshot(c.keys);
+    const marks = after[c.keys.ids] as Record<string, string>;
+    expect(Object.values(marks).every((m) => m.startsWith(`~${c.pk.res}|r1|`))).toBe(true);
+    delete after[c.keys.ids];
+    delete after[c.keys.idx];
+    expect(after).toEqual(before);
     expect(await release(redis, c.keys, c.pk, c.v, 'r1')).toBe('gone');
+    const again = await doReserve(c, 'r2', [
+      { stream: 'order-old', expected: 5, events: [{ id: Object.keys(marks)[0] as string, hash: 'other' }] },
+    ]);
+    expect(again).toEqual([{ kind: 'ok', first: 6, last: 6 }]);
+  });
+
+  it('an id in flight on one stream cannot be taken by another stream meanwhile', async () => {
+    const c = await fresh();
+    const [e] = events(1);
+    const ev = e as { id: string; hash: string };
+    expect(await doReserve(c, 'r1', [{ stream: 'order-a', expected: 'any', events: [ev] }])).toEqual([
+      { kind: 'ok', first: 0, last: 0 },
+    ]);
+    expect(await doReserve(c, 'r2', [{ stream: 'order-b', expected: 'any', events: [ev] }])).toEqual([
+      { kind: 'idconflict', eventId: ev.id, why: 'is being written by another append' },
+    ]);
+    // the same append again (a retry racing its first attempt) waits for it
+    expect(await doReserve(c, 'r3', [{ stream: 'order-a', expected: 'any', events: [ev] }])).toEqual([
+      { kind: 'busy', holder: 'r1', expired: false },
+    ]);
   });
 
   it('touches only the streams whose lock it still holds', async () => {

@@ -41,14 +41,17 @@ end
 
 /**
  * reserve: one call per partition and group commit.
- * KEYS: ver lock res wm ids gen rebuild
+ * KEYS: ver lock res wm ids gen rebuild idx
  * ARGV: gen runId resId slot ttlMs count, then per append: stream expected n (id hash)*n
  * Answers per append, in order:
  *   {'ok', first, last}                       versions reserved
  *   {'dup', first, last, topic, partition, offset}  every id already written by this append: answer from the first write
  *   {'idconflict', id, why}                   an id belongs to another event
  *   {'conflict', actual}                      wrong expected version
- *   {'busy', resId, expired}                  another reservation holds the stream (expired = 1 when past its deadline)
+ *   {'busy', resId, expired}                  another reservation holds the stream (expired = 1 when past its deadline),
+ *                                             or holds these very ids (a retry racing its first attempt)
+ * Reserved ids are marked in `ids` while in flight, so that another append cannot take them meanwhile; a mark
+ * whose reservation is gone (rolled back) counts as unknown.
  * or {'stale'} for the whole call.
  */
 export const RESERVE = `${STALE_CHECK}
@@ -69,7 +72,23 @@ for a = 1, tonumber(ARGV[6]) do
   for e = 1, n do
     if usedIds[ids[e]] then answer = {'busy', resId, 0}; break end
     local rec = redis.call('HGET', KEYS[5], ids[e])
-    if rec then known = known + 1; recs[e] = split(rec, '|') end
+    if rec and string.sub(rec, 1, 1) == '~' then
+      -- an id reserved by an append still in flight: '~<res key>|<reservation>|<stream>|<hash>'
+      local m = split(string.sub(rec, 2), '|')
+      local held = redis.call('HGET', m[1], m[2])
+      if held then
+        if m[3] == stream and m[4] == hashes[e] then
+          local expired = 0
+          if tonumber(split(held, '|')[2]) <= now then expired = 1 end
+          answer = {'busy', m[2], expired}
+        else
+          answer = {'idconflict', ids[e], 'is being written by another append'}
+        end
+        break
+      end
+    elseif rec then
+      known = known + 1; recs[e] = split(rec, '|')
+    end
   end
   if answer == nil and known > 0 then
     if known < n then
@@ -123,7 +142,11 @@ for a = 1, tonumber(ARGV[6]) do
         order[#order + 1] = stream
         redis.call('HSET', KEYS[2], stream, resId .. '|' .. cur)
       end
-      for e = 1, n do usedIds[ids[e]] = true end
+      for e = 1, n do
+        usedIds[ids[e]] = true
+        redis.call('HSET', KEYS[5], ids[e], '~' .. KEYS[3] .. '|' .. resId .. '|' .. stream .. '|' .. hashes[e])
+        redis.call('ZADD', KEYS[8], now, ids[e])
+      end
       if probe == nil then probe = ids[1] end
       answer = {'ok', cur + 1, cur + n}
     end
