@@ -13,6 +13,7 @@ describe('zombie guards (SIGSTOP past the lease, SIGCONT after a takeover)', () 
   it('never lets a paused guard write after another took over its slot', async () => {
     const zombies = [0, 2];
     let fencedZombies = 0;
+    let stoppedZombies = 0;
     const result = await runScenario({
       guards: 5,
       env: { KES_GUARD_SLOTS: '3', KES_GUARD_PIPELINE: '1', KES_GUARD_LEASE_MS: '2000' },
@@ -34,15 +35,19 @@ describe('zombie guards (SIGSTOP past the lease, SIGCONT after a takeover)', () 
         await Promise.all([spare1?.start(), spare2?.start()]);
         await sleep(1_000, signal);
         for (const z of zombies) guards[z]?.signal('SIGCONT');
-        // Woken up, each zombie tries to go on with its transaction and finds its epoch taken.
-        const fenced = (z: number) => /"fenced":true/.test(guards[z]?.tail(200) ?? '');
-        await waitFor('the zombies to find themselves fenced', () => zombies.every(fenced), 20_000).catch(() => {});
-        fencedZombies = zombies.filter(fenced).length;
+        // Woken up, each zombie tries to go on. Whichever it meets first, its epoch taken by the broker (fenced) or
+        // its lease taken in Redis (it drops its producer), its transaction never commits.
+        const stopped = (z: number) =>
+          /"fenced":true|produce failed before commit|commit outcome unknown/.test(guards[z]?.tail(200) ?? '');
+        await waitFor('the zombies to fail their transactions', () => zombies.every(stopped), 20_000).catch(() => {});
+        stoppedZombies = zombies.filter(stopped).length;
+        fencedZombies = zombies.filter((z) => /"fenced":true/.test(guards[z]?.tail(200) ?? '')).length;
       },
     });
-    console.log(`${describeResult(result)}; zombies fenced: ${fencedZombies}`);
+    console.log(`${describeResult(result)}; zombies stopped: ${stoppedZombies}, fenced by Kafka: ${fencedZombies}`);
     expect(result.report.violations).toEqual([]);
-    expect(fencedZombies).toBe(2);
+    expect(stoppedZombies).toBe(2);
+    expect(fencedZombies).toBeGreaterThanOrEqual(1);
     expect(result.stats.written).toBeGreaterThan(100);
   });
 });
