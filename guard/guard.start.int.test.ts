@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addressesToEnv } from '../pipeline/stack/types.js';
-import { uniqueName } from '../test/support/names.js';
 import { freePort } from '../test/support/guardProcess.js';
+import { uniqueName } from '../test/support/names.js';
 import { runKes } from '../test/support/runKes.js';
 import { stack } from '../test/support/stack.js';
 
@@ -40,7 +40,10 @@ describe('kes guard start-up', () => {
     expect((await runKes(['schemas', 'push', '--dir', v1], { env })).code).toBe(0);
     // A guard with v2 (amount: string) must not start.
     const v2 = schemaDir(namespace, 'string');
-    const run = await runKes(['guard', '--port', String(await freePort())], { env: { ...env, KES_SCHEMAS_DIR: v2 }, timeoutMs: 60_000 });
+    const run = await runKes(['guard', '--port', String(await freePort())], {
+      env: { ...env, KES_SCHEMAS_DIR: v2 },
+      timeoutMs: 60_000,
+    });
     expect(run.code).toBe(9);
     expect(run.stderr).toContain(join('payments', 'PaymentTaken.avsc'));
     expect(run.stderr).toMatch(/amount/);
