@@ -75,6 +75,37 @@ describe('committed reader and high watermarks', () => {
     await open.disconnect();
   });
 
+  it('hides interleaved aborted transactions of several producers, read from any offset', async () => {
+    const topic = uniqueName('reader');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = (name: string) =>
+      kafka.producer({ transactionalId: uniqueName(name), maxInFlightRequests: 1, idempotent: true });
+    const [a, b, c] = [producer('a'), producer('b'), producer('c')];
+    for (const p of [a, b, c]) await p.connect();
+    const [ta, tb, tc] = [await a.transaction(), await b.transaction(), await c.transaction()];
+    const send = (tx: typeof ta, value: string) => tx.send({ topic, messages: [{ value, partition: 0 }] });
+    await send(ta, 'a1');
+    await send(tb, 'b1');
+    await send(tc, 'c1');
+    await send(tb, 'b2');
+    await send(ta, 'a2');
+    await ta.abort();
+    await send(tb, 'b3');
+    await tb.abort();
+    await tc.commit();
+    const watermarks = new HighWatermarks(kafka);
+    const until = (await watermarks.of(topic)).get(0) ?? 0;
+    await watermarks.close();
+    for (let from = 0; from < until; from++) {
+      const seen: string[] = [];
+      await readCommitted(kafka, [{ topic, partition: 0, from, until }], ({ messages }) => {
+        for (const m of messages) seen.push(m.value?.toString() ?? '');
+      });
+      expect({ from, seen }).toEqual({ from, seen: from <= 2 ? ['c1'] : [] });
+    }
+    for (const p of [a, b, c]) await p.disconnect();
+  });
+
   it('returns at once for empty ranges', async () => {
     await readCommitted(kafka, [{ topic: 'nope', partition: 0, from: 5, until: 5 }], () => {
       throw new Error('no records expected');

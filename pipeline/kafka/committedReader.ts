@@ -1,14 +1,20 @@
-import { randomBytes } from 'node:crypto';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { type ClusterLike, createCluster, ISOLATION, type RawRecord } from './kafkajsInternals.js';
 
 /**
- * Reads ranges of partitions as read_committed consumers see them: records of aborted (fenced) transactions and
- * transaction markers never reach `onRecords`. kafkajs has no assign-and-fetch API, so this joins a fresh,
- * single-member consumer group that never commits offsets, seeks each partition to its start, pauses the ones it
- * does not need, and stops when every range has been read to its end.
+ * Reads ranges of partitions as read_committed readers must see them: records of aborted (fenced) transactions
+ * and transaction markers never reach `onRecords`.
  *
- * A range's end is usually a high watermark taken after a fence: reading up to it may wait for other producers'
- * open transactions to finish (commit, abort or time out), which is exactly what recovery needs.
+ * It fetches the partitions directly (no consumer group: nothing to join, nothing committed) and filters aborted
+ * records itself, the way the Java consumer does: every aborted transaction the broker lists for the fetched range
+ * whose first offset is at or before a record is active until its abort marker, and transactional records of an
+ * active producer are dropped. kafkajs' own consumer activates only one listed transaction per record, so with
+ * several aborted transactions interleaved in a partition (several guards, some fenced) it lets aborted records
+ * through; kes found that in its fault tests, and does not use it for anything that must be exact.
+ *
+ * A range's end is usually a high watermark taken after a fence. The broker serves read_committed fetches only up
+ * to the last stable offset, so reading up to that end waits for other producers' open transactions to finish
+ * (commit, abort or time out), which is exactly what recovery needs.
  */
 
 export interface ReadRange {
@@ -29,12 +35,39 @@ export interface CommittedRecords {
 export interface ReadOptions {
   /** Give up (throw) if the ranges are not read within this time. @default 120000 */
   timeoutMs?: number;
+  /** Kept for callers of the consumer-group reader; unused. */
   groupPrefix?: string;
-  /** Bytes per partition per fetch. @default 4 MiB */
+  /** Bytes per fetch. @default 4 MiB */
   maxBytesPerPartition?: number;
 }
 
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const ABORT_MARKER = Buffer.from([0, 0, 0, 0]);
+
+/** The records of one fetch that a read_committed reader may see (exported for unit tests). */
+export function visibleRecords(
+  records: readonly RawRecord[],
+  abortedTransactions: readonly { producerId: string; firstOffset: string }[],
+  fetchOffset: number,
+): RawRecord[] {
+  const pending = [...abortedTransactions].sort((a, b) => Number(a.firstOffset) - Number(b.firstOffset));
+  const active = new Set<string>();
+  const visible: RawRecord[] = [];
+  for (const record of records) {
+    const offset = Number(record.offset);
+    while (pending.length > 0 && Number(pending[0]?.firstOffset) <= offset) {
+      active.add(String(pending.shift()?.producerId));
+    }
+    const producerId = String(record.batchContext.producerId);
+    if (record.isControlRecord) {
+      if (record.key && Buffer.from(record.key).equals(ABORT_MARKER)) active.delete(producerId);
+      continue;
+    }
+    if (offset < fetchOffset) continue;
+    if (record.batchContext.inTransaction && active.has(producerId)) continue;
+    visible.push(record);
+  }
+  return visible;
+}
 
 export async function readCommitted(
   kafka: Kafka,
@@ -42,91 +75,70 @@ export async function readCommitted(
   onRecords: (records: CommittedRecords) => void | Promise<void>,
   options: ReadOptions = {},
 ): Promise<void> {
-  const pending = new Map<string, ReadRange>();
-  for (const r of ranges) if (r.until > r.from) pending.set(key(r.topic, r.partition), r);
-  if (pending.size === 0) return;
-  const position = new Map<string, number>([...pending].map(([k, r]) => [k, r.from]));
-  const topics = [...new Set([...pending.values()].map((r) => r.topic))];
-
-  const consumer: Consumer = kafka.consumer({
-    groupId: `${options.groupPrefix ?? 'kes-reader'}-${randomBytes(6).toString('hex')}`,
-    readUncommitted: false,
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
-    maxWaitTimeInMs: 100,
-    retry: { retries: 10 },
-  });
-
-  let settle: (error?: unknown) => void = () => {};
-  const done = new Promise<void>((resolve, reject) => {
-    settle = (error) => (error === undefined ? resolve() : reject(error));
-  });
-  const advance = (topic: string, partition: number, next: number) => {
-    const k = key(topic, partition);
-    const range = pending.get(k);
-    if (!range) return;
-    position.set(k, Math.max(position.get(k) ?? 0, next));
-    if (next >= range.until) {
-      pending.delete(k);
-      void consumer.pause([{ topic, partitions: [partition] }]);
-      if (pending.size === 0) settle();
-    }
-  };
-
-  // Batches that hold only markers or aborted records skip eachBatch; their end still moves the position.
-  const offBatch = consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    advance(payload.topic, payload.partition, Number(payload.lastOffset) + 1);
-  });
-  const offCrash = consumer.on(consumer.events.CRASH, ({ payload }) => settle(payload.error));
-  const timer = setTimeout(
-    () => settle(new Error(`reading ${describe(pending)} timed out after ${options.timeoutMs ?? 120_000} ms`)),
-    options.timeoutMs ?? 120_000,
-  );
-
-  const cleanups: (() => void)[] = [];
+  const work = ranges.filter((r) => r.until > r.from);
+  if (work.length === 0) return;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const deadline = Date.now() + timeoutMs;
+  const maxBytes = options.maxBytesPerPartition ?? 4 * 1024 * 1024;
+  const cluster = createCluster(kafka, ISOLATION.READ_COMMITTED);
+  await cluster.connect();
   try {
-    await consumer.connect();
-    // Registered before run(): run() joins the group, and the seeks must land before the first fetch.
-    const offJoin = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-        const idle: number[] = [];
-        for (const partition of partitions) {
-          const range = pending.get(key(topic, partition));
-          if (range) consumer.seek({ topic, partition, offset: String(position.get(key(topic, partition)) ?? 0) });
-          else idle.push(partition);
-        }
-        if (idle.length > 0) consumer.pause([{ topic, partitions: idle }]);
+    for (const topic of new Set(work.map((r) => r.topic))) await cluster.addTargetTopic(topic);
+    await cluster.refreshMetadata();
+    // Partitions are read one after the other per caller, in parallel across ranges (bounded).
+    let next = 0;
+    const lane = async () => {
+      while (next < work.length) {
+        const range = work[next++] as ReadRange;
+        await readRange(cluster, range, onRecords, deadline, timeoutMs, maxBytes);
       }
-    });
-    cleanups.push(offJoin);
-    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-    const started = consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, heartbeat }) => {
-        const k = key(batch.topic, batch.partition);
-        const range = pending.get(k);
-        if (!range) return;
-        const from = position.get(k) ?? range.from;
-        const messages = batch.messages.filter((m) => {
-          const offset = Number(m.offset);
-          return offset >= from && offset < range.until;
-        });
-        if (messages.length > 0) await onRecords({ topic: batch.topic, partition: batch.partition, messages });
-        await heartbeat();
-      },
-    });
-    await started;
-    await done;
+    };
+    await Promise.all(Array.from({ length: Math.min(4, work.length) }, lane));
   } finally {
-    clearTimeout(timer);
-    offBatch();
-    offCrash();
-    for (const cleanup of cleanups) cleanup();
-    await consumer.disconnect().catch(() => {});
+    await cluster.disconnect().catch(() => {});
   }
 }
 
-function describe(pending: Map<string, ReadRange>): string {
-  return [...pending.values()].map((r) => `${r.topic}[${r.partition}] ${r.from}..${r.until}`).join(', ');
+async function readRange(
+  cluster: ClusterLike,
+  range: ReadRange,
+  onRecords: (records: CommittedRecords) => void | Promise<void>,
+  deadline: number,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<void> {
+  const { topic, partition } = range;
+  let offset = range.from;
+  while (offset < range.until) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `reading ${topic}[${partition}] ${range.from}..${range.until} timed out after ${timeoutMs} ms at ${offset}`,
+      );
+    }
+    const leaders = cluster.findLeaderForPartitions(topic, [partition]);
+    const nodeId = Object.keys(leaders)[0];
+    if (nodeId === undefined) {
+      await cluster.refreshMetadata();
+      continue;
+    }
+    const broker = await cluster.findBroker({ nodeId });
+    const { responses } = await broker.fetch({
+      isolationLevel: ISOLATION.READ_COMMITTED,
+      maxWaitTime: 200,
+      minBytes: 1,
+      maxBytes,
+      topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes }] }],
+    });
+    const data = responses.find((r) => r.topicName === topic)?.partitions.find((p) => p.partition === partition);
+    const records = data?.messages ?? [];
+    const last = records.length > 0 ? Number(records[records.length - 1]?.offset) : Number.NaN;
+    if (!data || records.length === 0 || !(last >= offset)) continue; // at the last stable offset: wait for it to move
+    const visible = visibleRecords(records, data.abortedTransactions ?? [], offset).filter(
+      (r) => Number(r.offset) < range.until,
+    );
+    if (visible.length > 0) {
+      await onRecords({ topic, partition, messages: visible as unknown as KafkaMessage[] });
+    }
+    offset = last + 1;
+  }
 }

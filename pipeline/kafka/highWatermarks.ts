@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { type ClusterLike, createCluster, ISOLATION } from './kafkajsInternals.js';
 
 /**
  * High watermarks (the end of each partition's log, open transactions included).
@@ -11,33 +12,12 @@ import type { Kafka } from 'kafkajs';
  * before the call.
  */
 
-interface ClusterLike {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
-  fetchTopicsOffset(
-    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
-  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
-}
-
-const READ_UNCOMMITTED = 0;
-
-function createCluster(kafka: Kafka): ClusterLike {
-  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  if (!symbol) throw new Error('kafkajs internals changed: no cluster factory (kes expects kafkajs 2.2.x)');
-  const factory = (kafka as unknown as Record<symbol, (options: object) => ClusterLike>)[symbol];
-  if (typeof factory !== 'function') throw new Error('kafkajs internals changed: cluster factory is not a function');
-  return factory.call(kafka, { allowAutoTopicCreation: false, isolationLevel: READ_UNCOMMITTED });
-}
-
 export class HighWatermarks {
   private readonly cluster: ClusterLike;
   private connected: Promise<void> | undefined;
 
   constructor(kafka: Kafka) {
-    this.cluster = createCluster(kafka);
+    this.cluster = createCluster(kafka, ISOLATION.READ_UNCOMMITTED);
   }
 
   /** partition -> high watermark (the offset the next record will get) for every partition of `topic`. */
