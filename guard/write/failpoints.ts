@@ -6,7 +6,7 @@
  *   after-reserve  versions reserved in Redis, nothing produced yet
  *   after-send     events produced inside the open transaction, commit not asked for
  *   after-commit   transaction committed, nothing confirmed in Redis, no client answered
- *   after-confirm  confirmed in Redis, no client answered
+ *   after-confirm  confirmation sent to Redis (applied or not), no client answered
  */
 export type Failpoint = 'after-reserve' | 'after-send' | 'after-commit' | 'after-confirm';
 const POINTS: readonly Failpoint[] = ['after-reserve', 'after-send', 'after-commit', 'after-confirm'];

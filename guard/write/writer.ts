@@ -37,7 +37,8 @@ interface Reserved {
  *   1. reserve  one Redis script per partition, all in one pipeline: idempotency, then compare-and-swap, then
  *               versions reserved under a reservation id with a deadline
  *   2. produce  every reserved event in one Kafka transaction (acks=all), then commit
- *   3. confirm  one script per partition: lift the locks, record positions for idempotency, move the watermark
+ *   3. confirm  one script per partition: lift the locks, record positions for idempotency, move the watermark;
+ *               sent without waiting for it (Redis runs it before anything this guard sends after it)
  *   4. answer   only now: an append is acknowledged only once its transaction has committed
  *
  * A failure before the commit was asked for cannot have made anything visible: the reservations are released
@@ -312,14 +313,18 @@ export class Writer {
         events,
       );
     }
-    try {
-      const confirmed = (await pipeline.exec()) ?? [];
-      if (confirmed.some(([error, answer]) => error || answer === 'stale')) {
-        this.state.invalidate('a confirmation found the Redis state changed');
-      }
-    } catch (error) {
-      this.ctx.log.warn('confirm failed; the reservation will be resolved from Kafka', { resId, error });
-    }
+    // Sent, not awaited: this writer's next reservation (and the other writer's) goes out on the same Redis
+    // connection after it, so Redis applies the confirmation first; the answer does not depend on it.
+    void pipeline
+      .exec()
+      .then((confirmed) => {
+        if ((confirmed ?? []).some(([error, answer]) => error || answer === 'stale')) {
+          this.state.invalidate('a confirmation found the Redis state changed');
+        }
+      })
+      .catch((error: unknown) => {
+        this.ctx.log.warn('confirm failed; the reservation will be resolved from Kafka', { resId, error });
+      });
 
     failpoint('after-confirm');
     // 4. answer
