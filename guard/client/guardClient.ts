@@ -11,6 +11,7 @@ import {
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
 import type { Expected } from '../protocol/redisState.js';
+import type { AppendOutcome } from '../write/types.js';
 
 /**
  * The typed client of the guard. `appendToStream` gives every event an id once (or keeps the caller's), so that
@@ -24,16 +25,11 @@ export interface NewEvent {
   metadata?: Record<string, unknown>;
 }
 
-export interface AppendResult {
-  stream: string;
-  firstVersion: number;
-  lastVersion: number;
-  topic: string;
-  partition: number;
-  offset: number;
+/** What the guard answers for a written append (the same shape the guard produces). */
+export type AppendResult = Omit<AppendOutcome, 'duplicate'> & {
   /** The guard answered from an earlier write of the same ids. */
   duplicate?: boolean;
-}
+};
 
 export interface GuardClientOptions {
   /** One guard, or several: a retry after a network failure or a 503 goes to the next one. */

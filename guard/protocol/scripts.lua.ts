@@ -40,6 +40,28 @@ end
 `;
 
 /**
+ * Lifts a reservation's locks and deletes it: forward keeps the versions it reserved (its events are in Kafka),
+ * back restores the versions from before it. Shared by release and resolve, which use the same keys:
+ * KEYS: ver lock res gen rebuild seen. False when the reservation is not there (already settled).
+ */
+const SETTLE = `
+local function settle(resId, forward)
+  local rec = redis.call('HGET', KEYS[3], resId)
+  if not rec then return false end
+  for pair in string.gmatch(split(rec, '|')[5], '([^,]+)') do
+    local stream, prev = string.match(pair, '^(.*)=(-?%d+)$')
+    local lock = redis.call('HGET', KEYS[2], stream)
+    if lock and split(lock, '|')[1] == resId then
+      if forward then redis.call('HDEL', KEYS[6], stream) else restore(KEYS[1], KEYS[6], stream, tonumber(prev)) end
+      redis.call('HDEL', KEYS[2], stream)
+    end
+  end
+  redis.call('HDEL', KEYS[3], resId)
+  return true
+end
+`;
+
+/**
  * reserve: one call per partition and group commit.
  * KEYS: ver lock res wm ids gen rebuild idx
  * ARGV: gen runId resId slot ttlMs count, then per append: stream expected n (id hash)*n
@@ -211,20 +233,9 @@ return 'ok'
  * KEYS: ver lock res gen rebuild seen
  * ARGV: gen runId resId
  */
-export const RELEASE = `${STALE_CHECK}
+export const RELEASE = `${STALE_CHECK}${SETTLE}
 if stale(KEYS[4], KEYS[5], ARGV[1], ARGV[2]) then return 'stale' end
-local resId = ARGV[3]
-local rec = redis.call('HGET', KEYS[3], resId)
-if not rec then return 'gone' end
-for pair in string.gmatch(split(rec, '|')[5], '([^,]+)') do
-  local stream, prev = string.match(pair, '^(.*)=(-?%d+)$')
-  local lock = redis.call('HGET', KEYS[2], stream)
-  if lock and split(lock, '|')[1] == resId then
-    restore(KEYS[1], KEYS[6], stream, tonumber(prev))
-    redis.call('HDEL', KEYS[2], stream)
-  end
-end
-redis.call('HDEL', KEYS[3], resId)
+if not settle(ARGV[3], false) then return 'gone' end
 return 'released'
 `;
 
@@ -266,20 +277,10 @@ return 'applied'
  * KEYS: ver lock res gen rebuild seen
  * ARGV: gen runId resId found(1|0)
  */
-export const RESOLVE = `${STALE_CHECK}
+export const RESOLVE = `${STALE_CHECK}${SETTLE}
 if stale(KEYS[4], KEYS[5], ARGV[1], ARGV[2]) then return 'stale' end
-local resId = ARGV[3]
-local rec = redis.call('HGET', KEYS[3], resId)
-if not rec then return 'gone' end
-for pair in string.gmatch(split(rec, '|')[5], '([^,]+)') do
-  local stream, prev = string.match(pair, '^(.*)=(-?%d+)$')
-  local lock = redis.call('HGET', KEYS[2], stream)
-  if lock and split(lock, '|')[1] == resId then
-    if ARGV[4] ~= '1' then restore(KEYS[1], KEYS[6], stream, tonumber(prev)) else redis.call('HDEL', KEYS[6], stream) end
-    redis.call('HDEL', KEYS[2], stream)
-  end
-end
-redis.call('HDEL', KEYS[3], resId)
-if ARGV[4] == '1' then return 'forward' end
+local forward = ARGV[4] == '1'
+if not settle(ARGV[3], forward) then return 'gone' end
+if forward then return 'forward' end
 return 'back'
 `;
