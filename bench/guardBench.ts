@@ -52,6 +52,7 @@ interface Flags {
   check: boolean;
   skipRaw: boolean;
   skipHttpFloor: boolean;
+  skipOpenLoop: boolean;
   rawBatch: string;
   pool: string;
   openRate?: string;
@@ -74,6 +75,7 @@ interface Options {
   check: boolean;
   skipRaw: boolean;
   skipHttpFloor: boolean;
+  skipOpenLoop: boolean;
   rawBatches: ('max' | 'guard' | number)[];
   pool: number;
   openRate: number | undefined;
@@ -105,6 +107,7 @@ function parseFlags(argv: readonly string[]): Options {
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json']).default('table'))
     .option('--check', 'log every attempt and run the history checker at the end', false)
     .option('--skip-raw', 'skip the raw Kafka ceiling', false)
+    .option('--skip-open-loop', 'skip the half-peak open-loop phase', false)
     .option('--skip-http-floor', 'skip the HTTP floor (the same load against a server that does nothing)', false)
     .option(
       '--raw-batch <list>',
@@ -142,6 +145,7 @@ function parseFlags(argv: readonly string[]): Options {
     check: f.check,
     skipRaw: f.skipRaw,
     skipHttpFloor: f.skipHttpFloor,
+    skipOpenLoop: f.skipOpenLoop,
     rawBatches,
     pool: positive('--pool', f.pool),
     openRate: f.openRate === undefined ? undefined : positive('--open-rate', f.openRate, false),
@@ -367,7 +371,14 @@ async function waitReady(guard: GuardProcess, client: HttpLoadClient, timeoutMs:
 async function stopGuard(guard: GuardProcess): Promise<void> {
   if (guard.child.exitCode !== null || guard.child.pid === undefined) return;
   guard.child.kill('SIGTERM');
-  const timedOut = await Promise.race([guard.exited.then(() => false), sleep(30_000).then(() => true)]);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    guard.exited.then(() => false),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(true), 30_000);
+    }),
+  ]);
+  clearTimeout(timer);
   if (timedOut) {
     progress(`guard ${guard.index} (pid ${guard.child.pid}) did not stop within 30 s of SIGTERM; killing it`);
     guard.child.kill('SIGKILL');
@@ -1229,7 +1240,7 @@ async function main(): Promise<number> {
     // 5. half-peak latency, open loop
     let half: OpenLoopResult | undefined;
     const rate = options.openRate ?? (best ? best.appendsPerSecond / 2 : 0);
-    if (rate > 0) {
+    if (rate > 0 && !options.skipOpenLoop) {
       progress(
         `open loop at ${fmt(rate, 0)} appends/s (${options.openRate === undefined ? `half of the best ${fmt(best?.appendsPerSecond, 0)}` : '--open-rate'}), pool ${options.pool}`,
       );
