@@ -109,7 +109,7 @@ export async function readTopicContents(kafka: Kafka, options: ReadEventsOptions
         progress(false);
       }
     },
-    { timeoutMs: options.timeoutMs ?? 600_000, groupPrefix: 'kes-check' },
+    { timeoutMs: options.timeoutMs ?? 600_000 },
   );
   progress(true);
 

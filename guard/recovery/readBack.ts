@@ -60,7 +60,7 @@ export async function readBack(
       }
       if (events.length > 0) await flush(topic, partition, events, -1);
     },
-    { groupPrefix: `kes-recovery-${ctx.settings.namespace.replace(/[^A-Za-z0-9._-]/g, '_')}`, timeoutMs },
+    { timeoutMs },
   );
   // Watermarks move only once a range is read to its end.
   for (const r of ranges) {

@@ -35,8 +35,6 @@ export interface CommittedRecords {
 export interface ReadOptions {
   /** Give up (throw) if the ranges are not read within this time. @default 120000 */
   timeoutMs?: number;
-  /** Kept for callers of the consumer-group reader; unused. */
-  groupPrefix?: string;
   /** Bytes per fetch. @default 4 MiB */
   maxBytesPerPartition?: number;
 }

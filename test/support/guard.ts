@@ -31,7 +31,6 @@ export function testGuardConfig(settings: Record<string, string | undefined> = {
       KES_TOPIC_PREFIX: topicPrefix,
       KES_TOPIC_PARTITIONS: '4',
       KES_SCHEMAS_DIR: join(process.cwd(), 'schemas'),
-      KES_GUARD_PORT: '1',
       ...settings,
     },
   });
