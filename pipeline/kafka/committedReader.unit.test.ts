@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { visibleRecords } from './committedReader.js';
 import type { RawRecord } from './kafkajsInternals.js';
+import { assertReadCommittedPatched, kafkajsVisibleOffsets } from './readCommittedPatch.js';
 
 /**
  * The read_committed filter over one fetch. The case that matters: several aborted transactions of different
@@ -53,14 +53,11 @@ describe('visibleRecords (read_committed filtering of one fetch)', () => {
     expect(visibleRecords(log, aborted, 13).map((r) => r.offset)).toEqual(['19']);
   });
 
-  it('kafkajs 2.2.4 own filter lets an aborted record through in this case (why kes does not use it)', () => {
-    const require = createRequire(import.meta.url);
-    const filter = require('kafkajs/src/consumer/filterAbortedMessages.js') as (args: {
-      messages: RawRecord[];
-      abortedTransactions: typeof aborted;
-    }) => RawRecord[];
-    const fromThirteen = log.filter((r) => Number(r.offset) >= 13);
-    const leaked = filter({ messages: fromThirteen, abortedTransactions: aborted }).filter((r) => !r.isControlRecord);
-    expect(leaked.map((r) => r.offset)).toContain('13');
+  it("kafkajs' consumer Batch, with the kes patch, filters the same way from every fetch offset", () => {
+    expect(() => assertReadCommittedPatched()).not.toThrow();
+    for (let from = 10; from <= 19; from++) {
+      const records = log.filter((r) => Number(r.offset) >= from);
+      expect(kafkajsVisibleOffsets(from)).toEqual(visibleRecords(records, aborted, from).map((r) => r.offset));
+    }
   });
 });
