@@ -1,0 +1,16 @@
+/** A committed event read from its topic and decoded: what every projection's rows are made from. */
+export interface DecodedEvent {
+  topic: string;
+  partition: number;
+  offset: number;
+  stream: string;
+  category: string;
+  version: number;
+  eventId: string;
+  type: string;
+  /** When the guard appended it (kes-time header), ms since the epoch. */
+  timeMs: number;
+  /** The Avro data decoded through the registry, as JSON text. */
+  dataJson: string;
+  metadataJson: string;
+}
