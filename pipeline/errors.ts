@@ -24,7 +24,11 @@ export type KesErrorCode =
   | 'KES_NOT_READY'
   | 'KES_FENCED'
   | 'KES_APPEND_INDETERMINATE'
-  | 'KES_CHECK_FAILED';
+  | 'KES_CHECK_FAILED'
+  | 'KES_DEADLETTER_FAILED'
+  | 'KES_PROJECTION_FAILED'
+  | 'KES_CLICKHOUSE_QUERY'
+  | 'KES_CLICKHOUSE_OWNER';
 
 export interface KesErrorOptions {
   retriable?: boolean;
@@ -272,6 +276,68 @@ export class CheckFailedError extends KesError {
   }
 }
 
+/**
+ * A record that could not be projected could not be written to the dead-letter topic either. The projector stops
+ * (exit 14) rather than skip it: skipping would lose the event from the read models without a trace.
+ */
+export class DeadLetterWriteError extends KesError {
+  constructor(topic: string, source: { topic: string; partition: number; offset: number }, cause: unknown) {
+    super(
+      'KES_DEADLETTER_FAILED',
+      `cannot write to dead-letter topic ${topic} the record ${source.topic}[${source.partition}]@${source.offset}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }; stopping rather than skipping it`,
+      { cause, context: { topic, sourceTopic: source.topic, partition: source.partition, offset: source.offset } },
+    );
+  }
+}
+
+/** A batch of a projection could not be written to ClickHouse (`retriable` says whether a later try may succeed). */
+export class ProjectionWriteError extends KesError {
+  constructor(
+    projection: string,
+    batch: { topic: string; partition: number; from: number; to: number }[],
+    retriable: boolean,
+    cause: unknown,
+  ) {
+    const where = batch
+      .slice(0, 3)
+      .map((b) => `${b.topic}[${b.partition}]@${b.from}..${b.to}`)
+      .join(', ');
+    super(
+      'KES_PROJECTION_FAILED',
+      `projection ${projection}: writing ${where}${batch.length > 3 ? ` and ${batch.length - 3} more` : ''} failed: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause, retriable, context: { projection, batch } },
+    );
+  }
+}
+
+/**
+ * The embedded engine's data path cannot be served here: its owner process does not answer, or chdb cannot open
+ * the path. The message names the path and, when known, the owner's pid and url.
+ */
+export class EmbeddedOwnerError extends KesError {
+  readonly path: string;
+  readonly pid: number | undefined;
+  readonly url: string | undefined;
+  constructor(
+    path: string,
+    message: string,
+    options: { retriable: boolean; cause?: unknown; pid?: number | undefined; url?: string | undefined },
+  ) {
+    super('KES_CLICKHOUSE_OWNER', message, {
+      retriable: options.retriable,
+      cause: options.cause,
+      context: { path, pid: options.pid, url: options.url },
+    });
+    this.path = path;
+    this.pid = options.pid;
+    this.url = options.url;
+  }
+}
+
 const exitCodes: Record<KesErrorCode, number> = {
   KES_CONFIG_INVALID: 2,
   KES_USAGE: 2,
@@ -294,6 +360,10 @@ const exitCodes: Record<KesErrorCode, number> = {
   KES_FENCED: 7,
   KES_APPEND_INDETERMINATE: 7,
   KES_CHECK_FAILED: 13,
+  KES_DEADLETTER_FAILED: 14,
+  KES_PROJECTION_FAILED: 15,
+  KES_CLICKHOUSE_QUERY: 16,
+  KES_CLICKHOUSE_OWNER: 7,
 };
 
 export function exitCodeFor(error: unknown): number {
