@@ -6,6 +6,8 @@ export const outputFormats: readonly OutputFormat[] = ['table', 'json', 'csv'];
 export interface Column<Row> {
   header: string;
   value: (row: Row) => string | number | undefined;
+  /** Alignment in tables (numbers read best right-aligned); JSON and CSV ignore it. */
+  align?: 'left' | 'right';
 }
 
 /** Render rows as a readable table (default), JSON (an array of objects) or CSV (RFC 4180 quoting). */
@@ -24,6 +26,7 @@ export function renderRows<Row>(rows: readonly Row[], columns: readonly Column<R
   }
   const table = new Table({
     head: columns.map((c) => c.header),
+    colAligns: columns.map((c) => c.align ?? 'left'),
     style: { head: [], border: [] },
     // No rule between rows: a status or report table should read as a list.
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
