@@ -3,6 +3,9 @@ import { exitCodeFor, KesError, ServiceStartError } from '../errors.js';
 import { checkCommand } from './checkCommand.js';
 import { guardCommand } from './guardCommand.js';
 import { loadCommand } from './loadCommand.js';
+import { projectCommand } from './projectCommand.js';
+import { projectionsCommand } from './projectionsCommand.js';
+import { reportCommand } from './reportCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { lastExit, stackCommand } from './stackCommand.js';
 
@@ -18,7 +21,10 @@ export function program(): Command {
     .addCommand(schemasCommand())
     .addCommand(checkCommand())
     .addCommand(guardCommand())
-    .addCommand(loadCommand());
+    .addCommand(loadCommand())
+    .addCommand(projectCommand())
+    .addCommand(projectionsCommand())
+    .addCommand(reportCommand());
 }
 
 /** Runs the CLI and resolves to the process exit code; errors become one readable line, never a stack trace. */

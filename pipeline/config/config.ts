@@ -56,6 +56,18 @@ const schema = z.object({
   KES_REDIS_PORT: port,
   KES_CLICKHOUSE_HTTP_PORT: port,
   KES_CLICKHOUSE_TCP_PORT: port,
+  /**
+   * Port of the HTTP facade (a subset of ClickHouse's HTTP interface) through which the owner of the embedded data
+   * path serves it to other processes; 0 picks a free one. The owner writes its url to
+   * `<CLICKHOUSE_EMBEDDED_PATH>/owner.json`, where the others find it. @default 18124
+   */
+  KES_CLICKHOUSE_EMBEDDED_PORT: z.coerce.number().int().min(0).max(65535),
+  /** Largest request body (after decompression) the embedded facade takes, e.g. one insert batch. @default 134217728 */
+  KES_CLICKHOUSE_EMBEDDED_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 31),
   /** Seconds `kes stack up` waits for each service. @default 120 */
   KES_START_TIMEOUT_S: z.coerce.number().positive(),
 
@@ -103,6 +115,23 @@ const schema = z.object({
    * `*` means every category (for local use only). @default one local key `kes-local-dev` for every category
    */
   KES_API_KEYS: z.string().min(1),
+
+  // --- Projectors and read models ---
+  /** ClickHouse database of the read models; tests use a random one. @default kes */
+  KES_CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and _ only'),
+  /** Consumer group of version N of a projection is `<prefix><projection>.v<N>-<id>`. @default kes.projector. */
+  KES_PROJECTOR_GROUP_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only'),
+  /** Dead letters of a projection go to `<prefix><projection>`. @default kes.deadletter. */
+  KES_DEADLETTER_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only'),
+  /** Most rows in one ClickHouse insert. @default 100000 */
+  KES_PROJECTOR_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000),
+  /** Longest a fetched event waits for its batch to fill before the insert. @default 250 */
+  KES_PROJECTOR_BATCH_MS: z.coerce.number().int().min(0).max(60_000),
+  /** Bytes one fetch may return (bounds a batch's memory). @default 16777216 */
+  KES_PROJECTOR_FETCH_BYTES: z.coerce.number().int().min(65_536),
+  KES_PROJECTOR_HOST: z.string().min(1),
+  /** HTTP port of a projector (metrics, health, reports, stream reads); 0 picks a free one. @default 18091 */
+  KES_PROJECTOR_PORT: z.coerce.number().int().min(0).max(65535),
 });
 
 export type KesConfig = Readonly<Omit<z.infer<typeof schema>, 'KES_GUARD_URL'> & { KES_GUARD_URL: string }> & {
@@ -123,6 +152,10 @@ export const defaultPorts = {
   KES_CLICKHOUSE_TCP_PORT: 19000,
 } as const;
 
+/** The embedded engine's facade; not in defaultPorts, which lists the ports docker-compose.yml publishes. */
+export const defaultEmbeddedPort = 18124;
+export const defaultEmbeddedMaxBodyBytes = 128 * 1024 * 1024;
+
 export function defaults(home: string): Record<keyof z.infer<typeof schema>, string | undefined> {
   return {
     KES_HOME: home,
@@ -137,6 +170,8 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_REDIS_APPENDFSYNC: 'everysec',
     KES_REGISTRY_COMPATIBILITY: 'BACKWARD',
     ...Object.fromEntries(Object.entries(defaultPorts).map(([k, v]) => [k, String(v)])),
+    KES_CLICKHOUSE_EMBEDDED_PORT: String(defaultEmbeddedPort),
+    KES_CLICKHOUSE_EMBEDDED_MAX_BODY_BYTES: String(defaultEmbeddedMaxBodyBytes),
     KES_START_TIMEOUT_S: '120',
     KES_TOPIC_PREFIX: 'kes.events.',
     KES_TOPIC_PARTITIONS: '12',
@@ -156,6 +191,14 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_MAX_BODY_BYTES: '1048576',
     KES_MAX_EVENT_BYTES: '262144',
     KES_API_KEYS: JSON.stringify([{ key: LOCAL_DEV_KEY, service: 'local-dev', categories: ['*'] }]),
+    KES_CLICKHOUSE_DATABASE: 'kes',
+    KES_PROJECTOR_GROUP_PREFIX: 'kes.projector.',
+    KES_DEADLETTER_PREFIX: 'kes.deadletter.',
+    KES_PROJECTOR_BATCH_ROWS: '100000',
+    KES_PROJECTOR_BATCH_MS: '250',
+    KES_PROJECTOR_FETCH_BYTES: '16777216',
+    KES_PROJECTOR_HOST: '127.0.0.1',
+    KES_PROJECTOR_PORT: '18091',
   } as Record<keyof z.infer<typeof schema>, string | undefined>;
 }
 

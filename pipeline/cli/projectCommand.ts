@@ -1,0 +1,67 @@
+import { Command } from 'commander';
+import { startProjector } from '../../projectors/projector.js';
+import { PROJECTIONS, projectionNamed } from '../../projectors/readModels/registry.js';
+import { loadConfig } from '../config/config.js';
+import { exitCodeFor, UsageError } from '../errors.js';
+import { progressPrinter } from './output.js';
+
+interface ProjectFlags {
+  home?: string;
+  port?: string;
+  host?: string;
+  projection?: string[];
+}
+
+/** `kes project`: runs the projectors in the foreground until SIGINT/SIGTERM (see docs/projectors.md). */
+export function projectCommand(): Command {
+  return new Command('project')
+    .description('run the projectors: consumer groups building the ClickHouse read models (see docs/projectors.md)')
+    .option(
+      '--projection <name...>',
+      `projections to run (default: all of ${PROJECTIONS.map((p) => p.name).join(', ')})`,
+    )
+    .option('--port <port>', 'HTTP port for metrics, reports and stream reads (env KES_PROJECTOR_PORT, default 18091)')
+    .option('--host <host>', 'HTTP address to bind (env KES_PROJECTOR_HOST, default 127.0.0.1)')
+    .exitOverride()
+    .action(async (_options: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<ProjectFlags>();
+      if (flags.port !== undefined && !/^\d+$/.test(flags.port)) {
+        throw new UsageError(`--port: not a port: ${flags.port}`);
+      }
+      const projections = flags.projection ? flags.projection.map(projectionNamed) : PROJECTIONS;
+      const config = loadConfig({
+        overrides: { KES_HOME: flags.home, KES_PROJECTOR_PORT: flags.port, KES_PROJECTOR_HOST: flags.host },
+      });
+      const log = progressPrinter();
+      let fatal: unknown;
+      let wake: () => void = () => {};
+      const stopped = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      const projector = await startProjector(config, {
+        projections,
+        plugins: await routePlugins(),
+        log,
+        onFatal: (error) => {
+          fatal = error;
+          wake();
+        },
+      });
+      process.stdout.write(
+        `projector listening on ${projector.url} (${projections.map((p) => p.name).join(', ')}; database ${config.KES_CLICKHOUSE_DATABASE})\n`,
+      );
+      process.once('SIGINT', wake);
+      process.once('SIGTERM', wake);
+      await stopped;
+      process.stderr.write(
+        fatal ? `projector: stopping: ${String((fatal as Error).message ?? fatal)}\n` : 'projector: stopping\n',
+      );
+      await projector.close();
+      if (fatal) process.exitCode = exitCodeFor(fatal) === 1 ? 15 : exitCodeFor(fatal);
+    });
+}
+
+/** The report and stream-read routes, mounted on the projector's HTTP API. */
+async function routePlugins() {
+  return [];
+}

@@ -1,0 +1,265 @@
+import type { Batch, Consumer, Kafka } from 'kafkajs';
+import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
+import { DeadLetterWriteError, ProjectionWriteError } from '../../pipeline/errors.js';
+import type { PartitionProgress, ProjectionCatalog } from '../catalog/projectionCatalog.js';
+import type { ProjectorMetrics } from '../metrics.js';
+import { type Projection, versioned } from '../readModels/projection.js';
+import { BatchGate } from './batchGate.js';
+import type { DeadLetterSink } from './deadLetterSink.js';
+import type { DecodedEvent } from './decodedEvent.js';
+import { isRetriable } from './engineErrors.js';
+import type { EventDecoder, Undecodable } from './eventDecoder.js';
+
+export interface ProjectorOptions {
+  kafka: Kafka;
+  engine: ClickHouseEngine;
+  catalog: ProjectionCatalog;
+  projection: Projection;
+  version: number;
+  group: string;
+  topics: readonly string[];
+  decoder: EventDecoder;
+  deadLetters: DeadLetterSink;
+  metrics: ProjectorMetrics;
+  batchRows: number;
+  batchMs: number;
+  fetchBytes: number;
+  /** How long a batch keeps retrying a retriable ClickHouse failure before the consumer gives up. @default 120000 */
+  retryForMs?: number;
+  /** Called after each batch is in ClickHouse and its offsets are committed. */
+  onFlushed?: (flushed: FlushedPartition[]) => void;
+  /** Called when the consumer stops for good (crash without restart), with why. */
+  onCrash?: (error: unknown) => void;
+  log?: ((line: string) => void) | undefined;
+}
+
+export interface FlushedPartition {
+  topic: string;
+  partition: number;
+  /** The next offset to read (committed). */
+  nextOffset: number;
+  highWatermark: number;
+  rows: number;
+}
+
+interface Part {
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  nextOffset: number;
+  highWatermark: number;
+  rows: Record<string, unknown>[];
+  events: DecodedEvent[];
+  deadLetters: Undecodable[];
+  heartbeat: () => Promise<void>;
+}
+
+/**
+ * One consumer of a projection's consumer group, writing one version of the projection.
+ *
+ * The order of a batch is: dead letters acknowledged by Kafka, rows inserted into ClickHouse, offsets committed.
+ * A crash between any two steps replays the batch from the last committed offset, and every table of a projection
+ * absorbs a replayed row (see readModels/projection.ts): delivery is at least once, the read models exactly once.
+ * Records are read with read_committed isolation through kafkajs, whose aborted-transaction filter kes patches
+ * (pipeline/kafka/readCommittedPatch.ts), so nothing of an aborted or fenced transaction is ever projected.
+ */
+export class Projector {
+  private consumer: Consumer | undefined;
+  private readonly sink: string;
+  private readonly gate: BatchGate<Part>;
+  private assigned = 0;
+
+  constructor(private readonly options: ProjectorOptions) {
+    this.sink = versioned(options.catalog.database, options.projection.sinkTable, options.version);
+    this.gate = new BatchGate<Part>(options.batchRows, (parts) => this.flush(parts));
+  }
+
+  get assignedPartitions(): number {
+    return this.assigned;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const consumer = o.kafka.consumer({
+      groupId: o.group,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxBytes: o.fetchBytes,
+      maxBytesPerPartition: Math.max(1_048_576, Math.floor(o.fetchBytes / 4)),
+      // The broker holds a fetch until a quarter of the batch is there or the batch time is up: batches are
+      // bounded by bytes and by time, so a trickle of events still becomes visible within batchMs.
+      minBytes: Math.min(1_048_576, Math.floor(o.fetchBytes / 4)),
+      maxWaitTimeInMs: Math.max(10, o.batchMs),
+      sessionTimeout: 30_000,
+      rebalanceTimeout: 60_000,
+      heartbeatInterval: 3_000,
+      retry: {
+        retries: 8,
+        restartOnFailure: async (error) => !(error instanceof DeadLetterWriteError) && isRetriable(error),
+      },
+    });
+    this.consumer = consumer;
+    const { GROUP_JOIN, CRASH, END_BATCH_PROCESS } = consumer.events;
+    consumer.on(GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      this.assigned = Object.values(assignment).reduce((n, ps) => n + ps.length, 0);
+      o.metrics.partitions.set({ projection: o.projection.name }, this.assigned);
+    });
+    consumer.on(END_BATCH_PROCESS, (event) => {
+      // A fetch of only aborted records or markers never reaches eachBatch; commit past it so the lag can reach 0.
+      const { topic, partition, batchSize, lastOffset, highWatermark } = event.payload;
+      if (batchSize === 0) void this.commitPast(topic, partition, Number(lastOffset) + 1, Number(highWatermark));
+    });
+    consumer.on(CRASH, (event) => {
+      if (!event.payload.restart) o.onCrash?.(event.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...o.topics], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale()) return;
+        const part = await this.partOf(batch, heartbeat);
+        await this.gate.add(part);
+        resolveOffset(batch.lastOffset());
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer) await consumer.disconnect().catch(() => {});
+    this.options.metrics.partitions.set({ projection: this.options.projection.name }, 0);
+  }
+
+  /** The next offset of each partition this consumer has passed (projected, dead-lettered or skipped markers). */
+  readonly positions = new Map<string, { topic: string; partition: number; next: number; highWatermark: number }>();
+
+  private advance(topic: string, partition: number, next: number, highWatermark: number): boolean {
+    const key = `${topic}|${partition}`;
+    const seen = this.positions.get(key);
+    if (seen && seen.next >= next) return false;
+    this.positions.set(key, { topic, partition, next, highWatermark });
+    return true;
+  }
+
+  private async commitPast(topic: string, partition: number, next: number, highWatermark: number): Promise<void> {
+    if (!this.advance(topic, partition, next, highWatermark)) return;
+    await this.consumer?.commitOffsets([{ topic, partition, offset: String(next) }]).catch(() => {});
+    this.options.onFlushed?.([{ topic, partition, nextOffset: next, highWatermark, rows: 0 }]);
+  }
+
+  private async partOf(batch: Batch, heartbeat: () => Promise<void>): Promise<Part> {
+    const o = this.options;
+    const { events, deadLetters } = await o.decoder.decode(batch.topic, batch.partition, batch.messages);
+    const nextOffset = Number(batch.lastOffset()) + 1;
+    return {
+      topic: batch.topic,
+      partition: batch.partition,
+      firstOffset: Number(batch.firstOffset() ?? nextOffset),
+      nextOffset,
+      highWatermark: Number(batch.highWatermark),
+      events,
+      rows: events.map((e) => o.projection.row(e)),
+      deadLetters,
+      heartbeat,
+    };
+  }
+
+  private async flush(parts: Part[]): Promise<void> {
+    const o = this.options;
+    const labels = { projection: o.projection.name };
+    const started = performance.now();
+    const deadLetters = parts.flatMap((p) => p.deadLetters);
+    await o.deadLetters.send(deadLetters);
+    for (const d of deadLetters) o.metrics.deadLetters.inc({ ...labels, reason: d.reason.split(':')[0] ?? 'unknown' });
+
+    const rows = parts.flatMap((p) => p.rows);
+    for (let i = 0; i < rows.length; i += o.batchRows) {
+      const chunk = rows.slice(i, i + o.batchRows);
+      await this.insertWithRetry(chunk, parts);
+      o.metrics.batchRows.observe(labels, chunk.length);
+    }
+    const visibleAt = Date.now();
+    o.metrics.rows.inc(labels, rows.length);
+    for (const p of parts) for (const e of p.events) o.metrics.freshness.observe(labels, (visibleAt - e.timeMs) / 1000);
+
+    // Offsets only after the rows are in: a crash before this line replays the batch, which the tables absorb.
+    const consumer = this.consumer;
+    if (!consumer) throw new Error('projector stopped during a batch; its offsets stay uncommitted');
+    const last = new Map<string, Part>();
+    for (const p of parts) {
+      const key = `${p.topic}|${p.partition}`;
+      const seen = last.get(key);
+      if (!seen || seen.nextOffset < p.nextOffset) last.set(key, p);
+    }
+    await consumer.commitOffsets(
+      [...last.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.nextOffset) })),
+    );
+    const flushed: FlushedPartition[] = [];
+    const progress: PartitionProgress[] = [];
+    for (const p of last.values()) {
+      this.advance(p.topic, p.partition, p.nextOffset, p.highWatermark);
+      const lag = Math.max(0, p.highWatermark - p.nextOffset);
+      o.metrics.lag.set({ ...labels, topic: p.topic, partition: String(p.partition) }, lag);
+      const rowsOfPartition = parts
+        .filter((q) => q.topic === p.topic && q.partition === p.partition)
+        .reduce((n, q) => n + q.rows.length, 0);
+      flushed.push({
+        topic: p.topic,
+        partition: p.partition,
+        nextOffset: p.nextOffset,
+        highWatermark: p.highWatermark,
+        rows: rowsOfPartition,
+      });
+      const lastEvent = p.events[p.events.length - 1];
+      if (lastEvent) {
+        progress.push({
+          topic: p.topic,
+          partition: p.partition,
+          offset: lastEvent.offset,
+          eventTimeMs: lastEvent.timeMs,
+          projectedAtMs: visibleAt,
+        });
+      }
+    }
+    o.metrics.insertSeconds.observe(labels, (performance.now() - started) / 1000);
+    // Progress is for status screens only; losing one row of it loses nothing of the read models.
+    await o.catalog
+      .recordProgress(o.projection.name, o.version, progress)
+      .catch((error) => o.log?.(`projection ${o.projection.name}: progress not recorded: ${String(error)}`));
+    o.onFlushed?.(flushed);
+  }
+
+  private async insertWithRetry(rows: Record<string, unknown>[], parts: Part[]): Promise<void> {
+    const o = this.options;
+    const deadline = Date.now() + (o.retryForMs ?? 120_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await o.engine.insert(this.sink, rows);
+        return;
+      } catch (error) {
+        const where = parts.map((p) => ({
+          topic: p.topic,
+          partition: p.partition,
+          from: p.firstOffset,
+          to: p.nextOffset - 1,
+        }));
+        const retriable = isRetriable(error);
+        if (!retriable || Date.now() > deadline || !this.consumer) {
+          throw new ProjectionWriteError(o.projection.name, where, retriable, error);
+        }
+        o.metrics.retries.inc({ projection: o.projection.name });
+        if (attempt === 1 || attempt % 10 === 0) {
+          o.log?.(`projection ${o.projection.name}: insert failed (${String(error)}), retrying (attempt ${attempt})`);
+        }
+        // Keep the group membership alive while ClickHouse is away; a rebalance meanwhile aborts the batch.
+        await parts[0]?.heartbeat();
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * attempt)));
+      }
+    }
+  }
+}
