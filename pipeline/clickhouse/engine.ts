@@ -47,12 +47,21 @@ export interface ClickHouseEngine {
 /** ClickHouse exception codes that mean "try again later", not "this statement is wrong". */
 const RETRIABLE_CODES = new Set([
   159, // TIMEOUT_EXCEEDED
+  160, // TOO_SLOW
   202, // TOO_MANY_SIMULTANEOUS_QUERIES
+  203, // NO_FREE_CONNECTION
   209, // SOCKET_TIMEOUT
   210, // NETWORK_ERROR
   241, // MEMORY_LIMIT_EXCEEDED
+  242, // TABLE_IS_READ_ONLY
   252, // TOO_MANY_PARTS
+  319, // UNKNOWN_STATUS_OF_INSERT
+  394, // QUERY_WAS_CANCELLED
+  999, // KEEPER_EXCEPTION
 ]);
+
+/** The client gave up waiting (request_timeout) or the connection broke mid-answer: the statement may be retried. */
+const TRANSIENT_MESSAGE = /Timeout error|socket hang up|other side closed|ECONNRESET/i;
 
 /**
  * ClickHouse refused or failed a statement. `clickhouseCode` and `clickhouseType` are ClickHouse's own exception
@@ -71,7 +80,7 @@ export class ClickHouseQueryError extends KesError {
       `${engine} ClickHouse: ${detail.split('\n')[0]} (in: ${sql.replace(/\s+/g, ' ').slice(0, 200)})`,
       {
         cause,
-        retriable: code !== undefined && RETRIABLE_CODES.has(code),
+        retriable: code !== undefined ? RETRIABLE_CODES.has(code) : TRANSIENT_MESSAGE.test(detail),
         context: { engine, clickhouseCode: code, clickhouseType: type },
       },
     );
