@@ -17,11 +17,13 @@ export function renderReport(definition: ReportDefinition, rows: readonly Report
   return renderRows(rows, columns, format);
 }
 
-/** `(3 rows, 2026-01-31 09:00 .. 2026-01-31 10:00 UTC)`: the line under a table. */
+/** `(3 rows; 2026-01-31 09:00:00.000 .. … UTC)`: the line under a table (… is an open end). */
 export function tableFooter(rows: number, range: { from?: number; to?: number }): string {
-  const at = (ms: number | undefined) => (ms === undefined ? '…' : new Date(ms).toISOString().replace('T', ' '));
-  const span = range.from === undefined && range.to === undefined ? 'all time' : `${at(range.from)} .. ${at(range.to)}`;
-  return `(${rows} row${rows === 1 ? '' : 's'}; ${span} UTC)`;
+  const at = (ms: number | undefined) =>
+    ms === undefined ? '…' : new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+  const span =
+    range.from === undefined && range.to === undefined ? 'all time' : `${at(range.from)} .. ${at(range.to)} UTC`;
+  return `(${rows} row${rows === 1 ? '' : 's'}; ${span})`;
 }
 
 export function display(kind: ColumnKind, value: ReportValue): string {

@@ -10,17 +10,26 @@ export class ReportOptionError extends UsageError {
   readonly value: string | undefined;
   readonly problem: string;
   readonly choices: readonly string[];
+  /** The choices are names of options (written `--from` on the command line), not values. */
+  readonly choicesAreOptions: boolean;
 
-  constructor(option: string, value: string | undefined, problem: string, choices: readonly string[]) {
-    super(render('cli', option, problem, choices), { option, value, choices });
+  constructor(
+    option: string,
+    value: string | undefined,
+    problem: string,
+    choices: readonly string[],
+    choicesAreOptions = false,
+  ) {
+    super(render('cli', option, problem, choices, choicesAreOptions), { option, value, choices });
     this.option = option;
     this.value = value;
     this.problem = problem;
     this.choices = choices;
+    this.choicesAreOptions = choicesAreOptions;
   }
 
   messageFor(surface: 'cli' | 'http'): string {
-    return render(surface, this.option, this.problem, this.choices);
+    return render(surface, this.option, this.problem, this.choices, this.choicesAreOptions);
   }
 }
 
@@ -38,9 +47,19 @@ export class UnknownReportError extends ReportOptionError {
 /** Most choices a message lists before it says how many more there are (categories can be many). */
 const MAX_LISTED = 40;
 
-function render(surface: 'cli' | 'http', option: string, problem: string, choices: readonly string[]): string {
-  const name = option === 'report' ? 'report' : surface === 'cli' ? `--${option}` : option;
-  const listed = choices.slice(0, MAX_LISTED).join(', ');
+function render(
+  surface: 'cli' | 'http',
+  option: string,
+  problem: string,
+  choices: readonly string[],
+  choicesAreOptions: boolean,
+): string {
+  const flag = (name: string) => (surface === 'cli' ? `--${name}` : name);
+  const name = option === 'report' ? 'report' : flag(option);
+  const listed = choices
+    .slice(0, MAX_LISTED)
+    .map((c) => (choicesAreOptions ? flag(c) : c))
+    .join(', ');
   const more = choices.length > MAX_LISTED ? ` and ${choices.length - MAX_LISTED} more` : '';
   return `${name}: ${problem}; valid: ${choices.length === 0 ? '(none)' : `${listed}${more}`}`;
 }

@@ -141,10 +141,10 @@ export function parseOptions(
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     if (!accepted.includes(name)) {
-      throw new ReportOptionError(name, undefined, `not an option of report ${reportName}`, accepted);
+      throw new ReportOptionError(name, undefined, `not an option of report ${reportName}`, accepted, true);
     }
     if (typeof value !== 'string') {
-      throw new ReportOptionError(name, undefined, 'given more than once', accepted);
+      throw new ReportOptionError(name, undefined, 'given more than once', ['one value']);
     }
     text[name as OptionName] = value;
   }

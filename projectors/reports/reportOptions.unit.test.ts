@@ -163,10 +163,10 @@ describe('parseOptions', () => {
       'from',
     );
     expect(refusal(() => parseOptions('categories', spec('categories'), { limit: '5' }, now)).message).toBe(
-      '--limit: not an option of report categories; valid: from, to',
+      '--limit: not an option of report categories; valid: --from, --to',
     );
     expect(refusal(() => parseOptions('event-rate', spec('event-rate'), { category: ['a', 'b'] }, now)).message).toBe(
-      '--category: given more than once; valid: from, to, category',
+      '--category: given more than once; valid: one value',
     );
     expect(refusal(() => parseOptions('top-streams', spec('top-streams'), { by: 'size; DROP' }, now)).message).toBe(
       "--by: unknown by 'size; DROP'; valid: size, recent",

@@ -23,6 +23,11 @@ export interface ReadModelFixture {
   embeddedPath: string | undefined;
   /** Env for a `kes` child process that should read this database. */
   env: Record<string, string>;
+  /**
+   * Lets a child process open the data: closes the embedded engine (one process holds a data path), keeping the
+   * data. A server needs nothing.
+   */
+  releaseForChild(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -43,6 +48,12 @@ export async function openReadModels(): Promise<ReadModelFixture> {
     catalog,
     embeddedPath: dir,
     env,
+    async releaseForChild() {
+      if (dir && !closed) {
+        closed = true;
+        await engine.close();
+      }
+    },
     async dispose() {
       if (!closed) {
         closed = true;
