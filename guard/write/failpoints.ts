@@ -7,9 +7,27 @@
  *   after-send     events produced inside the open transaction, commit not asked for
  *   after-commit   transaction committed, nothing confirmed in Redis, no client answered
  *   after-confirm  confirmation sent to Redis (applied or not), no client answered
+ *
+ * and of a projector's batch (projectors/run/projector.ts):
+ *
+ *   projector-after-dead-letters  dead letters acknowledged, rows not inserted
+ *   projector-after-insert        rows inserted into ClickHouse, offsets not committed (the batch will be replayed)
  */
-export type Failpoint = 'after-reserve' | 'after-send' | 'after-commit' | 'after-confirm';
-const POINTS: readonly Failpoint[] = ['after-reserve', 'after-send', 'after-commit', 'after-confirm'];
+export type Failpoint =
+  | 'after-reserve'
+  | 'after-send'
+  | 'after-commit'
+  | 'after-confirm'
+  | 'projector-after-dead-letters'
+  | 'projector-after-insert';
+const POINTS: readonly Failpoint[] = [
+  'after-reserve',
+  'after-send',
+  'after-commit',
+  'after-confirm',
+  'projector-after-dead-letters',
+  'projector-after-insert',
+];
 
 interface Rule {
   action: 'kill' | 'stop';

@@ -1,4 +1,5 @@
 import type { Batch, Consumer, Kafka } from 'kafkajs';
+import { failpoint } from '../../guard/write/failpoints.js';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { DeadLetterWriteError, ProjectionWriteError } from '../../pipeline/errors.js';
 import type { PartitionProgress, ProjectionCatalog } from '../catalog/projectionCatalog.js';
@@ -175,6 +176,7 @@ export class Projector {
     const started = performance.now();
     const deadLetters = parts.flatMap((p) => p.deadLetters);
     await o.deadLetters.send(deadLetters);
+    if (deadLetters.length > 0) failpoint('projector-after-dead-letters', `${deadLetters.length} dead letters`);
     for (const d of deadLetters) o.metrics.deadLetters.inc({ ...labels, reason: d.reason.split(':')[0] ?? 'unknown' });
 
     const rows = parts.flatMap((p) => p.rows);
@@ -183,6 +185,7 @@ export class Projector {
       await this.insertWithRetry(chunk, parts);
       o.metrics.batchRows.observe(labels, chunk.length);
     }
+    failpoint('projector-after-insert', `${rows.length} rows`);
     const visibleAt = Date.now();
     o.metrics.rows.inc(labels, rows.length);
     for (const p of parts) for (const e of p.events) o.metrics.freshness.observe(labels, (visibleAt - e.timeMs) / 1000);
