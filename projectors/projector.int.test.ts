@@ -19,8 +19,11 @@ import { uniqueName } from '../test/support/names.js';
 import { startTestProjectorService, testProjectorSettings } from '../test/support/projector.js';
 import { stack } from '../test/support/stack.js';
 import { waitFor } from '../test/support/waitFor.js';
+import { ProjectionCatalog } from './catalog/projectionCatalog.js';
 import { compareReadModels } from './check/readModelCheck.js';
+import { ProjectorMetrics } from './metrics.js';
 import { eventsProjection } from './readModels/eventsProjection.js';
+import { rebuildProjection } from './rebuild/rebuildProjection.js';
 import { DLQ_HEADER } from './run/deadLetterSink.js';
 import { projectionStatus } from './status/projectionStatus.js';
 
@@ -137,6 +140,80 @@ describe('projector: read models equal the log', () => {
       } finally {
         await again.service.stop();
       }
+    } finally {
+      await service.stop();
+    }
+  }, 180_000);
+
+  it('rebuilds a projection from offset 0 while queries keep answering, then swaps to an equal result', async () => {
+    const config = testProjectorSettings({ ...setup.config, CLICKHOUSE_EMBEDDED_PATH: dir });
+    await runWorkload({
+      urls: [guard.url],
+      apiKey: API_KEY,
+      category: 'rb',
+      streams: 20,
+      concurrency: 4,
+      durationMs: 1000,
+    });
+    const committed = await readCommittedEvents(kafka, { topicPrefix: setup.topicPrefix });
+    const { service } = await startTestProjectorService(config, engine);
+    const db = config.KES_CLICKHOUSE_DATABASE;
+    const snapshot = async () => ({
+      perMinute: await engine.query(`SELECT * FROM ${db}.events_per_minute ORDER BY minute, category, type`),
+      activity: await engine.query(`SELECT * FROM ${db}.category_activity_hourly ORDER BY hour, category`),
+      heads: await engine.query(`SELECT * FROM ${db}.stream_heads ORDER BY stream`),
+    });
+    try {
+      await waitFor(
+        'projected',
+        async () => (await compareReadModels(service.catalog, committed)).figures.rows === committed.length,
+        60_000,
+      );
+      const before = await snapshot();
+
+      // Queries run against the serving views during the whole rebuild; every one must answer the full count.
+      let stop = false;
+      const answers: number[] = [];
+      const failures: unknown[] = [];
+      const reader = (async () => {
+        while (!stop) {
+          try {
+            const [row] = await engine.query<{ n: string }>(`SELECT count() AS n FROM ${db}.events`);
+            answers.push(Number(row?.n));
+          } catch (error) {
+            failures.push(error);
+          }
+        }
+      })();
+      const catalog = new ProjectionCatalog(engine, db, config.KES_PROJECTOR_GROUP_PREFIX);
+      const result = await rebuildProjection({
+        kafka,
+        catalog,
+        projection: eventsProjection,
+        settings: config,
+        metrics: new ProjectorMetrics(),
+      });
+      stop = true;
+      await reader;
+      expect(result).toMatchObject({ from: 1, to: 2 });
+      expect(failures).toEqual([]);
+      expect(answers.length).toBeGreaterThan(3);
+      expect(new Set(answers)).toEqual(new Set([committed.length]));
+
+      // The running projector follows the swap to version 2.
+      await waitFor('projector on version 2', async () => service.runtime()[0]?.version === 2, 30_000);
+      expect(await catalog.serving('events')).toMatchObject({ version: 2 });
+      const after = await snapshot();
+      expect(after).toEqual(before);
+      const { violations, figures } = await compareReadModels(catalog, committed);
+      expect(violations).toEqual([]);
+      expect(figures.storedRows).toBe(committed.length);
+      // Version 1 is gone once no projector wrote it any more.
+      const tables = await engine.query<{ name: string }>(
+        `SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE '%_v1%'`,
+        { db },
+      );
+      expect(tables).toEqual([]);
     } finally {
       await service.stop();
     }
