@@ -40,8 +40,8 @@ export async function knownCategories(engine: ClickHouseEngine, database: string
 }
 
 export interface RunOptions {
-  /** Where the valid categories come from (default: `knownCategories`, asked each time). */
-  categories?: () => Promise<readonly string[]>;
+  /** Where the valid categories come from, given the one asked for (default: `knownCategories`, each time). */
+  categories?: (wanted: string) => Promise<readonly string[]>;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function runReport(
 ): Promise<ReportResult> {
   const { definition } = prepared;
   if (prepared.options.category !== undefined) {
-    const known = await (options.categories ?? (() => knownCategories(engine, database)))();
+    const known = await (options.categories ?? (() => knownCategories(engine, database)))(prepared.options.category);
     checkCategory(prepared.options.category, known);
   }
   const raw = await readModels(database, () =>
@@ -80,7 +80,8 @@ export class ReadModelsMissingError extends ConfigError {
 
 const MISSING = new Set(['UNKNOWN_DATABASE', 'UNKNOWN_TABLE']);
 
-async function readModels<T>(database: string, run: () => Promise<T>): Promise<T> {
+/** Runs a read of the read models; a missing database or view becomes ReadModelsMissingError. */
+export async function readModels<T>(database: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
