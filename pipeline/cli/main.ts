@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, KesError, ServiceStartError } from '../errors.js';
 import { checkCommand } from './checkCommand.js';
+import { clickhouseCommand } from './clickhouseCommand.js';
 import { guardCommand } from './guardCommand.js';
 import { loadCommand } from './loadCommand.js';
 import { projectCommand } from './projectCommand.js';
@@ -22,6 +23,7 @@ export function program(): Command {
     .addCommand(checkCommand())
     .addCommand(guardCommand())
     .addCommand(loadCommand())
+    .addCommand(clickhouseCommand())
     .addCommand(projectCommand())
     .addCommand(projectionsCommand())
     .addCommand(reportCommand());

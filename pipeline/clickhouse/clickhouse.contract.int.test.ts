@@ -6,15 +6,20 @@ import { uniqueName } from '../../test/support/names.js';
 import { stack } from '../../test/support/stack.js';
 import { EmbeddedEngine } from './embeddedEngine.js';
 import type { ClickHouseEngine } from './engine.js';
+import { HttpFacade } from './httpFacade.js';
 import { openEngine } from './openEngine.js';
 import { ServerEngine } from './serverEngine.js';
 
 /**
  * One contract, run on every engine: the same SQL text must behave the same on the ClickHouse server (through
- * @clickhouse/client over HTTP) and on the embedded engine. The SQL here is the subset the 18.16 server this
+ * @clickhouse/client over HTTP), on the embedded engine in-process, and on the embedded engine of another process
+ * through its owner's HTTP facade (the same client and SQL as for a server). The SQL here is the subset the 18.16 server this
  * machine can install understands; modern-only SQL is tested on the engines that have it, in later suites.
  */
-const engines: { name: string; open: () => Promise<{ engine: ClickHouseEngine; dispose: () => void }> }[] = [
+const engines: {
+  name: string;
+  open: () => Promise<{ engine: ClickHouseEngine; dispose: () => Promise<void> | void }>;
+}[] = [
   {
     name: 'server (@clickhouse/client over HTTP)',
     open: async () => {
@@ -32,6 +37,26 @@ const engines: { name: string; open: () => Promise<{ engine: ClickHouseEngine; d
     open: async () => {
       const dir = mkdtempSync(join(tmpdir(), 'kes-chdb-test-'));
       return { engine: await EmbeddedEngine.open(dir), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'embedded over the HTTP facade (ServerEngine -> facade -> chdb)',
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kes-chdb-facade-test-'));
+      const owner = await EmbeddedEngine.open(dir);
+      const facade = await HttpFacade.start(owner, {
+        port: 0,
+        maxBodyBytes: 16 * 1024 * 1024,
+        version: await owner.version(),
+      });
+      return {
+        engine: new ServerEngine(facade.url, { kind: 'embedded-remote' }),
+        dispose: async () => {
+          await facade.close();
+          await owner.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
   },
 ];
@@ -58,7 +83,7 @@ describe.each(engines)('ClickHouse contract: $name', ({ open }) => {
   afterAll(async () => {
     await engine.command(`DROP DATABASE IF EXISTS ${db}`).catch(() => undefined);
     await engine.close();
-    dispose();
+    await dispose();
   });
 
   it('runs DDL, a batch insert and aggregate selects', async () => {
@@ -134,9 +159,18 @@ describe('embedded engine and the event loop', () => {
 describe('openEngine', () => {
   it('uses the server at CLICKHOUSE_URL when set, else the embedded engine at its data path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kes-chdb-open-'));
-    const embedded = await openEngine({ CLICKHOUSE_URL: undefined, CLICKHOUSE_EMBEDDED_PATH: dir });
+    const embedded = await openEngine({
+      CLICKHOUSE_URL: undefined,
+      CLICKHOUSE_EMBEDDED_PATH: dir,
+      KES_CLICKHOUSE_EMBEDDED_PORT: 0,
+    });
     expect(embedded.kind).toBe('embedded');
     expect(await embedded.version()).toMatch(/^2\d\./);
+    // A second opener in this process finds the owner (this process) and goes through its facade.
+    const second = await openEngine({ CLICKHOUSE_URL: undefined, CLICKHOUSE_EMBEDDED_PATH: dir });
+    expect(second.kind).toBe('embedded-remote');
+    expect(await second.version()).toBe(await embedded.version());
+    await second.close();
     await embedded.close();
     rmSync(dir, { recursive: true, force: true });
     const url = stack().clickhouseUrl ?? stack().clickhouseServerUrl;
