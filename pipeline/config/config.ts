@@ -129,6 +129,11 @@ const schema = z.object({
   KES_PROJECTOR_BATCH_MS: z.coerce.number().int().min(0).max(60_000),
   /** Bytes one fetch may return (bounds a batch's memory). @default 16777216 */
   KES_PROJECTOR_FETCH_BYTES: z.coerce.number().int().min(65_536),
+  /**
+   * A projector that stops heartbeating (killed, paused) keeps its partitions this long before the group moves
+   * them: the worst pause in freshness after a crash. @default 10000
+   */
+  KES_PROJECTOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000),
   KES_PROJECTOR_HOST: z.string().min(1),
   /** HTTP port of a projector (metrics, health, reports, stream reads); 0 picks a free one. @default 18091 */
   KES_PROJECTOR_PORT: z.coerce.number().int().min(0).max(65535),
@@ -197,6 +202,7 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_PROJECTOR_BATCH_ROWS: '100000',
     KES_PROJECTOR_BATCH_MS: '250',
     KES_PROJECTOR_FETCH_BYTES: '16777216',
+    KES_PROJECTOR_SESSION_TIMEOUT_MS: '10000',
     KES_PROJECTOR_HOST: '127.0.0.1',
     KES_PROJECTOR_PORT: '18091',
   } as Record<keyof z.infer<typeof schema>, string | undefined>;

@@ -84,6 +84,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       batchRows: settings.KES_PROJECTOR_BATCH_ROWS,
       batchMs: settings.KES_PROJECTOR_BATCH_MS,
       fetchBytes: settings.KES_PROJECTOR_FETCH_BYTES,
+      sessionTimeoutMs: settings.KES_PROJECTOR_SESSION_TIMEOUT_MS,
       log: options.log,
       onCrash: (error) => fail(error),
       onFlushed: (flushed) => {

@@ -25,6 +25,8 @@ export interface ProjectorOptions {
   batchRows: number;
   batchMs: number;
   fetchBytes: number;
+  /** KES_PROJECTOR_SESSION_TIMEOUT_MS. @default 10000 */
+  sessionTimeoutMs?: number;
   /** How long a batch keeps retrying a retriable ClickHouse failure before the consumer gives up. @default 120000 */
   retryForMs?: number;
   /** Called after each batch is in ClickHouse and its offsets are committed. */
@@ -91,9 +93,9 @@ export class Projector {
       // bounded by bytes and by time, so a trickle of events still becomes visible within batchMs.
       minBytes: Math.min(1_048_576, Math.floor(o.fetchBytes / 4)),
       maxWaitTimeInMs: Math.max(10, o.batchMs),
-      sessionTimeout: 30_000,
+      sessionTimeout: o.sessionTimeoutMs ?? 10_000,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 10_000) / 10)),
       retry: {
         retries: 8,
         restartOnFailure: async (error) => !(error instanceof DeadLetterWriteError) && isRetriable(error),

@@ -20,6 +20,7 @@ export type ProjectorSettings = Pick<
   | 'KES_PROJECTOR_BATCH_ROWS'
   | 'KES_PROJECTOR_BATCH_MS'
   | 'KES_PROJECTOR_FETCH_BYTES'
+  | 'KES_PROJECTOR_SESSION_TIMEOUT_MS'
 >;
 
 export interface ProjectorServiceOptions {
@@ -165,6 +166,7 @@ export class ProjectorService {
       batchRows: s.KES_PROJECTOR_BATCH_ROWS,
       batchMs: s.KES_PROJECTOR_BATCH_MS,
       fetchBytes: s.KES_PROJECTOR_FETCH_BYTES,
+      sessionTimeoutMs: s.KES_PROJECTOR_SESSION_TIMEOUT_MS,
       log: this.options.log,
       onFlushed: (flushed) => {
         for (const listener of this.flushListeners) listener(projection.name, flushed);
