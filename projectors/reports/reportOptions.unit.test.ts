@@ -121,11 +121,7 @@ describe('other options', () => {
   it('values are shown on one line, escaped and short', () => {
     expect(shown('a\nb\u0000')).toBe("'a\\u000ab\\u0000'");
     expect(shown('x'.repeat(100))).toBe(`'${'x'.repeat(80)}…'`);
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), (s) => {
-        expect(shown(s)).not.toMatch(/[\n\r\u2028\u2029]/);
-      }),
-    );
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 100 }), (s) => !/[\n\r\u2028\u2029]/.test(shown(s))));
   });
 
   it('long lists of choices are cut with a count', () => {
