@@ -156,7 +156,7 @@ export const reports: readonly ReportDefinition[] = [
   },
   {
     name: 'event-types',
-    description: 'events per type and category, with their share of all events (minutes overlapping the range)',
+    description: 'events per type and category, with their share of the events counted (minutes overlapping the range)',
     options: [from('start of the range (default: open)'), to, category],
     columns: [
       { name: 'type', kind: 'text' },
