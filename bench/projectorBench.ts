@@ -1,0 +1,1653 @@
+/**
+ * `npm run bench:projector`: what a projector process does with a backlog and how fresh the read models stay.
+ *
+ *  1. pre-load: a fresh category topic filled with N committed events written exactly as the guard writes them
+ *     (key = stream, Avro value in the Confluent wire format, kes headers, versions 0..n-1 per stream, Kafka
+ *     transactions), by several transactional producers;
+ *  2. raw consume + decode: the Projector (projectors/run/projector.ts) on a fresh consumer group with an engine
+ *     whose insert does nothing: consume, read_committed filter, decode, rows, offset commits; no sink;
+ *  3. projector into ClickHouse: the same on another fresh group with the real engine, a database of its own, the
+ *     events projection's tables and materialized views; then count(events) = N;
+ *  4. freshness: a guard process and a ProjectorService; an open-loop guarded load at half the guard's peak;
+ *     freshness per event = projected_at - time in the `events` view, p50/p99/max over the measured window.
+ *
+ * Phases 2 and 3 run in this process, one after the other, on the same topic: their ratio is the cost of the sink.
+ * Everything lives in a namespace of its own (topic prefix, consumer groups, Redis prefix, ClickHouse databases)
+ * and is deleted at the end unless --keep. See docs/projectors.md, "Speed".
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { type Kafka, logLevel, type Producer } from 'kafkajs';
+import { HttpLoadClient, type LoadAttempt } from '../guard/load/httpLoad.js';
+import { initTransactional } from '../guard/protocol/fencing.js';
+import { partitionOf } from '../guard/protocol/partitioner.js';
+import type { Expected } from '../guard/protocol/redisState.js';
+import { type Column, renderRows } from '../pipeline/cli/output.js';
+import type { ClickHouseEngine } from '../pipeline/clickhouse/engine.js';
+import { openEngine } from '../pipeline/clickhouse/openEngine.js';
+import { type KesConfig, LOCAL_DEV_KEY, loadConfig } from '../pipeline/config/config.js';
+import { contentHash } from '../pipeline/events/contentHash.js';
+import { encodeHeaders } from '../pipeline/events/eventRecord.js';
+import { createKafka } from '../pipeline/kafka/kafkaClient.js';
+import { assertReadCommittedPatched } from '../pipeline/kafka/readCommittedPatch.js';
+import { type EventCatalog, openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
+import { ProjectionCatalog } from '../projectors/catalog/projectionCatalog.js';
+import { ProjectorMetrics } from '../projectors/metrics.js';
+import { eventsProjection } from '../projectors/readModels/eventsProjection.js';
+import { qualified, quote, versioned } from '../projectors/readModels/projection.js';
+import { DeadLetterSink } from '../projectors/run/deadLetterSink.js';
+import { EventDecoder } from '../projectors/run/eventDecoder.js';
+import { Projector } from '../projectors/run/projector.js';
+import { ProjectorService } from '../projectors/run/projectorService.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TARGET_EVENTS_PER_S = 100_000;
+const TARGET_RATIO = 0.7;
+const TARGET_FRESHNESS_P99_MS = 2_000;
+const PROJECTION = eventsProjection;
+
+// ---------------------------------------------------------------------------------------------------------------
+// flags
+
+interface Options {
+  events: number;
+  partitions: number;
+  streams: number;
+  producers: number;
+  txEvents: number;
+  skipFreshness: boolean;
+  freshnessSeconds: number;
+  warmupSeconds: number;
+  rate: number | undefined;
+  peakSeconds: number;
+  peakClients: number;
+  pool: number;
+  json: boolean;
+  keep: boolean;
+  profile: boolean;
+  sharedEngine: boolean;
+  quietPercent: number;
+  quietWaitS: number;
+}
+
+function positive(name: string, value: string, integer = true): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new Error(`${name}: expected a positive ${integer ? 'integer' : 'number'}, got '${value}'`);
+  }
+  return n;
+}
+
+function parseFlags(argv: readonly string[]): Options {
+  const program = new Command('bench:projector')
+    .description('raw consume + decode vs projector into ClickHouse, and freshness under guarded load')
+    .option('--events <n>', 'committed events in the pre-loaded topic', '1000000')
+    .option('--partitions <n>', 'partitions of the pre-loaded topic', '12')
+    .option('--streams <n>', 'streams the pre-loaded events are spread over', '10000')
+    .option('--producers <n>', 'transactional producers of the pre-load (each owns a share of the partitions)', '4')
+    .option('--tx-events <n>', 'events per pre-load transaction', '10000')
+    .option('--skip-freshness', 'skip the freshness phase (no guard)', false)
+    .option('--freshness-seconds <s>', 'measured seconds of guarded load in the freshness phase', '30')
+    .option('--warmup <s>', 'unmeasured seconds of load before the freshness window', '5')
+    .option('--rate <n>', 'appends/s of the freshness load (default: half the peak measured first)')
+    .option('--peak-seconds <s>', 'measured seconds of the short closed-loop peak measurement', '5')
+    .option('--peak-clients <n>', 'closed-loop clients of the peak measurement', '256')
+    .option('--pool <n>', 'in-flight appends at most in the open-loop freshness load', '256')
+    .option('--json', 'print one JSON object on stdout instead of tables', false)
+    .option('--keep', "keep the run's topics, groups, Redis keys and databases", false)
+    .option('--profile', 'CPU-profile this process during phases 2 and 3 (files in the run directory)', false)
+    .option(
+      '--shared-engine',
+      'use the stack embedded ClickHouse data path (default: a private embedded data path in the run directory; ' +
+        'a ClickHouse server from CLICKHOUSE_URL is always used as is)',
+      false,
+    )
+    .option('--quiet <percent>', 'before phases 2-4, wait until the idle machine uses less CPU (% of one core)', '40')
+    .option('--quiet-wait <s>', 'longest wait for a quiet machine (0: do not wait)', '60')
+    .parse([...argv]);
+  const f = program.opts<Record<string, string | boolean | undefined>>();
+  const str = (k: string) => String(f[k]);
+  const producers = positive('--producers', str('producers'));
+  const partitions = positive('--partitions', str('partitions'));
+  return {
+    events: positive('--events', str('events')),
+    partitions,
+    streams: positive('--streams', str('streams')),
+    producers: Math.min(producers, partitions),
+    txEvents: positive('--tx-events', str('txEvents')),
+    skipFreshness: f.skipFreshness === true,
+    freshnessSeconds: positive('--freshness-seconds', str('freshnessSeconds'), false),
+    warmupSeconds: str('warmup') === '0' ? 0 : positive('--warmup', str('warmup'), false),
+    rate: f.rate === undefined ? undefined : positive('--rate', str('rate'), false),
+    peakSeconds: positive('--peak-seconds', str('peakSeconds'), false),
+    peakClients: positive('--peak-clients', str('peakClients')),
+    pool: positive('--pool', str('pool')),
+    json: f.json === true,
+    keep: f.keep === true,
+    profile: f.profile === true,
+    sharedEngine: f.sharedEngine === true,
+    quietPercent: positive('--quiet', str('quiet'), false),
+    quietWaitS: str('quietWait') === '0' ? 0 : positive('--quiet-wait', str('quietWait'), false),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// small helpers
+
+const progress = (() => {
+  const began = Date.now();
+  return (line: string) => process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
+})();
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function round(n: number, digits = 1): number {
+  if (!Number.isFinite(n)) return n;
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function fmt(n: number | undefined, digits = 0): string {
+  if (n === undefined || !Number.isFinite(n)) return '—';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function percentileOf(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CPU: this process (its main thread apart: the JS event loop), Kafka, the guard, the whole machine
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+function statCpuSeconds(path: string): number | undefined {
+  try {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+function machineSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
+}
+
+interface CpuSnapshot {
+  at: number;
+  main: number;
+  bench: number;
+  others: Map<string, number>;
+  machine: { busy: number; total: number };
+  elu: ReturnType<typeof performance.eventLoopUtilization>;
+}
+
+/** CPU of a phase, in % of one core (200% = both cores of a 2-core machine). */
+interface PhaseCpu {
+  /** The bench process's main thread: kafkajs, decoding, rows, the JS side of inserts. */
+  benchMainThread: number;
+  /** The bench process's other threads: the embedded ClickHouse (chdb) and libuv's pool. */
+  benchOtherThreads: number;
+  /** Share of the wall time the event loop was busy (0..1). */
+  eventLoopUtilization: number;
+  processes: Record<string, number>;
+  others: number;
+  machine: number;
+}
+
+class CpuMeter {
+  constructor(private readonly processes: () => { name: string; pid: number }[]) {}
+
+  snapshot(): CpuSnapshot {
+    const own = process.cpuUsage();
+    const others = new Map<string, number>();
+    for (const { name, pid } of this.processes()) {
+      const s = statCpuSeconds(`/proc/${pid}/stat`);
+      if (s !== undefined) others.set(name, (others.get(name) ?? 0) + s);
+    }
+    return {
+      at: performance.now(),
+      main: statCpuSeconds(`/proc/self/task/${process.pid}/stat`) ?? 0,
+      bench: (own.user + own.system) / 1e6,
+      others,
+      machine: machineSeconds(),
+      elu: performance.eventLoopUtilization(),
+    };
+  }
+
+  static between(a: CpuSnapshot, b: CpuSnapshot): PhaseCpu {
+    const wall = (b.at - a.at) / 1000;
+    const pct = (s: number) => round((100 * s) / wall, 0);
+    const processes: Record<string, number> = {};
+    for (const [name, end] of b.others) processes[name] = pct(end - (a.others.get(name) ?? end));
+    const total = b.machine.total - a.machine.total;
+    const machine = total > 0 ? (100 * cpus().length * (b.machine.busy - a.machine.busy)) / total : 0;
+    const bench = pct(b.bench - a.bench);
+    const main = pct(b.main - a.main);
+    const ours = bench + Object.values(processes).reduce((x, y) => x + y, 0);
+    return {
+      benchMainThread: main,
+      benchOtherThreads: Math.max(0, bench - main),
+      eventLoopUtilization: round(performance.eventLoopUtilization(b.elu, a.elu).utilization, 2),
+      processes,
+      others: round(Math.max(0, machine - ours), 0),
+      machine: round(machine, 0),
+    };
+  }
+}
+
+/** Waits (up to maxWaitS) until the machine, with the bench idle, uses less than `percent` of one core. */
+async function waitQuiet(percent: number, maxWaitS: number): Promise<number | undefined> {
+  if (maxWaitS <= 0) return undefined;
+  const began = Date.now();
+  let noticed = false;
+  for (;;) {
+    const a = machineSeconds();
+    await sleep(1000);
+    const b = machineSeconds();
+    const total = b.total - a.total;
+    const busy = total > 0 ? (100 * cpus().length * (b.busy - a.busy)) / total : 0;
+    if (busy < percent || Date.now() - began >= maxWaitS * 1000) {
+      if (busy >= percent) progress(`  machine still busy (${busy.toFixed(0)}% of one core); measuring anyway`);
+      return round(busy, 0);
+    }
+    if (!noticed) {
+      progress(`  machine busy (${busy.toFixed(0)}% of one core with the bench idle); waiting for it to calm down`);
+      noticed = true;
+    }
+  }
+}
+
+function stackPids(): { name: string; pid: number }[] {
+  try {
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [join(ROOT, 'bin', 'kes.js'), 'stack', 'status', '--format', 'json'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 60_000,
+      });
+    } catch (error) {
+      // `kes stack status` exits 1 when any service is down (say, no ClickHouse server beside the embedded engine).
+      out = String((error as { stdout?: unknown }).stdout ?? '');
+    }
+    const rows = JSON.parse(out) as { service: string; pid: number | null }[];
+    return rows.filter((r) => r.pid !== null).map((r) => ({ name: r.service, pid: r.pid as number }));
+  } catch {
+    return [];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CPU profile of this process's main thread (inspector), summarised by where the code comes from
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+interface ProfileSummary {
+  file: string;
+  sampledS: number;
+  byOrigin: { origin: string; percent: number }[];
+  topFunctions: { fn: string; percent: number }[];
+}
+
+function originOf(url: string, fn: string): string {
+  if (url === '') {
+    if (fn === '(garbage collector)') return 'garbage collection';
+    if (fn === '(idle)') return 'idle';
+    if (fn === '(program)') return '(program: native, not JS)';
+    return `native: ${fn || '(anonymous)'}`;
+  }
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1] as string;
+  if (url.startsWith('node:')) return 'node internals';
+  const own = /\/dist\/([^/]+(?:\/[^/]+)?)\//.exec(url);
+  if (own) return `kes ${own[1]}`;
+  return url;
+}
+
+function summarizeProfile(file: string, profile: { nodes: ProfileNode[]; samples?: number[] }): ProfileSummary {
+  const self = new Map<number, number>();
+  for (const id of profile.samples ?? []) self.set(id, (self.get(id) ?? 0) + 1);
+  const total = profile.samples?.length ?? 0;
+  const byOrigin = new Map<string, number>();
+  const byFn = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const hits = self.get(node.id) ?? 0;
+    if (hits === 0) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const origin = originOf(url, functionName);
+    byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + hits);
+    const where = url === '' ? '' : ` ${url.replace(/^.*\/(node_modules|dist)\//, '')}:${lineNumber + 1}`;
+    const key = `${functionName || '(anonymous)'}${where}`;
+    byFn.set(key, (byFn.get(key) ?? 0) + hits);
+  }
+  const pct = (n: number) => round((100 * n) / Math.max(1, total), 1);
+  return {
+    file,
+    sampledS: round(total / 1000, 1),
+    byOrigin: [...byOrigin]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 14)
+      .map(([origin, n]) => ({ origin, percent: pct(n) })),
+    topFunctions: [...byFn]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([fn, n]) => ({ fn, percent: pct(n) })),
+  };
+}
+
+class Profiler {
+  private readonly session = new Session();
+  private connected = false;
+
+  async start(): Promise<void> {
+    if (!this.connected) {
+      this.session.connect();
+      this.connected = true;
+      await this.session.post('Profiler.enable');
+      await this.session.post('Profiler.setSamplingInterval', { interval: 1000 });
+    }
+    await this.session.post('Profiler.start');
+  }
+
+  async stop(file: string): Promise<ProfileSummary> {
+    const { profile } = (await this.session.post('Profiler.stop')) as unknown as {
+      profile: { nodes: ProfileNode[]; samples?: number[] };
+    };
+    writeFileSync(file, JSON.stringify(profile));
+    return summarizeProfile(file, profile);
+  }
+
+  close(): void {
+    if (this.connected) this.session.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kafka admin
+
+async function withAdmin<T>(kafka: Kafka, fn: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function createTopic(kafka: Kafka, topic: string, partitions: number, replication: number): Promise<void> {
+  await withAdmin(kafka, (admin) =>
+    admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions: partitions,
+          replicationFactor: replication,
+          configEntries: [{ name: 'retention.ms', value: '-1' }],
+        },
+      ],
+    }),
+  );
+}
+
+/** The end of each partition: where a reader that has read everything committed stands. */
+async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+  const offsets = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
+  return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 1. pre-load: committed events as the guard writes them
+
+interface StreamState {
+  name: string;
+  id: string;
+  partition: number;
+  next: number;
+  currency: string;
+}
+
+interface PreloadResult {
+  topic: string;
+  events: number;
+  transactions: number;
+  producers: number;
+  txEvents: number;
+  seconds: number;
+  eventsPerSecond: number;
+  bytes: number;
+  endOffsets: number;
+  streams: number;
+  types: Record<string, number>;
+  cpu: PhaseCpu;
+}
+
+const CURRENCIES = ['EUR', 'EUR', 'EUR', 'USD', 'GBP', 'CHF'];
+
+/** The example domain: an account opens (version 0), then money moves in and out, sometimes as part of a transfer. */
+function accountEvent(s: StreamState, version: number): { type: string; data: Record<string, unknown> } {
+  if (version === 0) {
+    return {
+      type: 'AccountOpened',
+      data: { accountId: s.id, owner: `customer-${(Number(s.id) * 7919) % 100_003}`, currency: s.currency },
+    };
+  }
+  const r = Math.random();
+  const amount = 100 + Math.floor(Math.random() * 250_000);
+  const transferId = r < 0.15 ? randomUUID() : null;
+  return r < 0.6 || r > 0.95
+    ? { type: 'MoneyDeposited', data: { amount, currency: s.currency, transferId } }
+    : { type: 'MoneyWithdrawn', data: { amount, currency: s.currency, transferId } };
+}
+
+async function preload(args: {
+  kafka: Kafka;
+  catalog: EventCatalog;
+  topic: string;
+  category: string;
+  options: Options;
+  transactionalPrefix: string;
+  cpu: CpuMeter;
+}): Promise<PreloadResult> {
+  const { kafka, catalog, topic, category, options } = args;
+  const owners: StreamState[][] = Array.from({ length: options.producers }, () => []);
+  for (let i = 0; i < options.streams; i++) {
+    const id = String(i);
+    const name = `${category}-${id}`;
+    const partition = partitionOf(name, options.partitions);
+    // Each producer owns whole partitions, so a stream's versions reach its partition in order, as from the guard.
+    owners[partition % options.producers]?.push({
+      name,
+      id,
+      partition,
+      next: 0,
+      currency: CURRENCIES[i % CURRENCIES.length] as string,
+    });
+  }
+  const producers: Producer[] = await Promise.all(
+    owners.map((_, k) => initTransactional(kafka, `${args.transactionalPrefix}.${k}`, 60_000)),
+  );
+  const types: Record<string, number> = {};
+  let remaining = options.events;
+  let written = 0;
+  let transactions = 0;
+  let bytes = 0;
+  let nextReport = options.events / 10;
+  const cpu0 = args.cpu.snapshot();
+  const started = performance.now();
+  const loop = async (k: number) => {
+    const producer = producers[k] as Producer;
+    const own = owners[k] as StreamState[];
+    if (own.length === 0) return;
+    while (remaining > 0) {
+      const n = Math.min(options.txEvents, remaining);
+      remaining -= n;
+      const timeMs = Date.now();
+      const messages = new Array<{
+        key: string;
+        value: Buffer;
+        partition: number;
+        headers: Record<string, string>;
+        timestamp: string;
+      }>(n);
+      for (let i = 0; i < n; i++) {
+        const s = own[Math.floor(Math.random() * own.length)] as StreamState;
+        const version = s.next;
+        s.next += 1;
+        const { type, data } = accountEvent(s, version);
+        types[type] = (types[type] ?? 0) + 1;
+        const value = catalog.encode(type, data);
+        const headers = encodeHeaders({
+          stream: s.name,
+          version,
+          eventId: randomUUID(),
+          type,
+          timeMs,
+          contentHash: contentHash(type, data, undefined),
+        });
+        bytes += value.length + s.name.length;
+        for (const [h, v] of Object.entries(headers)) bytes += h.length + v.length;
+        messages[i] = { key: s.name, value, partition: s.partition, timestamp: String(timeMs), headers };
+      }
+      const tx = await producer.transaction();
+      try {
+        await tx.sendBatch({ acks: -1, timeout: 30_000, topicMessages: [{ topic, messages }] });
+        await tx.commit();
+      } catch (error) {
+        await tx.abort().catch(() => {});
+        throw error;
+      }
+      transactions += 1;
+      written += n;
+      if (written >= nextReport) {
+        const s = (performance.now() - started) / 1000;
+        progress(`  ${fmt(written)} events committed, ${fmt(written / s)} events/s`);
+        nextReport += options.events / 10;
+      }
+    }
+  };
+  try {
+    await Promise.all(producers.map((_, k) => loop(k)));
+  } finally {
+    await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = CpuMeter.between(cpu0, args.cpu.snapshot());
+  const ends = await endOffsets(kafka, topic);
+  return {
+    topic,
+    events: written,
+    transactions,
+    producers: producers.length,
+    txEvents: options.txEvents,
+    seconds,
+    eventsPerSecond: written / seconds,
+    bytes,
+    endOffsets: [...ends.values()].reduce((a, b) => a + b, 0),
+    streams: options.streams,
+    types,
+    cpu,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 2 and 3. the Projector over the pre-loaded topic
+
+/** The "no sink" engine: every statement succeeds at once and nothing is stored. */
+function nullEngine(): ClickHouseEngine {
+  return {
+    kind: 'server',
+    command: async () => {},
+    insert: async () => {},
+    query: async <Row>() => [] as Row[],
+    version: async () => 'none (no sink)',
+    close: async () => {},
+  };
+}
+
+/** Times the inserts into one table (the projection's sink) of the engine it wraps. */
+class TimedEngine implements ClickHouseEngine {
+  readonly inserts: { ms: number; rows: number }[] = [];
+
+  constructor(
+    private readonly inner: ClickHouseEngine,
+    private readonly sink: string,
+  ) {}
+
+  get kind() {
+    return this.inner.kind;
+  }
+
+  command(sql: string, params?: Parameters<ClickHouseEngine['command']>[1]): Promise<void> {
+    return this.inner.command(sql, params);
+  }
+
+  async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    if (table !== this.sink) return this.inner.insert(table, rows);
+    const t0 = performance.now();
+    await this.inner.insert(table, rows);
+    this.inserts.push({ ms: performance.now() - t0, rows: rows.length });
+  }
+
+  query<Row>(sql: string, params?: Parameters<ClickHouseEngine['query']>[1]): Promise<Row[]> {
+    return this.inner.query<Row>(sql, params);
+  }
+
+  version(): Promise<string> {
+    return this.inner.version();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+interface ConsumeResult {
+  label: string;
+  group: string;
+  events: number;
+  /** From start() to every partition at its end. */
+  seconds: number;
+  eventsPerSecond: number;
+  /** Until the consumer had its partitions (group join and sync). */
+  joinSeconds: number;
+  /** Events / (seconds - joinSeconds): the rate once consuming. */
+  eventsPerSecondAfterJoin: number;
+  inserts: number;
+  meanRowsPerInsert: number;
+  p50RowsPerInsert: number;
+  maxRowsPerInsert: number;
+  /** engine.insert alone, per insert into the sink table. */
+  meanInsertMs: number;
+  p99InsertMs: number;
+  /** Sum of engine.insert time over the phase, as a share of the phase's wall time. */
+  insertShareOfWall: number;
+  /** ProjectorMetrics' kes_projector_insert_seconds: a whole flush (dead letters, inserts, offset commit). */
+  meanFlushMs: number;
+  flushes: number;
+  cpu: PhaseCpu;
+  idleBefore: number | undefined;
+  profile?: ProfileSummary | undefined;
+}
+
+async function histogramSumCount(h: ProjectorMetrics['batchRows']): Promise<{ sum: number; count: number }> {
+  const { values } = await h.get();
+  let sum = 0;
+  let count = 0;
+  for (const v of values) {
+    if (v.metricName?.endsWith('_sum')) sum += v.value;
+    else if (v.metricName?.endsWith('_count')) count += v.value;
+  }
+  return { sum, count };
+}
+
+async function consumeAll(args: {
+  label: string;
+  kafka: Kafka;
+  engine: TimedEngine;
+  catalog: ProjectionCatalog;
+  version: number;
+  group: string;
+  topic: string;
+  ends: Map<number, number>;
+  config: KesConfig;
+  cpu: CpuMeter;
+  idleBefore: number | undefined;
+  profiler: Profiler | undefined;
+  profileFile: string;
+  timeoutMs: number;
+}): Promise<ConsumeResult> {
+  const { config } = args;
+  const metrics = new ProjectorMetrics();
+  const deadLetters = new DeadLetterSink(
+    args.kafka,
+    `${config.KES_DEADLETTER_PREFIX}${PROJECTION.name}`,
+    PROJECTION.name,
+  );
+  const reached = new Set<number>();
+  for (const [p, end] of args.ends) if (end === 0) reached.add(p);
+  let done: () => void = () => {};
+  let failed: (error: unknown) => void = () => {};
+  const finished = new Promise<void>((res, rej) => {
+    done = res;
+    failed = rej;
+  });
+  const projector = new Projector({
+    kafka: args.kafka,
+    engine: args.engine,
+    catalog: args.catalog,
+    projection: PROJECTION,
+    version: args.version,
+    group: args.group,
+    topics: [args.topic],
+    decoder: new EventDecoder(config.SCHEMA_REGISTRY_URL, config.KES_TOPIC_PREFIX),
+    deadLetters,
+    metrics,
+    batchRows: config.KES_PROJECTOR_BATCH_ROWS,
+    batchMs: config.KES_PROJECTOR_BATCH_MS,
+    fetchBytes: config.KES_PROJECTOR_FETCH_BYTES,
+    log: (line) => progress(`  ${line}`),
+    onFlushed: (flushed) => {
+      for (const f of flushed) {
+        if (f.topic === args.topic && f.nextOffset >= (args.ends.get(f.partition) ?? Number.POSITIVE_INFINITY)) {
+          reached.add(f.partition);
+        }
+      }
+      if (reached.size >= args.ends.size) done();
+    },
+    onCrash: (error) => failed(error),
+  });
+  if (reached.size >= args.ends.size) done();
+  await args.profiler?.start();
+  const cpu0 = args.cpu.snapshot();
+  const t0 = performance.now();
+  let joinedAt: number | undefined;
+  const joinWatch = setInterval(() => {
+    if (joinedAt === undefined && projector.assignedPartitions > 0) joinedAt = performance.now();
+  }, 2);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await projector.start();
+    await Promise.race([
+      finished,
+      new Promise<never>((_, rej) => {
+        timer = setTimeout(
+          () => rej(new Error(`${args.label}: not at the end of every partition after ${args.timeoutMs / 1000} s`)),
+          args.timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    clearInterval(joinWatch);
+  }
+  const t1 = performance.now();
+  const cpu = CpuMeter.between(cpu0, args.cpu.snapshot());
+  const profile = args.profiler ? await args.profiler.stop(args.profileFile) : undefined;
+  await projector.stop();
+  await deadLetters.close();
+
+  const rows = await histogramSumCount(metrics.batchRows);
+  const flushes = await histogramSumCount(metrics.insertSeconds);
+  const { values } = await metrics.rows.get();
+  const events = values.reduce((n, v) => n + v.value, 0);
+  const dead = (await metrics.deadLetters.get()).values.reduce((n, v) => n + v.value, 0);
+  if (dead > 0) throw new Error(`${args.label}: ${dead} records went to the dead-letter topic`);
+  const seconds = (t1 - t0) / 1000;
+  const joinSeconds = ((joinedAt ?? t0) - t0) / 1000;
+  const inserts = args.engine.inserts;
+  const sizes = inserts.map((i) => i.rows).sort((a, b) => a - b);
+  const times = inserts.map((i) => i.ms).sort((a, b) => a - b);
+  const insertMs = times.reduce((a, b) => a + b, 0);
+  return {
+    label: args.label,
+    group: args.group,
+    events,
+    seconds,
+    eventsPerSecond: events / seconds,
+    joinSeconds,
+    eventsPerSecondAfterJoin: events / (seconds - joinSeconds),
+    inserts: rows.count,
+    meanRowsPerInsert: rows.count > 0 ? rows.sum / rows.count : Number.NaN,
+    p50RowsPerInsert: percentileOf(sizes, 50),
+    maxRowsPerInsert: sizes[sizes.length - 1] ?? Number.NaN,
+    meanInsertMs: times.length > 0 ? insertMs / times.length : Number.NaN,
+    p99InsertMs: percentileOf(times, 99),
+    insertShareOfWall: insertMs / (t1 - t0),
+    meanFlushMs: flushes.count > 0 ? (1000 * flushes.sum) / flushes.count : Number.NaN,
+    flushes: flushes.count,
+    cpu,
+    idleBefore: args.idleBefore,
+    profile,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 4. freshness under guarded load
+
+interface GuardProcess {
+  url: string;
+  child: ChildProcess;
+  logPath: string;
+  exited: Promise<number | null>;
+}
+
+async function startGuard(env: NodeJS.ProcessEnv, runDir: string): Promise<GuardProcess> {
+  const port = await freePort();
+  const logPath = join(runDir, 'guard.log');
+  const log = openSync(logPath, 'a');
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'kes.js'), 'guard', '--port', String(port)], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', log, log],
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { url: `http://127.0.0.1:${port}`, child, logPath, exited };
+}
+
+async function waitReady(guard: GuardProcess, client: HttpLoadClient, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void guard.exited.then(() => {
+    exited = true;
+  });
+  for (;;) {
+    if (exited) throw new Error(`the guard exited before it was ready; see ${guard.logPath}`);
+    const answer = await client.get('/health/ready').catch(() => undefined);
+    if (answer?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the guard was not ready after ${timeoutMs} ms; see ${guard.logPath}`);
+    await sleep(200);
+  }
+}
+
+async function stopGuard(guard: GuardProcess): Promise<void> {
+  if (guard.child.exitCode !== null || guard.child.pid === undefined) return;
+  guard.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    guard.exited.then(() => false),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(true), 30_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    progress(`the guard (pid ${guard.child.pid}) did not stop within 30 s of SIGTERM; killing it`);
+    guard.child.kill('SIGKILL');
+    await guard.exited;
+  }
+}
+
+/** What the load knows of its streams: the version each last saw, so appends carry the right expectedVersion. */
+class LoadStreams {
+  private readonly known = new Map<string, number>();
+  private n = 0;
+  ok = 0;
+
+  constructor(
+    private readonly category: string,
+    private readonly count: number,
+  ) {}
+
+  pick(): { stream: string; expected: Expected; type: string; data: Record<string, unknown> } {
+    const i = Math.floor(Math.random() * this.count);
+    const stream = `${this.category}-${i}`;
+    const v = this.known.get(stream);
+    const s: StreamState = { name: stream, id: String(i), partition: 0, next: 0, currency: 'EUR' };
+    const { type, data } = accountEvent(s, v === undefined ? 0 : v + 1);
+    return { stream, expected: v === undefined ? 'no_stream' : v, type, data };
+  }
+
+  async append(client: HttpLoadClient): Promise<LoadAttempt> {
+    const { stream, expected, type, data } = this.pick();
+    this.n += 1;
+    const a = await client.append(stream, expected, [{ id: randomUUID(), type, data }]);
+    const o = a.outcome;
+    if (o.status === 'ok') {
+      this.ok += 1;
+      if ((this.known.get(stream) ?? -1) < o.result.lastVersion) this.known.set(stream, o.result.lastVersion);
+    } else if (o.status === 'conflict' && Number.isFinite(o.actual)) {
+      this.known.set(stream, o.actual);
+    }
+    return a;
+  }
+}
+
+async function closedLoopPeak(
+  client: HttpLoadClient,
+  streams: LoadStreams,
+  clients: number,
+  warmupMs: number,
+  durationMs: number,
+): Promise<{ appendsPerSecond: number; p99Ms: number }> {
+  let measuring = false;
+  let stop = false;
+  let ok = 0;
+  const latencies: number[] = [];
+  const worker = async () => {
+    while (!stop) {
+      const t0 = performance.now();
+      const a = await streams.append(client);
+      if (measuring && a.outcome.status === 'ok') {
+        ok += 1;
+        latencies.push(performance.now() - t0);
+      }
+    }
+  };
+  const workers = Array.from({ length: clients }, () => worker());
+  await sleep(warmupMs);
+  measuring = true;
+  const t0 = performance.now();
+  await sleep(durationMs);
+  measuring = false;
+  const seconds = (performance.now() - t0) / 1000;
+  stop = true;
+  await Promise.all(workers);
+  return {
+    appendsPerSecond: ok / seconds,
+    p99Ms: percentileOf(
+      latencies.sort((a, b) => a - b),
+      99,
+    ),
+  };
+}
+
+interface OpenLoopResult {
+  rate: number;
+  appendsPerSecond: number;
+  scheduled: number;
+  ok: number;
+  failed: number;
+  poolWaits: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Epoch ms of the measured window (appends due in it). */
+  windowFromMs: number;
+  windowToMs: number;
+}
+
+/** Appends due on a fixed schedule (k / rate), at most `pool` in flight; latency from the due time. */
+async function openLoop(
+  client: HttpLoadClient,
+  streams: LoadStreams,
+  rate: number,
+  pool: number,
+  warmupMs: number,
+  durationMs: number,
+): Promise<OpenLoopResult> {
+  const interval = 1000 / rate;
+  const start = performance.now() + 10;
+  const from = start + warmupMs;
+  const to = from + durationMs;
+  const epochOffset = Date.now() - performance.now();
+  let k = 0;
+  let inflight = 0;
+  let scheduled = 0;
+  let ok = 0;
+  let failed = 0;
+  let poolWaits = 0;
+  let blocked = false;
+  let allIssued = false;
+  const latencies: number[] = [];
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((r) => {
+    finish = r;
+  });
+  const issue = (due: number) => {
+    const measured = due >= from && due < to;
+    if (measured) {
+      scheduled += 1;
+      if (blocked) poolWaits += 1;
+    }
+    inflight += 1;
+    void streams.append(client).then((a) => {
+      inflight -= 1;
+      if (measured) {
+        if (a.outcome.status === 'ok') {
+          ok += 1;
+          latencies.push(performance.now() - due);
+        } else if (a.outcome.status !== 'conflict') failed += 1;
+      }
+      pump();
+      if (allIssued && inflight === 0) finish();
+    });
+  };
+  const pump = () => {
+    const now = performance.now();
+    for (;;) {
+      const due = start + k * interval;
+      if (due >= to) {
+        allIssued = true;
+        break;
+      }
+      if (due > now) break;
+      if (inflight >= pool) {
+        blocked = true;
+        break;
+      }
+      blocked = false;
+      issue(due);
+      k += 1;
+    }
+  };
+  const timer = setInterval(pump, 1);
+  while (!allIssued) await sleep(20);
+  clearInterval(timer);
+  if (inflight > 0) await finished;
+  latencies.sort((a, b) => a - b);
+  return {
+    rate,
+    appendsPerSecond: ok / (durationMs / 1000),
+    scheduled,
+    ok,
+    failed,
+    poolWaits,
+    p50Ms: percentileOf(latencies, 50),
+    p99Ms: percentileOf(latencies, 99),
+    windowFromMs: Math.round(from + epochOffset),
+    windowToMs: Math.round(to + epochOffset),
+  };
+}
+
+interface FreshnessResult {
+  peakAppendsPerSecond: number | undefined;
+  peakP99Ms: number | undefined;
+  load: OpenLoopResult;
+  /** Events appended (kes-time) inside the window and found in the events view. */
+  events: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  cpu: PhaseCpu;
+  idleBefore: number | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// output
+
+interface Verdict {
+  target: string;
+  measured: string;
+  result: 'PASS' | 'FAIL' | 'n/a';
+}
+
+function codeVersion(): string {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--', 'projectors', 'pipeline', 'bench')
+      .split('\n')
+      .filter((l) => l.trim() !== '').length;
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty > 0 ? ` + ${dirty} uncommitted file(s) in projectors/, pipeline/, bench/` : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+function machine(): Record<string, string | number> {
+  const list = cpus();
+  return {
+    cores: list.length,
+    cpu: list[0]?.model ?? 'unknown',
+    memoryGiB: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+    date: new Date().toISOString(),
+    code: codeVersion(),
+  };
+}
+
+function cpuLine(c: PhaseCpu): string {
+  const procs = Object.entries(c.processes)
+    .map(([k, v]) => `${k} ${v}%`)
+    .join(', ');
+  return (
+    `bench main thread ${c.benchMainThread}% (event loop busy ${Math.round(c.eventLoopUtilization * 100)}%), ` +
+    `bench other threads ${c.benchOtherThreads}%${procs ? `, ${procs}` : ''}, others ${c.others}%, machine ${c.machine}% of one core`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// main
+
+async function main(): Promise<void> {
+  const options = parseFlags(process.argv);
+  const id = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const namespace = `bench_${id}`;
+  const category = `account_${createHash('sha1').update(id).digest('hex').slice(0, 6)}`;
+  const runDir = join(loadConfig().KES_HOME, 'bench', `projector-${id}`);
+  mkdirSync(runDir, { recursive: true });
+  const base = loadConfig();
+  const privateEngine = !base.CLICKHOUSE_URL && !options.sharedEngine;
+  /** The settings of one part of the run: its own topic prefix, groups, dead letters and database. */
+  const configFor = (part: string) =>
+    loadConfig({
+      overrides: {
+        KES_TOPIC_PREFIX: `${namespace}.${part}.`,
+        KES_PROJECTOR_GROUP_PREFIX: `${namespace}.${part}.projector.`,
+        KES_DEADLETTER_PREFIX: `${namespace}.${part}.deadletter.`,
+        KES_CLICKHOUSE_DATABASE: `${namespace}_${part}`,
+        KES_REDIS_PREFIX: `${namespace}:`,
+        KES_TOPIC_PARTITIONS: String(options.partitions),
+        ...(privateEngine ? { CLICKHOUSE_EMBEDDED_PATH: join(runDir, 'chdb') } : {}),
+      },
+    });
+  const config = configFor('load');
+  const freshConfig = configFor('fresh');
+  const topic = `${config.KES_TOPIC_PREFIX}${category}`;
+  progress(`run ${id}: topic ${topic}, logs and profiles in ${runDir}`);
+  progress(
+    `projector settings: KES_PROJECTOR_BATCH_ROWS=${config.KES_PROJECTOR_BATCH_ROWS} KES_PROJECTOR_BATCH_MS=${config.KES_PROJECTOR_BATCH_MS} ` +
+      `KES_PROJECTOR_FETCH_BYTES=${config.KES_PROJECTOR_FETCH_BYTES}`,
+  );
+
+  const kafka = createKafka(config, `kes-bench-projector-${id}`, { logLevel: logLevel.NOTHING });
+  const stack = stackPids().filter((s) => ['kafka', 'redis', 'registry', 'clickhouse'].includes(s.name));
+  let guard: GuardProcess | undefined;
+  const cpu = new CpuMeter(() => [
+    ...stack,
+    ...(guard?.child.pid === undefined ? [] : [{ name: 'guard', pid: guard.child.pid }]),
+  ]);
+  const profiler = options.profile ? new Profiler() : undefined;
+  let engine: ClickHouseEngine | undefined;
+  const databases: string[] = [];
+  const groups: string[] = [];
+  let loadClient: HttpLoadClient | undefined;
+  let service: ProjectorService | undefined;
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+
+  try {
+    assertReadCommittedPatched();
+
+    // 1. pre-load
+    const catalog = await openEventCatalog({ registryUrl: config.SCHEMA_REGISTRY_URL, dir: config.KES_SCHEMAS_DIR });
+    await createTopic(kafka, topic, options.partitions, config.KES_TOPIC_REPLICATION);
+    progress(
+      `pre-load: ${fmt(options.events)} events over ${fmt(options.streams)} streams into ${options.partitions} partitions, ` +
+        `${options.producers} transactional producers, ${fmt(options.txEvents)} events per transaction`,
+    );
+    const loaded = await preload({
+      kafka,
+      catalog,
+      topic,
+      category,
+      options,
+      transactionalPrefix: `kes-bench-projector.${id}`,
+      cpu,
+    });
+    const ends = await endOffsets(kafka, topic);
+    progress(
+      `  ${fmt(loaded.events)} events in ${loaded.seconds.toFixed(1)} s = ${fmt(loaded.eventsPerSecond)} events/s ` +
+        `(${loaded.transactions} transactions, ${(loaded.bytes / loaded.events).toFixed(0)} bytes per record); ${cpuLine(loaded.cpu)}`,
+    );
+
+    // 2. raw consume + decode (no sink)
+    const sink = versioned(config.KES_CLICKHOUSE_DATABASE, PROJECTION.sinkTable, 1);
+    progress('raw consume + decode (Projector, engine without a sink)');
+    const idleRaw = await waitQuiet(options.quietPercent, options.quietWaitS);
+    const nothing = new TimedEngine(nullEngine(), sink);
+    const rawGroup = `${namespace}.load.raw`;
+    groups.push(rawGroup);
+    const raw = await consumeAll({
+      label: 'raw consume + decode',
+      kafka,
+      engine: nothing,
+      catalog: new ProjectionCatalog(nothing, config.KES_CLICKHOUSE_DATABASE, config.KES_PROJECTOR_GROUP_PREFIX),
+      version: 1,
+      group: rawGroup,
+      topic,
+      ends,
+      config,
+      cpu,
+      idleBefore: idleRaw,
+      profiler,
+      profileFile: join(runDir, 'raw.cpuprofile'),
+      timeoutMs: 600_000,
+    });
+    if (raw.events !== loaded.events) throw new Error(`raw phase saw ${raw.events} events, expected ${loaded.events}`);
+    progress(
+      `  ${fmt(raw.events)} events in ${raw.seconds.toFixed(2)} s = ${fmt(raw.eventsPerSecond)} events/s ` +
+        `(group join ${raw.joinSeconds.toFixed(2)} s); ${raw.inserts} batches of ${fmt(raw.meanRowsPerInsert)} rows on average; ${cpuLine(raw.cpu)}`,
+    );
+
+    // 3. projector into ClickHouse
+    engine = await openEngine(config, { progress: (line) => progress(`  ${line}`) });
+    const engineVersion = await engine.version();
+    progress(
+      `projector into ClickHouse: ${engine.kind} engine ${engineVersion}` +
+        `${engine.kind === 'server' ? ` at ${config.CLICKHOUSE_URL}` : ` at ${config.CLICKHOUSE_EMBEDDED_PATH}`}, database ${config.KES_CLICKHOUSE_DATABASE}`,
+    );
+    const timed = new TimedEngine(engine, sink);
+    const chCatalog = new ProjectionCatalog(timed, config.KES_CLICKHOUSE_DATABASE, config.KES_PROJECTOR_GROUP_PREFIX);
+    databases.push(config.KES_CLICKHOUSE_DATABASE);
+    const serving = await chCatalog.install(PROJECTION);
+    groups.push(serving.group);
+    const idleCh = await waitQuiet(options.quietPercent, options.quietWaitS);
+    const ch = await consumeAll({
+      label: 'projector into ClickHouse',
+      kafka,
+      engine: timed,
+      catalog: chCatalog,
+      version: serving.version,
+      group: serving.group,
+      topic,
+      ends,
+      config,
+      cpu,
+      idleBefore: idleCh,
+      profiler,
+      profileFile: join(runDir, 'clickhouse.cpuprofile'),
+      timeoutMs: 900_000,
+    });
+    const [counted] = await engine.query<{ n: number | string }>(
+      `SELECT count() AS n FROM ${qualified(config.KES_CLICKHOUSE_DATABASE, 'events')}`,
+    );
+    const inView = Number(counted?.n ?? 0);
+    if (inView !== loaded.events) {
+      throw new Error(`the events view has ${inView} events, expected ${loaded.events}`);
+    }
+    const ratio = ch.eventsPerSecond / raw.eventsPerSecond;
+    progress(
+      `  ${fmt(ch.events)} events in ${ch.seconds.toFixed(2)} s = ${fmt(ch.eventsPerSecond)} events/s, ${ratio.toFixed(2)} × raw ` +
+        `(group join ${ch.joinSeconds.toFixed(2)} s); count(events) = ${fmt(inView)}; ${ch.inserts} inserts of ${fmt(ch.meanRowsPerInsert)} rows ` +
+        `on average, ${fmt(ch.meanInsertMs)} ms each (${Math.round(ch.insertShareOfWall * 100)}% of the wall time); ${cpuLine(ch.cpu)}`,
+    );
+
+    // 4. freshness
+    let fresh: FreshnessResult | undefined;
+    if (!options.skipFreshness) {
+      progress('freshness: a guard, a projector service, an open-loop guarded load');
+      guard = await startGuard(
+        {
+          ...process.env,
+          KES_TOPIC_PREFIX: freshConfig.KES_TOPIC_PREFIX,
+          KES_REDIS_PREFIX: freshConfig.KES_REDIS_PREFIX,
+          KES_TOPIC_PARTITIONS: String(options.partitions),
+          KES_LOG_LEVEL: process.env.KES_LOG_LEVEL ?? 'warn',
+        },
+        runDir,
+      );
+      loadClient = new HttpLoadClient({ url: guard.url, apiKey: LOCAL_DEV_KEY, maxSockets: options.pool + 8 });
+      await waitReady(guard, loadClient, 120_000);
+      const streams = new LoadStreams(category, options.streams);
+      const first = await streams.append(loadClient);
+      if (first.outcome.status !== 'ok') throw new Error(`first append failed: ${JSON.stringify(first.outcome)}`);
+      progress(`  guard ready at ${guard.url} (pid ${guard.child.pid})`);
+
+      let peak: { appendsPerSecond: number; p99Ms: number } | undefined;
+      if (options.rate === undefined) {
+        peak = await closedLoopPeak(loadClient, streams, options.peakClients, 1_000, options.peakSeconds * 1000);
+        progress(
+          `  guard peak: ${fmt(peak.appendsPerSecond)} appends/s at ${options.peakClients} closed-loop clients (p99 ${fmt(peak.p99Ms, 1)} ms)`,
+        );
+      }
+      const rate = options.rate ?? (peak?.appendsPerSecond ?? 0) / 2;
+
+      service = new ProjectorService({
+        settings: freshConfig,
+        kafka,
+        engine,
+        projections: [PROJECTION],
+        metrics: new ProjectorMetrics(),
+        log: (line) => progress(`  ${line}`),
+        onFatal: (error) => progress(`  projector service stopped: ${errorText(error)}`),
+      });
+      databases.push(freshConfig.KES_CLICKHOUSE_DATABASE);
+      await service.start();
+      const freshGroup = service.runtime()[0]?.group;
+      if (freshGroup) groups.push(freshGroup);
+      const eventsView = qualified(freshConfig.KES_CLICKHOUSE_DATABASE, 'events');
+      const countAll = async () =>
+        Number(
+          (await engine?.query<{ n: number | string }>(`SELECT count() AS n FROM ${eventsView}`))?.[0]?.n ?? Number.NaN,
+        );
+      const caughtUp = async (expected: number, timeoutMs: number) => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const n = await countAll();
+          if (n >= expected) return n;
+          if (Date.now() > deadline)
+            throw new Error(`the projector has ${n} of ${expected} events after ${timeoutMs} ms`);
+          await sleep(200);
+        }
+      };
+      await caughtUp(streams.ok, 120_000);
+      progress(`  projector service caught up (${fmt(streams.ok)} events so far); load at ${fmt(rate)} appends/s`);
+
+      const idleFresh = await waitQuiet(options.quietPercent, options.quietWaitS);
+      const cpu0 = cpu.snapshot();
+      const load = await openLoop(
+        loadClient,
+        streams,
+        rate,
+        options.pool,
+        options.warmupSeconds * 1000,
+        options.freshnessSeconds * 1000,
+      );
+      const freshCpu = CpuMeter.between(cpu0, cpu.snapshot());
+      await caughtUp(streams.ok, 120_000);
+      const [q] = await engine.query<{ n: number | string; q: number[]; mx: number | string; mean: number | string }>(
+        `SELECT count() AS n, quantilesExact(0.5, 0.99)(ms) AS q, max(ms) AS mx, avg(ms) AS mean FROM (
+           SELECT toUnixTimestamp64Milli(projected_at) - toUnixTimestamp64Milli(time) AS ms FROM ${eventsView}
+           WHERE category = {category:String}
+             AND toUnixTimestamp64Milli(time) >= {from:Int64} AND toUnixTimestamp64Milli(time) < {to:Int64})`,
+        { category, from: load.windowFromMs, to: load.windowToMs },
+      );
+      fresh = {
+        peakAppendsPerSecond: peak?.appendsPerSecond,
+        peakP99Ms: peak?.p99Ms,
+        load,
+        events: Number(q?.n ?? 0),
+        p50Ms: Number(q?.q[0]),
+        p99Ms: Number(q?.q[1]),
+        maxMs: Number(q?.mx),
+        meanMs: Number(q?.mean),
+        cpu: freshCpu,
+        idleBefore: idleFresh,
+      };
+      progress(
+        `  ${fmt(load.appendsPerSecond)} appends/s for ${options.freshnessSeconds} s (append p99 ${fmt(load.p99Ms, 1)} ms); ` +
+          `freshness of ${fmt(fresh.events)} events: p50 ${fmt(fresh.p50Ms)} ms, p99 ${fmt(fresh.p99Ms)} ms, max ${fmt(fresh.maxMs)} ms; ${cpuLine(freshCpu)}`,
+      );
+    }
+
+    // 5. figures
+    const verdicts: Verdict[] = [
+      {
+        target: `projector into ClickHouse ≥ ${fmt(TARGET_EVENTS_PER_S)} events/s per process`,
+        measured: `${fmt(ch.eventsPerSecond)} events/s`,
+        result: ch.eventsPerSecond >= TARGET_EVENTS_PER_S ? 'PASS' : 'FAIL',
+      },
+      {
+        target: `projector ≥ ${TARGET_RATIO} × raw consume + decode`,
+        measured: `${fmt(ch.eventsPerSecond)} / ${fmt(raw.eventsPerSecond)} = ${ratio.toFixed(2)}`,
+        result: ratio >= TARGET_RATIO ? 'PASS' : 'FAIL',
+      },
+      {
+        target: `freshness p99 < ${fmt(TARGET_FRESHNESS_P99_MS)} ms at ${options.rate === undefined ? 'half the guard peak' : '--rate'}`,
+        measured: fresh
+          ? `p99 ${fmt(fresh.p99Ms)} ms (p50 ${fmt(fresh.p50Ms)}) at ${fmt(fresh.load.appendsPerSecond)} appends/s`
+          : 'skipped',
+        result: fresh === undefined ? 'n/a' : fresh.p99Ms < TARGET_FRESHNESS_P99_MS ? 'PASS' : 'FAIL',
+      },
+    ];
+    const m = machine();
+    const out = {
+      run: {
+        id,
+        runDir,
+        machine: m,
+        topic,
+        partitions: options.partitions,
+        streams: options.streams,
+        engine: {
+          kind: engine.kind,
+          version: engineVersion,
+          where: engine.kind === 'server' ? config.CLICKHOUSE_URL : config.CLICKHOUSE_EMBEDDED_PATH,
+        },
+        settings: {
+          KES_PROJECTOR_BATCH_ROWS: config.KES_PROJECTOR_BATCH_ROWS,
+          KES_PROJECTOR_BATCH_MS: config.KES_PROJECTOR_BATCH_MS,
+          KES_PROJECTOR_FETCH_BYTES: config.KES_PROJECTOR_FETCH_BYTES,
+        },
+      },
+      preload: {
+        events: loaded.events,
+        transactions: loaded.transactions,
+        producers: loaded.producers,
+        eventsPerTransaction: loaded.txEvents,
+        seconds: round(loaded.seconds, 2),
+        eventsPerSecond: round(loaded.eventsPerSecond, 0),
+        bytesPerRecord: round(loaded.bytes / loaded.events, 0),
+        types: loaded.types,
+        cpuPercent: loaded.cpu,
+      },
+      raw: phaseJson(raw),
+      clickhouse: { ...phaseJson(ch), countInEventsView: inView },
+      ratio: round(ratio, 3),
+      freshness: fresh
+        ? {
+            peakAppendsPerSecond:
+              fresh.peakAppendsPerSecond === undefined ? null : round(fresh.peakAppendsPerSecond, 0),
+            rate: round(fresh.load.rate, 0),
+            appendsPerSecond: round(fresh.load.appendsPerSecond, 0),
+            seconds: options.freshnessSeconds,
+            scheduled: fresh.load.scheduled,
+            ok: fresh.load.ok,
+            failed: fresh.load.failed,
+            poolWaits: fresh.load.poolWaits,
+            appendLatencyMs: { p50: round(fresh.load.p50Ms, 1), p99: round(fresh.load.p99Ms, 1) },
+            events: fresh.events,
+            freshnessMs: { p50: fresh.p50Ms, p99: fresh.p99Ms, max: fresh.maxMs, mean: round(fresh.meanMs, 1) },
+            cpuPercent: fresh.cpu,
+            idleMachineBefore: fresh.idleBefore ?? null,
+          }
+        : null,
+      targets: verdicts,
+    };
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    } else {
+      type Row = {
+        phase: string;
+        events: number;
+        seconds: number;
+        rate: number;
+        join?: number;
+        inserts?: number;
+        rows?: number;
+        insertMs?: number;
+        share?: number;
+        flushMs?: number;
+      };
+      const rows: Row[] = [
+        {
+          phase: 'pre-load (transactional produce)',
+          events: loaded.events,
+          seconds: loaded.seconds,
+          rate: loaded.eventsPerSecond,
+        },
+        {
+          phase: 'raw consume + decode (no sink)',
+          events: raw.events,
+          seconds: raw.seconds,
+          rate: raw.eventsPerSecond,
+          join: raw.joinSeconds,
+          inserts: raw.inserts,
+          rows: raw.meanRowsPerInsert,
+          flushMs: raw.meanFlushMs,
+        },
+        {
+          phase: 'projector into ClickHouse',
+          events: ch.events,
+          seconds: ch.seconds,
+          rate: ch.eventsPerSecond,
+          join: ch.joinSeconds,
+          inserts: ch.inserts,
+          rows: ch.meanRowsPerInsert,
+          insertMs: ch.meanInsertMs,
+          share: ch.insertShareOfWall,
+          flushMs: ch.meanFlushMs,
+        },
+      ];
+      const columns: Column<Row>[] = [
+        { header: 'phase', value: (r) => r.phase },
+        { header: 'events', value: (r) => fmt(r.events), align: 'right' },
+        { header: 'seconds', value: (r) => fmt(r.seconds, 2), align: 'right' },
+        { header: 'events/s', value: (r) => fmt(r.rate), align: 'right' },
+        { header: 'join s', value: (r) => fmt(r.join, 2), align: 'right' },
+        { header: 'batches', value: (r) => fmt(r.inserts), align: 'right' },
+        { header: 'mean rows/batch', value: (r) => fmt(r.rows), align: 'right' },
+        { header: 'mean insert ms', value: (r) => fmt(r.insertMs, 1), align: 'right' },
+        {
+          header: 'insert % of wall',
+          value: (r) => (r.share === undefined ? '—' : `${Math.round(r.share * 100)}%`),
+          align: 'right',
+        },
+        { header: 'mean flush ms', value: (r) => fmt(r.flushMs, 1), align: 'right' },
+      ];
+      const cpuRows = [
+        { phase: 'pre-load', c: loaded.cpu },
+        { phase: 'raw consume + decode', c: raw.cpu },
+        { phase: 'projector into ClickHouse', c: ch.cpu },
+        ...(fresh ? [{ phase: 'freshness load', c: fresh.cpu }] : []),
+      ];
+      const names = [...new Set(cpuRows.flatMap((r) => Object.keys(r.c.processes)))];
+      const cpuColumns: Column<{ phase: string; c: PhaseCpu }>[] = [
+        { header: 'CPU % of one core', value: (r) => r.phase },
+        { header: 'bench main thread', value: (r) => r.c.benchMainThread, align: 'right' },
+        { header: 'event loop busy', value: (r) => `${Math.round(r.c.eventLoopUtilization * 100)}%`, align: 'right' },
+        { header: 'bench other threads', value: (r) => r.c.benchOtherThreads, align: 'right' },
+        ...names.map((n) => ({
+          header: n,
+          value: (r: { c: PhaseCpu }) => r.c.processes[n] ?? '—',
+          align: 'right' as const,
+        })),
+        { header: 'others', value: (r) => r.c.others, align: 'right' },
+        { header: 'machine', value: (r) => r.c.machine, align: 'right' },
+      ];
+      const lines = [
+        `kes projector benchmark ${id} — ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, ${m.date}, code ${m.code}`,
+        `${fmt(loaded.events)} events (${Object.entries(loaded.types)
+          .map(([t, n]) => `${t} ${fmt(n)}`)
+          .join(', ')}), ${fmt(options.streams)} streams, ${options.partitions} partitions, ` +
+          `${fmt(loaded.bytes / loaded.events)} bytes per record; ClickHouse: ${engine.kind} ${engineVersion}; ` +
+          `KES_PROJECTOR_BATCH_ROWS=${config.KES_PROJECTOR_BATCH_ROWS} KES_PROJECTOR_BATCH_MS=${config.KES_PROJECTOR_BATCH_MS} ` +
+          `KES_PROJECTOR_FETCH_BYTES=${config.KES_PROJECTOR_FETCH_BYTES}`,
+        renderRows(rows, columns, 'table'),
+        `events/s = events / (start() → every partition at its end), group join included; after the join: raw ${fmt(raw.eventsPerSecondAfterJoin)}, ` +
+          `ClickHouse ${fmt(ch.eventsPerSecondAfterJoin)} events/s. Insert ms = engine.insert alone (p99 ${fmt(ch.p99InsertMs)} ms); ` +
+          `flush = dead letters + inserts + offset commit (kes_projector_insert_seconds). count(events) = ${fmt(inView)}.`,
+      ];
+      if (fresh) {
+        const l = fresh.load;
+        lines.push(
+          renderRows(
+            [
+              {
+                rate: l.rate,
+                achieved: l.appendsPerSecond,
+                appendP50: l.p50Ms,
+                appendP99: l.p99Ms,
+                events: fresh.events,
+                p50: fresh.p50Ms,
+                p99: fresh.p99Ms,
+                max: fresh.maxMs,
+              },
+            ],
+            [
+              {
+                header: 'freshness load',
+                value: (r) =>
+                  `${fmt(r.rate)} appends/s (${fresh?.peakAppendsPerSecond === undefined ? '--rate' : `half of a ${fmt(fresh.peakAppendsPerSecond)}/s peak`})`,
+              },
+              { header: 'achieved/s', value: (r) => fmt(r.achieved), align: 'right' },
+              {
+                header: 'append p50/p99 ms',
+                value: (r) => `${fmt(r.appendP50, 1)} / ${fmt(r.appendP99, 1)}`,
+                align: 'right',
+              },
+              { header: 'events in window', value: (r) => fmt(r.events), align: 'right' },
+              { header: 'freshness p50 ms', value: (r) => fmt(r.p50), align: 'right' },
+              { header: 'p99 ms', value: (r) => fmt(r.p99), align: 'right' },
+              { header: 'max ms', value: (r) => fmt(r.max), align: 'right' },
+            ],
+            'table',
+          ),
+          `freshness = projected_at − time in the events view (ClickHouse's now64(3) at insert − the guard's kes-time), ` +
+            `events appended in the ${options.freshnessSeconds} s window after ${options.warmupSeconds} s of warm-up`,
+        );
+      }
+      lines.push(
+        renderRows(cpuRows, cpuColumns, 'table'),
+        renderRows(
+          verdicts,
+          [
+            { header: 'target', value: (v: Verdict) => v.target },
+            { header: 'measured', value: (v: Verdict) => v.measured },
+            { header: 'result', value: (v: Verdict) => v.result },
+          ],
+          'table',
+        ),
+      );
+      for (const p of [raw, ch]) {
+        if (!p.profile) continue;
+        lines.push(
+          `CPU profile of the main thread, ${p.label} (${p.profile.sampledS} s sampled, ${p.profile.file}):`,
+          `  by origin: ${p.profile.byOrigin.map((o) => `${o.origin} ${o.percent}%`).join(', ')}`,
+          `  top self time: ${p.profile.topFunctions.map((f) => `${f.fn} ${f.percent}%`).join('; ')}`,
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+  } finally {
+    profiler?.close();
+    loadClient?.close();
+    await service?.stop().catch(() => {});
+    if (guard) await stopGuard(guard).catch(() => {});
+    if (!options.keep) {
+      await cleanUp({ kafka, redis, engine, namespace, databases, groups }).catch((error: unknown) =>
+        progress(`clean-up incomplete: ${errorText(error)}`),
+      );
+    }
+    await engine?.close().catch(() => {});
+    if (!options.keep && privateEngine) rmSync(join(runDir, 'chdb'), { recursive: true, force: true });
+    redis.disconnect();
+  }
+}
+
+function phaseJson(p: ConsumeResult) {
+  return {
+    events: p.events,
+    seconds: round(p.seconds, 3),
+    eventsPerSecond: round(p.eventsPerSecond, 0),
+    joinSeconds: round(p.joinSeconds, 3),
+    eventsPerSecondAfterJoin: round(p.eventsPerSecondAfterJoin, 0),
+    batches: p.inserts,
+    meanRowsPerBatch: round(p.meanRowsPerInsert, 0),
+    p50RowsPerBatch: p.p50RowsPerInsert,
+    maxRowsPerBatch: p.maxRowsPerInsert,
+    meanInsertMs: round(p.meanInsertMs, 1),
+    p99InsertMs: round(p.p99InsertMs, 1),
+    insertShareOfWall: round(p.insertShareOfWall, 3),
+    meanFlushMs: round(p.meanFlushMs, 1),
+    cpuPercent: p.cpu,
+    idleMachineBefore: p.idleBefore ?? null,
+    profile: p.profile ?? null,
+  };
+}
+
+/** Deletes the run's topics, consumer groups, Redis keys and databases. */
+async function cleanUp(args: {
+  kafka: Kafka;
+  redis: Redis;
+  engine: ClickHouseEngine | undefined;
+  namespace: string;
+  databases: string[];
+  groups: string[];
+}): Promise<void> {
+  const problems: string[] = [];
+  await withAdmin(args.kafka, async (admin) => {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${args.namespace}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 60_000 });
+    const existing = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+    const groups = args.groups.filter((g) => existing.has(g));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch((e: unknown) => problems.push(errorText(e)));
+  }).catch((e: unknown) => problems.push(`topics: ${errorText(e)}`));
+  for (const db of args.databases) {
+    await args.engine
+      ?.command(`DROP DATABASE IF EXISTS ${quote(db)}`)
+      .catch((e: unknown) => problems.push(errorText(e)));
+  }
+  try {
+    await args.redis.connect().catch(() => {});
+    for await (const keys of args.redis.scanStream({ match: `${args.namespace}:*`, count: 1000 })) {
+      if ((keys as string[]).length > 0) await args.redis.del(...(keys as string[]));
+    }
+  } catch (e) {
+    problems.push(`redis: ${errorText(e)}`);
+  }
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  progress(`deleted the run's topics, consumer groups, Redis keys and databases (--keep keeps them)`);
+}
+
+main().then(
+  () => {
+    // kafkajs and the HTTP agents can keep timers alive for a while; the figures are out.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `bench:projector: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 500).unref();
+  },
+);
