@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { loadConfig, stackEnvPath } from '../config/config.js';
 import { UsageError } from '../errors.js';
 import { stackDown, stackLogs, stackStatus, stackUp } from '../stack/stack.js';
-import { type ServiceName, type ServiceStatus, serviceNames } from '../stack/types.js';
+import { type LocalServiceName, localServiceNames, type ServiceStatus } from '../stack/types.js';
 import { type Column, type OutputFormat, outputFormats, progressPrinter, renderRows } from './output.js';
 
 const statusColumns: Column<ServiceStatus>[] = [
@@ -14,15 +14,15 @@ const statusColumns: Column<ServiceStatus>[] = [
   { header: 'note', value: (r) => r.note },
 ];
 
-function parseOnly(value: string | undefined): ServiceName[] | undefined {
+function parseOnly(value: string | undefined): LocalServiceName[] | undefined {
   if (value === undefined) return undefined;
   const names = value.split(',').map((s) => s.trim());
   for (const name of names) {
-    if (!serviceNames.includes(name as ServiceName)) {
-      throw new UsageError(`--only: unknown service '${name}'; valid: ${serviceNames.join(', ')}`);
+    if (!localServiceNames.includes(name as LocalServiceName)) {
+      throw new UsageError(`--only: unknown service '${name}'; valid: ${localServiceNames.join(', ')}`);
     }
   }
-  return names as ServiceName[];
+  return names as LocalServiceName[];
 }
 
 interface GlobalFlags {
@@ -58,7 +58,7 @@ export function stackCommand(): Command {
   stack
     .command('up')
     .description('start what is not running (idempotent) and print each service address')
-    .option('--only <services>', `comma-separated subset of: ${serviceNames.join(', ')}`)
+    .option('--only <services>', `comma-separated subset of: ${localServiceNames.join(', ')}`)
     .addOption(formatOption())
     .action(async (opts: { only?: string; format: OutputFormat }, command: Command) => {
       // The addresses in stack.env are what this `up` is about to decide, so do not read them as settings.
@@ -83,7 +83,7 @@ export function stackCommand(): Command {
   stack
     .command('down')
     .description('stop the processes this stack started (by pid); data is kept')
-    .option('--only <services>', `comma-separated subset of: ${serviceNames.join(', ')}`)
+    .option('--only <services>', `comma-separated subset of: ${localServiceNames.join(', ')}`)
     .action(async (opts: { only?: string }, command: Command) => {
       await stackDown(configFrom(command), progressPrinter(), parseOnly(opts.only));
     });
@@ -91,7 +91,7 @@ export function stackCommand(): Command {
   stack
     .command('logs')
     .description("show a service's log")
-    .argument('<service>', serviceNames.join(' | '))
+    .argument('<service>', localServiceNames.join(' | '))
     .option('-n, --lines <n>', 'lines from the end', '100')
     .option('-f, --follow', 'keep printing as the log grows', false)
     .action(async (service: string, opts: { lines: string; follow: boolean }, command: Command) => {

@@ -7,7 +7,7 @@ import { ServiceStartError, UsageError } from '../errors.js';
 import { type PortDecision, planPorts, portsOf } from './portPlan.js';
 import { delay, isOurProcess, readPid, spawnDetached, stopProcess, tailFile } from './processes.js';
 import { clickhouseService } from './services/clickhouse.js';
-import { embeddedEngineVersion } from './services/embedded.js';
+import { embeddedOwnerFile, embeddedService } from './services/embedded.js';
 import { kafkaService } from './services/kafka.js';
 import { redisService } from './services/redis.js';
 import { registryService } from './services/registry.js';
@@ -24,19 +24,25 @@ import { readStackState, writeStackState } from './stackState.js';
 import {
   addressesToEnv,
   isModernClickHouse,
-  type ServiceName,
+  type LocalServiceName,
   type ServiceStatus,
   type StackAddresses,
 } from './types.js';
 
 /** In start order of importance; they start in parallel, none depends on another. */
-export const localServices: readonly LocalService[] = [kafkaService, registryService, redisService, clickhouseService];
+export const localServices: readonly LocalService[] = [
+  kafkaService,
+  registryService,
+  redisService,
+  clickhouseService,
+  embeddedService,
+];
 
 export interface UpOptions {
   config: KesConfig;
   progress: (line: string) => void;
   /** Start only these (default: all). */
-  only?: readonly ServiceName[] | undefined;
+  only?: readonly LocalServiceName[] | undefined;
 }
 
 export interface UpResult {
@@ -45,7 +51,7 @@ export interface UpResult {
   moves: PortDecision[];
 }
 
-function selected(only: readonly ServiceName[] | undefined): LocalService[] {
+function selected(only: readonly LocalServiceName[] | undefined): LocalService[] {
   if (!only || only.length === 0) return [...localServices];
   for (const name of only) {
     if (!localServices.some((s) => s.name === name)) {
@@ -111,6 +117,13 @@ async function upLocked(options: UpOptions): Promise<UpResult> {
 async function startOne(ctx: StackContext, service: LocalService): Promise<void> {
   const log = logPath(ctx, service.name);
   let pid = runningPid(ctx.home, service);
+  const external = pid === undefined ? await service.externalPid?.(ctx) : undefined;
+  if (external !== undefined) {
+    // Provided by a process this stack did not start (an owner that took the data path over): leave it be.
+    await service.afterReady?.(ctx);
+    ctx.progress(`${service.name}: served by pid ${external}, not started by this stack, at ${service.address(ctx)}`);
+    return;
+  }
   if (pid === undefined) {
     const spec = await service.prepare(ctx);
     ctx.progress(`${service.name}: starting`);
@@ -156,23 +169,29 @@ async function addressesOf(ctx: StackContext, statuses: ServiceStatus[]): Promis
 
 export async function localStatus(config: KesConfig, knownPorts?: StackPorts): Promise<ServiceStatus[]> {
   const home = config.KES_HOME;
-  const ports = knownPorts ?? readStackState(home)?.ports;
+  const remembered = knownPorts ?? readStackState(home)?.ports;
   const rows: ServiceStatus[] = [];
   for (const service of localServices) {
-    if (!ports) {
+    if (!remembered) {
       rows.push({ service: service.name, state: 'down', address: '-', note: 'never started here' });
       continue;
     }
+    // A stack.json from before a service existed lacks its port: the default stands in.
+    const ports: StackPorts = {
+      ...remembered,
+      clickhouseEmbedded: remembered.clickhouseEmbedded ?? config.KES_CLICKHOUSE_EMBEDDED_PORT,
+    };
     const ctx: StackContext = { config, home, ports, progress: () => undefined };
-    const pid = runningPid(home, service);
+    const pid = runningPid(home, service) ?? (await service.externalPid?.(ctx));
+    const external = pid !== undefined && runningPid(home, service) === undefined;
     const address = service.address(ctx);
     if (pid === undefined) {
-      const installed = service.name !== 'clickhouse' || service.available(config);
+      const installed = service.available(config);
       rows.push({
         service: service.name,
         state: installed ? 'down' : 'absent',
         address,
-        note: installed ? undefined : 'no ClickHouse server on PATH (read models use the embedded engine)',
+        note: installed ? undefined : absentNote(service.name),
       });
       continue;
     }
@@ -183,31 +202,32 @@ export async function localStatus(config: KesConfig, knownPorts?: StackPorts): P
       address,
       pid,
       version: ready ? await service.version(ctx) : undefined,
-      note:
-        service.name === 'clickhouse' && ready
-          ? 'server for the HTTP client path; read models need >= 23.8'
-          : undefined,
+      note: ready ? upNote(service.name, config, ctx, external) : undefined,
     });
   }
-  const embedded = await embeddedEngineVersion();
-  rows.push({
-    service: 'clickhouse-embedded',
-    state: embedded ? 'up' : 'absent',
-    address: config.CLICKHOUSE_EMBEDDED_PATH,
-    version: embedded ? `chdb ${embedded}` : undefined,
-    note: embedded
-      ? config.CLICKHOUSE_URL
-        ? 'available; CLICKHOUSE_URL is set, so read models use the server'
-        : 'read-model engine (in-process)'
-      : 'npm package chdb not installed',
-  });
   return rows;
+}
+
+function absentNote(name: LocalServiceName): string | undefined {
+  if (name === 'clickhouse') return 'no ClickHouse server on PATH (read models use the embedded engine)';
+  if (name === 'clickhouse-embedded') return 'npm package chdb not installed';
+  return undefined;
+}
+
+function upNote(name: LocalServiceName, config: KesConfig, ctx: StackContext, external: boolean): string | undefined {
+  if (name === 'clickhouse') return 'server for the HTTP client path; read models need >= 23.8';
+  if (name !== 'clickhouse-embedded') return undefined;
+  const role = config.CLICKHOUSE_URL
+    ? 'CLICKHOUSE_URL is set, so read models use the server'
+    : `read-model engine, data ${config.CLICKHOUSE_EMBEDDED_PATH}`;
+  const who = external ? '; owner not started by this stack (down leaves it)' : '';
+  return `${role}; found through ${embeddedOwnerFile(ctx)}${who}`;
 }
 
 export async function localDown(
   config: KesConfig,
   progress: (line: string) => void,
-  only?: readonly ServiceName[],
+  only?: readonly LocalServiceName[],
 ): Promise<void> {
   const home = config.KES_HOME;
   if (!existsSync(home)) {

@@ -11,6 +11,7 @@ const settingOf: Record<keyof StackPorts, keyof KesConfig & `KES_${string}_PORT`
   redis: 'KES_REDIS_PORT',
   clickhouseHttp: 'KES_CLICKHOUSE_HTTP_PORT',
   clickhouseTcp: 'KES_CLICKHOUSE_TCP_PORT',
+  clickhouseEmbedded: 'KES_CLICKHOUSE_EMBEDDED_PORT',
 };
 
 export interface PortDecision {
@@ -36,6 +37,11 @@ export async function planPorts(
     const setting = settingOf[key];
     const explicit = config.explicit.has(setting);
     const wanted = explicit ? config[setting] : (remembered?.[key] ?? config[setting]);
+    if (wanted === 0) {
+      // Any free port, chosen by the service when it binds (only the embedded facade allows it).
+      decisions.push({ key, port: 0 });
+      continue;
+    }
     if (heldByUs.has(key) && (!explicit || remembered?.[key] === wanted)) {
       decisions.push({ key, port: wanted });
       taken.add(wanted);

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { dockerDown, dockerEngineAnswers, dockerLogs, dockerStatus, dockerUp } from './dockerStack.js';
 import { localDown, localLogs, localStatus, localUp, type UpResult } from './localStack.js';
 import { readStackState, writeStackState } from './stackState.js';
-import { addressesToEnv, type ServiceName, type ServiceStatus } from './types.js';
+import { addressesToEnv, type LocalServiceName, type ServiceStatus } from './types.js';
 
 /**
  * `kes stack`: with a Docker engine it runs docker-compose.yml; without one it runs the same services as local
@@ -32,7 +32,7 @@ async function chooseMode(config: KesConfig): Promise<'local' | 'docker'> {
   return (await dockerEngineAnswers()) ? 'docker' : 'local';
 }
 
-function refuseOnlyInDocker(only: readonly ServiceName[] | undefined): void {
+function refuseOnlyInDocker(only: readonly LocalServiceName[] | undefined): void {
   if (only && only.length > 0) {
     throw new UsageError(
       `--only is for the local stack; in Docker mode use \`docker compose -p kes up|stop ${only.join(' ')}\``,
@@ -43,7 +43,7 @@ function refuseOnlyInDocker(only: readonly ServiceName[] | undefined): void {
 export async function stackUp(
   config: KesConfig,
   progress: (line: string) => void,
-  only?: readonly ServiceName[],
+  only?: readonly LocalServiceName[],
 ): Promise<UpResult & { mode: 'local' | 'docker' }> {
   const mode = await chooseMode(config);
   if (mode === 'local') return { mode, ...(await localUp({ config, progress, only })) };
@@ -63,7 +63,7 @@ export async function stackStatus(config: KesConfig): Promise<ServiceStatus[]> {
 export async function stackDown(
   config: KesConfig,
   progress: (line: string) => void,
-  only?: readonly ServiceName[],
+  only?: readonly LocalServiceName[],
 ): Promise<void> {
   const mode = await chooseMode(config);
   if (mode === 'local') return localDown(config, progress, only);

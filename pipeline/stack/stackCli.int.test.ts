@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../test/support/names.js';
 import { runKes } from '../../test/support/runKes.js';
 import { waitFor } from '../../test/support/waitFor.js';
+import { openEngine } from '../clickhouse/openEngine.js';
+import { readOwner } from '../clickhouse/ownership.js';
 import { readEnvFile } from '../config/stackEnvFile.js';
 import { registerSchema } from '../registry/subjects.js';
 import { findFreePort, isPortFree } from './ports.js';
@@ -45,8 +47,8 @@ describe('kes stack lifecycle (own home and ports)', () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'kes-stack-'));
-    ports = await freePorts(7);
-    const [kafka, controller, registry, redis, chHttp, chTcp, registryManagement] = ports.map(String);
+    ports = await freePorts(8);
+    const [kafka, controller, registry, redis, chHttp, chTcp, registryManagement, chEmbedded] = ports.map(String);
     env = {
       KES_KAFKA_PORT: kafka,
       KES_KAFKA_CONTROLLER_PORT: controller,
@@ -55,6 +57,7 @@ describe('kes stack lifecycle (own home and ports)', () => {
       KES_REDIS_PORT: redis,
       KES_CLICKHOUSE_HTTP_PORT: chHttp,
       KES_CLICKHOUSE_TCP_PORT: chTcp,
+      KES_CLICKHOUSE_EMBEDDED_PORT: chEmbedded,
       // Every write reaches the AOF before it is acknowledged, so a kill -9 loses nothing in this test.
       KES_REDIS_APPENDFSYNC: 'always',
     };
@@ -76,6 +79,13 @@ describe('kes stack lifecycle (own home and ports)', () => {
       KES_CLICKHOUSE_SERVER_URL: `http://127.0.0.1:${ports[4]}`,
     });
     for (const value of Object.values(addresses)) expect(up.stdout).toContain(value.split(',')[0]);
+    // The embedded engine is a process of its own, found through its owner file, not through CLICKHOUSE_URL.
+    const embeddedPath = join(home, 'chdb');
+    expect(addresses.CLICKHOUSE_URL).toBeUndefined();
+    expect(addresses.CLICKHOUSE_EMBEDDED_PATH).toBe(embeddedPath);
+    const embeddedUrl = `http://127.0.0.1:${ports[7]}`;
+    expect(up.stdout).toContain(embeddedUrl);
+    expect(readOwner(embeddedPath)).toMatchObject({ pid: pidOf(home, 'clickhouse-embedded'), url: embeddedUrl });
 
     // Data in every service.
     const kafka = new Kafka({ brokers: [`127.0.0.1:${ports[0]}`], clientId: 'lifecycle', logLevel: logLevel.NOTHING });
@@ -98,18 +108,31 @@ describe('kes stack lifecycle (own home and ports)', () => {
     const chUrl = addresses.KES_CLICKHOUSE_SERVER_URL ?? '';
     await chQuery(chUrl, 'CREATE TABLE IF NOT EXISTS default.kept (a String) ENGINE = MergeTree ORDER BY a');
     await chQuery(chUrl, "INSERT INTO default.kept VALUES ('kept')");
+    const embedded = await openEngine({ CLICKHOUSE_URL: undefined, CLICKHOUSE_EMBEDDED_PATH: embeddedPath });
+    expect(embedded.kind).toBe('embedded-remote');
+    await embedded.command('CREATE TABLE IF NOT EXISTS default.kept (a String) ENGINE = MergeTree ORDER BY a');
+    await embedded.insert('default.kept', [{ a: 'kept in chdb' }]);
+    await embedded.close();
 
     // A second `up` changes nothing.
-    const before = Object.fromEntries(['kafka', 'registry', 'redis', 'clickhouse'].map((s) => [s, pidOf(home, s)]));
+    const before = Object.fromEntries(
+      ['kafka', 'registry', 'redis', 'clickhouse', 'clickhouse-embedded'].map((s) => [s, pidOf(home, s)]),
+    );
     const again = await runKes(['--home', home, 'stack', 'up'], { env });
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('kafka: already running');
     for (const [service, pid] of Object.entries(before)) expect(pidOf(home, service)).toBe(pid);
 
-    // Crash two services.
+    // Crash three services.
     process.kill(before.kafka ?? 0, 'SIGKILL');
     process.kill(before.redis ?? 0, 'SIGKILL');
-    await waitFor('the killed processes to be gone', () => !isOurProcess(before.kafka ?? 0, join(home, 'kafka')));
+    process.kill(before['clickhouse-embedded'] ?? 0, 'SIGKILL');
+    await waitFor(
+      'the killed processes to be gone',
+      () =>
+        !isOurProcess(before.kafka ?? 0, join(home, 'kafka')) &&
+        !isOurProcess(before['clickhouse-embedded'] ?? 0, join(home, 'clickhouse-embedded')),
+    );
     const status = await runKes(['--home', home, 'stack', 'status', '--format', 'json'], { env });
     expect(status.code).toBe(1);
     const rows = JSON.parse(status.stdout) as { service: string; state: string }[];
@@ -118,20 +141,35 @@ describe('kes stack lifecycle (own home and ports)', () => {
       redis: 'down',
       registry: 'up',
       clickhouse: 'up',
+      'clickhouse-embedded': 'down',
     });
 
-    // `up` restarts only those two; everything written before is still there.
+    // `up` restarts only those three; everything written before is still there.
     const recovered = await runKes(['--home', home, 'stack', 'up'], { env });
     expect(recovered.code).toBe(0);
     expect(recovered.stderr).toContain('registry: already running');
     expect(pidOf(home, 'registry')).toBe(before.registry);
     expect(pidOf(home, 'clickhouse')).toBe(before.clickhouse);
     expect(pidOf(home, 'kafka')).not.toBe(before.kafka);
+    expect(pidOf(home, 'clickhouse-embedded')).not.toBe(before['clickhouse-embedded']);
+    expect(readOwner(embeddedPath)?.pid).toBe(pidOf(home, 'clickhouse-embedded'));
     const reconnected = new Redis(redisUrl);
     expect(await reconnected.get('lifecycle')).toBe('kept');
     reconnected.disconnect();
     expect(await readAll(kafka, topic)).toEqual(['kept']);
     expect(await chQuery(chUrl, 'SELECT a FROM default.kept')).toBe('kept');
+    const reopened = await openEngine({ CLICKHOUSE_URL: undefined, CLICKHOUSE_EMBEDDED_PATH: embeddedPath });
+    expect(await reopened.query('SELECT a FROM default.kept')).toEqual([{ a: 'kept in chdb' }]);
+    await reopened.close();
+    const statusRows = JSON.parse(
+      (await runKes(['--home', home, 'stack', 'status', '--format', 'json'], { env })).stdout,
+    ) as Record<string, unknown>[];
+    expect(statusRows.find((r) => r.service === 'clickhouse-embedded')).toMatchObject({
+      state: 'up',
+      address: embeddedUrl,
+      pid: pidOf(home, 'clickhouse-embedded'),
+      version: expect.stringMatching(/^2\d\.\d+\.\d+\.\d+ \(chdb\)$/),
+    });
 
     // The registry keeps its schemas across a clean restart.
     expect((await runKes(['--home', home, 'stack', 'down', '--only', 'registry'], { env })).code).toBe(0);
@@ -148,11 +186,13 @@ describe('kes stack lifecycle (own home and ports)', () => {
     expect(logs.stdout).toMatch(/Ready to accept connections/);
 
     // `down` stops exactly this stack's processes; the shared test stack keeps running.
-    const pids = ['kafka', 'registry', 'redis', 'clickhouse'].map((s) => pidOf(home, s));
+    const pids = ['kafka', 'registry', 'redis', 'clickhouse', 'clickhouse-embedded'].map((s) => pidOf(home, s));
     const down = await runKes(['--home', home, 'stack', 'down'], { env });
     expect(down.code).toBe(0);
     for (const pid of pids) expect(isOurProcess(pid, home)).toBe(false);
     for (const port of ports) expect(await isPortFree(port)).toBe(true);
+    // The owner stopped cleanly: nothing left that would make the next opener wait.
+    expect(readOwner(embeddedPath)).toBeUndefined();
     const shared = await runKes(['stack', 'status', '--format', 'json'], { env: {} });
     expect(shared.stdout).toContain('"up"');
   });
@@ -266,10 +306,14 @@ describe('kes stack on bad input and faults', () => {
     const home = mkdtempSync(join(tmpdir(), 'kes-usage-'));
     const logs = await runKes(['--home', home, 'stack', 'logs', 'postgres']);
     expect(logs.code).toBe(2);
-    expect(logs.stderr.trim()).toBe("kes: unknown service 'postgres'; valid: kafka, registry, redis, clickhouse");
+    expect(logs.stderr.trim()).toBe(
+      "kes: unknown service 'postgres'; valid: kafka, registry, redis, clickhouse, clickhouse-embedded",
+    );
     const only = await runKes(['--home', home, 'stack', 'up', '--only', 'kafka,mysql']);
     expect(only.code).toBe(2);
-    expect(only.stderr).toContain("--only: unknown service 'mysql'; valid: kafka, registry, redis, clickhouse");
+    expect(only.stderr).toContain(
+      "--only: unknown service 'mysql'; valid: kafka, registry, redis, clickhouse, clickhouse-embedded",
+    );
     const format = await runKes(['--home', home, 'stack', 'status', '--format', 'xml']);
     expect(format.code).toBe(2);
     expect(format.stderr).toContain('Allowed choices are table, json, csv');

@@ -38,14 +38,22 @@ export function addressesFromConfig(config: KesConfig): StackAddresses {
   };
 }
 
+/** The services docker-compose.yml runs, and the local stack too. */
 export type ServiceName = 'kafka' | 'registry' | 'redis' | 'clickhouse';
 export const serviceNames: readonly ServiceName[] = ['kafka', 'registry', 'redis', 'clickhouse'];
+
+/**
+ * The local stack's services: those of the compose file plus `clickhouse-embedded`, the process that owns the
+ * embedded engine's data path and serves it (`kes clickhouse serve`). Docker mode has a real ClickHouse server.
+ */
+export type LocalServiceName = ServiceName | 'clickhouse-embedded';
+export const localServiceNames: readonly LocalServiceName[] = [...serviceNames, 'clickhouse-embedded'];
 
 export type ServiceState = 'up' | 'starting' | 'down' | 'absent';
 
 /** One row of `kes stack status`. */
 export interface ServiceStatus {
-  service: ServiceName | 'clickhouse-embedded';
+  service: LocalServiceName;
   state: ServiceState;
   address: string;
   pid?: number | undefined;

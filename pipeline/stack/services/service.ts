@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { KesConfig } from '../../config/config.js';
 import type { SpawnSpec } from '../processes.js';
-import type { ServiceName } from '../types.js';
+import type { LocalServiceName } from '../types.js';
 
 /** The ports of the local stack, resolved once per `up` and remembered in `<KES_HOME>/stack.json`. */
 export interface StackPorts {
@@ -12,6 +12,8 @@ export interface StackPorts {
   redis: number;
   clickhouseHttp: number;
   clickhouseTcp: number;
+  /** The embedded engine's HTTP facade; 0 lets it pick a free port (its owner file says which). */
+  clickhouseEmbedded: number;
 }
 
 export interface StackContext {
@@ -28,7 +30,7 @@ export interface StackContext {
  * path appears in its command line: it is the marker by which we recognise our own process.
  */
 export interface LocalService {
-  readonly name: ServiceName;
+  readonly name: LocalServiceName;
   readonly portKeys: readonly (keyof StackPorts)[];
   /**
    * False when an optional service cannot run here (e.g. no ClickHouse server installed). For required ones it
@@ -38,21 +40,26 @@ export interface LocalService {
   /** Fetch what is missing, write config, format storage; returns how to start the process. */
   prepare(ctx: StackContext): Promise<SpawnSpec>;
   ready(ctx: StackContext): Promise<boolean>;
+  /**
+   * A process this stack did not start that already provides the service (the live owner of the embedded data
+   * path, say): `up` then starts nothing, `status` shows it, `down` leaves it alone.
+   */
+  externalPid?(ctx: StackContext): Promise<number | undefined>;
   /** Runs after every `up`, whether it started the process or found it running. */
   afterReady?(ctx: StackContext): Promise<void>;
   address(ctx: StackContext): string;
   version(ctx: StackContext): Promise<string | undefined>;
 }
 
-export function serviceDir(ctx: Pick<StackContext, 'home'>, name: ServiceName): string {
+export function serviceDir(ctx: Pick<StackContext, 'home'>, name: LocalServiceName): string {
   return join(ctx.home, name);
 }
 
-export function logPath(ctx: Pick<StackContext, 'home'>, name: ServiceName): string {
+export function logPath(ctx: Pick<StackContext, 'home'>, name: LocalServiceName): string {
   return join(ctx.home, name, `${name}.log`);
 }
 
-export function pidPath(ctx: Pick<StackContext, 'home'>, name: ServiceName): string {
+export function pidPath(ctx: Pick<StackContext, 'home'>, name: LocalServiceName): string {
   return join(ctx.home, name, `${name}.pid`);
 }
 
