@@ -11,14 +11,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['**/*.unit.test.ts'],
-          exclude: ['node_modules/**', 'dist/**', '.kes/**'],
+          exclude: ['node_modules/**', 'dist/**', '.kes/**', 'scratch/**'],
         },
       },
       {
         test: {
           name: 'integration',
           include: ['**/*.int.test.ts'],
-          exclude: ['node_modules/**', 'dist/**', '.kes/**'],
+          exclude: ['node_modules/**', 'dist/**', '.kes/**', 'scratch/**'],
           globalSetup: ['test/setup/globalSetup.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { logLevel } from 'kafkajs';
+import type { ClickHouseEngine } from '../pipeline/clickhouse/engine.js';
 import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import type { KesConfig } from '../pipeline/config/config.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
+import { reportRoutes } from './http/reportRoutes.js';
 import { buildProjectorServer } from './http/server.js';
+import { streamRoutes } from './http/streamRoutes.js';
 import { ProjectorMetrics } from './metrics.js';
 import type { Projection } from './readModels/projection.js';
 import { PROJECTIONS } from './readModels/registry.js';
@@ -15,6 +18,8 @@ export interface StartProjectorOptions {
   plugins?: ((app: FastifyInstance, deps: { config: KesConfig; service: ProjectorService }) => Promise<void>)[];
   log?: (line: string) => void;
   onFatal?: (error: unknown) => void;
+  /** An engine the caller owns (tests sharing one embedded engine); by default the projector opens its own. */
+  engine?: ClickHouseEngine;
 }
 
 export interface RunningProjector {
@@ -29,7 +34,8 @@ export async function startProjector(
   config: KesConfig,
   options: StartProjectorOptions = {},
 ): Promise<RunningProjector> {
-  const engine = await openEngine(config);
+  const engine = options.engine ?? (await openEngine(config));
+  const closeEngine = () => (options.engine ? Promise.resolve() : engine.close());
   const kafka = createKafka(config, 'kes-projector', { logLevel: logLevel.NOTHING });
   const metrics = new ProjectorMetrics();
   const service = new ProjectorService({
@@ -47,7 +53,14 @@ export async function startProjector(
     app = await buildProjectorServer({
       service,
       metrics,
-      plugins: (options.plugins ?? []).map((plugin) => (a: FastifyInstance) => plugin(a, { config, service })),
+      plugins: [
+        // Reports and stream reads are served by every projector, over the same engine it writes.
+        async (a) => {
+          await a.register(reportRoutes, { engine, database: config.KES_CLICKHOUSE_DATABASE });
+          await a.register(streamRoutes, { engine, database: config.KES_CLICKHOUSE_DATABASE });
+        },
+        ...(options.plugins ?? []).map((plugin) => (a: FastifyInstance) => plugin(a, { config, service })),
+      ],
     });
     const address = await app.listen({ host: config.KES_PROJECTOR_HOST, port: config.KES_PROJECTOR_PORT });
     return {
@@ -57,13 +70,13 @@ export async function startProjector(
       async close() {
         await app?.close();
         await service.stop();
-        await engine.close();
+        await closeEngine();
       },
     };
   } catch (error) {
     await app?.close().catch(() => {});
     await service.stop().catch(() => {});
-    await engine.close().catch(() => {});
+    await closeEngine().catch(() => {});
     throw error;
   }
 }

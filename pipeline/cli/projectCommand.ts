@@ -40,7 +40,6 @@ export function projectCommand(): Command {
       });
       const projector = await startProjector(config, {
         projections,
-        plugins: await routePlugins(),
         log,
         onFatal: (error) => {
           fatal = error;
@@ -59,9 +58,4 @@ export function projectCommand(): Command {
       await projector.close();
       if (fatal) process.exitCode = exitCodeFor(fatal) === 1 ? 15 : exitCodeFor(fatal);
     });
-}
-
-/** The report and stream-read routes, mounted on the projector's HTTP API. */
-async function routePlugins() {
-  return [];
 }
