@@ -24,6 +24,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { type Kafka, logLevel, type Producer } from 'kafkajs';
@@ -39,7 +40,7 @@ import { contentHash } from '../pipeline/events/contentHash.js';
 import { encodeHeaders } from '../pipeline/events/eventRecord.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { assertReadCommittedPatched } from '../pipeline/kafka/readCommittedPatch.js';
-import { type EventCatalog, openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
+import { openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { ProjectionCatalog } from '../projectors/catalog/projectionCatalog.js';
 import { ProjectorMetrics } from '../projectors/metrics.js';
 import { eventsProjection } from '../projectors/readModels/eventsProjection.js';
@@ -64,6 +65,7 @@ interface Options {
   streams: number;
   producers: number;
   txEvents: number;
+  preloadThreads: number;
   skipFreshness: boolean;
   freshnessSeconds: number;
   warmupSeconds: number;
@@ -95,6 +97,11 @@ function parseFlags(argv: readonly string[]): Options {
     .option('--streams <n>', 'streams the pre-loaded events are spread over', '10000')
     .option('--producers <n>', 'transactional producers of the pre-load (each owns a share of the partitions)', '4')
     .option('--tx-events <n>', 'events per pre-load transaction', '10000')
+    .option(
+      '--preload-threads <n>',
+      'worker threads sharing the pre-load producers',
+      String(Math.min(2, cpus().length)),
+    )
     .option('--skip-freshness', 'skip the freshness phase (no guard)', false)
     .option('--freshness-seconds <s>', 'measured seconds of guarded load in the freshness phase', '30')
     .option('--warmup <s>', 'unmeasured seconds of load before the freshness window', '5')
@@ -124,6 +131,7 @@ function parseFlags(argv: readonly string[]): Options {
     streams: positive('--streams', str('streams')),
     producers: Math.min(producers, partitions),
     txEvents: positive('--tx-events', str('txEvents')),
+    preloadThreads: positive('--preload-threads', str('preloadThreads')),
     skipFreshness: f.skipFreshness === true,
     freshnessSeconds: positive('--freshness-seconds', str('freshnessSeconds'), false),
     warmupSeconds: str('warmup') === '0' ? 0 : positive('--warmup', str('warmup'), false),
@@ -458,6 +466,7 @@ interface PreloadResult {
   events: number;
   transactions: number;
   producers: number;
+  threads: number;
   txEvents: number;
   seconds: number;
   eventsPerSecond: number;
@@ -486,23 +495,28 @@ function accountEvent(s: StreamState, version: number): { type: string; data: Re
     : { type: 'MoneyWithdrawn', data: { amount, currency: s.currency, transferId } };
 }
 
-async function preload(args: {
-  kafka: Kafka;
-  catalog: EventCatalog;
-  topic: string;
-  category: string;
-  options: Options;
-  transactionalPrefix: string;
-  cpu: CpuMeter;
-}): Promise<PreloadResult> {
-  const { kafka, catalog, topic, category, options } = args;
-  const owners: StreamState[][] = Array.from({ length: options.producers }, () => []);
+/** One transactional producer of the pre-load: the partitions it owns, their streams, and how many events it writes. */
+interface PreloadProducer {
+  index: number;
+  streams: StreamState[];
+  quota: number;
+}
+
+/**
+ * Producer k owns the partitions p with p % producers = k, so a stream's versions reach its partition in order, as
+ * from the guard; each producer writes a share of the events proportional to its streams.
+ */
+function preloadPlan(options: Options, category: string): PreloadProducer[] {
+  const plan: PreloadProducer[] = Array.from({ length: options.producers }, (_, index) => ({
+    index,
+    streams: [],
+    quota: 0,
+  }));
   for (let i = 0; i < options.streams; i++) {
     const id = String(i);
     const name = `${category}-${id}`;
     const partition = partitionOf(name, options.partitions);
-    // Each producer owns whole partitions, so a stream's versions reach its partition in order, as from the guard.
-    owners[partition % options.producers]?.push({
+    plan[partition % options.producers]?.streams.push({
       name,
       id,
       partition,
@@ -510,24 +524,50 @@ async function preload(args: {
       currency: CURRENCIES[i % CURRENCIES.length] as string,
     });
   }
-  const producers: Producer[] = await Promise.all(
-    owners.map((_, k) => initTransactional(kafka, `${args.transactionalPrefix}.${k}`, 60_000)),
+  const owning = plan.filter((p) => p.streams.length > 0);
+  let left = options.events;
+  owning.forEach((p, i) => {
+    p.quota =
+      i === owning.length - 1 ? left : Math.round((options.events * p.streams.length) / Math.max(1, options.streams));
+    left -= p.quota;
+  });
+  return owning;
+}
+
+interface PreloadWork {
+  brokers: string[];
+  registryUrl: string;
+  schemasDir: string;
+  topic: string;
+  txEvents: number;
+  transactionalPrefix: string;
+  producers: PreloadProducer[];
+}
+
+interface PreloadTally {
+  events: number;
+  transactions: number;
+  bytes: number;
+  types: Record<string, number>;
+}
+
+/** Runs some producers of the plan to the end of their quotas; `onCommitted` after each transaction. */
+async function runPreloadProducers(work: PreloadWork, onCommitted: (events: number) => void): Promise<PreloadTally> {
+  const kafka = createKafka({ KAFKA_BROKERS: work.brokers }, 'kes-bench-projector-preload', {
+    logLevel: logLevel.NOTHING,
+  });
+  const catalog = await openEventCatalog({ registryUrl: work.registryUrl, dir: work.schemasDir });
+  const producers = await Promise.all(
+    work.producers.map((p) => initTransactional(kafka, `${work.transactionalPrefix}.${p.index}`, 60_000)),
   );
-  const types: Record<string, number> = {};
-  let remaining = options.events;
-  let written = 0;
-  let transactions = 0;
-  let bytes = 0;
-  let nextReport = options.events / 10;
-  const cpu0 = args.cpu.snapshot();
-  const started = performance.now();
-  const loop = async (k: number) => {
-    const producer = producers[k] as Producer;
-    const own = owners[k] as StreamState[];
-    if (own.length === 0) return;
+  const tally: PreloadTally = { events: 0, transactions: 0, bytes: 0, types: {} };
+  const loop = async (plan: PreloadProducer, producer: Producer) => {
+    const own = plan.streams;
+    let remaining = plan.quota;
     while (remaining > 0) {
-      const n = Math.min(options.txEvents, remaining);
+      const n = Math.min(work.txEvents, remaining);
       remaining -= n;
+      // One time for the whole transaction, as the guard stamps a group commit.
       const timeMs = Date.now();
       const messages = new Array<{
         key: string;
@@ -541,7 +581,7 @@ async function preload(args: {
         const version = s.next;
         s.next += 1;
         const { type, data } = accountEvent(s, version);
-        types[type] = (types[type] ?? 0) + 1;
+        tally.types[type] = (tally.types[type] ?? 0) + 1;
         const value = catalog.encode(type, data);
         const headers = encodeHeaders({
           stream: s.name,
@@ -551,44 +591,101 @@ async function preload(args: {
           timeMs,
           contentHash: contentHash(type, data, undefined),
         });
-        bytes += value.length + s.name.length;
-        for (const [h, v] of Object.entries(headers)) bytes += h.length + v.length;
+        tally.bytes += value.length + s.name.length;
+        for (const [h, v] of Object.entries(headers)) tally.bytes += h.length + v.length;
         messages[i] = { key: s.name, value, partition: s.partition, timestamp: String(timeMs), headers };
       }
       const tx = await producer.transaction();
       try {
-        await tx.sendBatch({ acks: -1, timeout: 30_000, topicMessages: [{ topic, messages }] });
+        await tx.sendBatch({ acks: -1, timeout: 30_000, topicMessages: [{ topic: work.topic, messages }] });
         await tx.commit();
       } catch (error) {
         await tx.abort().catch(() => {});
         throw error;
       }
-      transactions += 1;
-      written += n;
-      if (written >= nextReport) {
-        const s = (performance.now() - started) / 1000;
-        progress(`  ${fmt(written)} events committed, ${fmt(written / s)} events/s`);
-        nextReport += options.events / 10;
-      }
+      tally.transactions += 1;
+      tally.events += n;
+      onCommitted(n);
     }
   };
   try {
-    await Promise.all(producers.map((_, k) => loop(k)));
+    await Promise.all(work.producers.map((p, i) => loop(p, producers[i] as Producer)));
   } finally {
     await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
   }
+  return tally;
+}
+
+/** The pre-load in a worker thread: building records and kafkajs' encoding are CPU-bound, one core per thread. */
+function preloadInWorker(work: PreloadWork, onCommitted: (events: number) => void): Promise<PreloadTally> {
+  return new Promise((resolveTally, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: work });
+    let result: PreloadTally | undefined;
+    worker.on('message', (m: { committed?: number; done?: PreloadTally; error?: string }) => {
+      if (m.committed !== undefined) onCommitted(m.committed);
+      if (m.done) result = m.done;
+      if (m.error) reject(new Error(`pre-load worker: ${m.error}`));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) =>
+      result ? resolveTally(result) : reject(new Error(`pre-load worker exited with ${code} before it finished`)),
+    );
+  });
+}
+
+async function preload(args: {
+  kafka: Kafka;
+  config: KesConfig;
+  topic: string;
+  category: string;
+  options: Options;
+  transactionalPrefix: string;
+  cpu: CpuMeter;
+}): Promise<PreloadResult> {
+  const { config, options } = args;
+  const plan = preloadPlan(options, args.category);
+  const threads = Math.max(1, Math.min(options.preloadThreads, plan.length));
+  let written = 0;
+  let nextReport = options.events / 10;
+  const started = performance.now();
+  const onCommitted = (n: number) => {
+    written += n;
+    if (written >= nextReport) {
+      progress(`  ${fmt(written)} events committed, ${fmt(written / ((performance.now() - started) / 1000))} events/s`);
+      nextReport += options.events / 10;
+    }
+  };
+  const cpu0 = args.cpu.snapshot();
+  const tallies = await Promise.all(
+    Array.from({ length: threads }, (_, t) => {
+      const work: PreloadWork = {
+        brokers: [...config.KAFKA_BROKERS],
+        registryUrl: config.SCHEMA_REGISTRY_URL,
+        schemasDir: config.KES_SCHEMAS_DIR,
+        topic: args.topic,
+        txEvents: options.txEvents,
+        transactionalPrefix: args.transactionalPrefix,
+        producers: plan.filter((_, i) => i % threads === t),
+      };
+      return threads === 1 ? runPreloadProducers(work, onCommitted) : preloadInWorker(work, onCommitted);
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   const cpu = CpuMeter.between(cpu0, args.cpu.snapshot());
-  const ends = await endOffsets(kafka, topic);
+  const types: Record<string, number> = {};
+  for (const t of tallies) for (const [type, n] of Object.entries(t.types)) types[type] = (types[type] ?? 0) + n;
+  const events = tallies.reduce((n, t) => n + t.events, 0);
+  const ends = await endOffsets(args.kafka, args.topic);
   return {
-    topic,
-    events: written,
-    transactions,
-    producers: producers.length,
+    topic: args.topic,
+    events,
+    transactions: tallies.reduce((n, t) => n + t.transactions, 0),
+    producers: plan.length,
+    threads,
     txEvents: options.txEvents,
     seconds,
-    eventsPerSecond: written / seconds,
-    bytes,
+    eventsPerSecond: events / seconds,
+    bytes: tallies.reduce((n, t) => n + t.bytes, 0),
     endOffsets: [...ends.values()].reduce((a, b) => a + b, 0),
     streams: options.streams,
     types,
@@ -1147,15 +1244,16 @@ async function main(): Promise<void> {
     assertReadCommittedPatched();
 
     // 1. pre-load
-    const catalog = await openEventCatalog({ registryUrl: config.SCHEMA_REGISTRY_URL, dir: config.KES_SCHEMAS_DIR });
+    // Registers the schemas (idempotent) and fails early on one the registry refuses.
+    await openEventCatalog({ registryUrl: config.SCHEMA_REGISTRY_URL, dir: config.KES_SCHEMAS_DIR });
     await createTopic(kafka, topic, options.partitions, config.KES_TOPIC_REPLICATION);
     progress(
       `pre-load: ${fmt(options.events)} events over ${fmt(options.streams)} streams into ${options.partitions} partitions, ` +
-        `${options.producers} transactional producers, ${fmt(options.txEvents)} events per transaction`,
+        `${options.producers} transactional producers in ${options.preloadThreads} thread(s), ${fmt(options.txEvents)} events per transaction`,
     );
     const loaded = await preload({
       kafka,
-      catalog,
+      config,
       topic,
       category,
       options,
@@ -1165,7 +1263,7 @@ async function main(): Promise<void> {
     const ends = await endOffsets(kafka, topic);
     progress(
       `  ${fmt(loaded.events)} events in ${loaded.seconds.toFixed(1)} s = ${fmt(loaded.eventsPerSecond)} events/s ` +
-        `(${loaded.transactions} transactions, ${(loaded.bytes / loaded.events).toFixed(0)} bytes per record); ${cpuLine(loaded.cpu)}`,
+        `(${loaded.transactions} transactions, ${loaded.producers} producers in ${loaded.threads} thread(s), ${(loaded.bytes / loaded.events).toFixed(0)} bytes per record); ${cpuLine(loaded.cpu)}`,
     );
 
     // 2. raw consume + decode (no sink)
@@ -1383,11 +1481,13 @@ async function main(): Promise<void> {
         transactions: loaded.transactions,
         producers: loaded.producers,
         eventsPerTransaction: loaded.txEvents,
+        threads: loaded.threads,
         seconds: round(loaded.seconds, 2),
         eventsPerSecond: round(loaded.eventsPerSecond, 0),
         bytesPerRecord: round(loaded.bytes / loaded.events, 0),
         types: loaded.types,
         cpuPercent: loaded.cpu,
+        cpuUsPerEvent: usPerEvent(loaded.cpu, loaded.seconds, loaded.events),
       },
       raw: phaseJson(raw),
       clickhouse: { ...phaseJson(ch), countInEventsView: inView },
@@ -1473,14 +1573,14 @@ async function main(): Promise<void> {
         },
         { header: 'mean flush ms', value: (r) => fmt(r.flushMs, 1), align: 'right' },
       ];
-      const cpuRows = [
-        { phase: 'pre-load', c: loaded.cpu },
-        { phase: 'raw consume + decode', c: raw.cpu },
-        { phase: 'projector into ClickHouse', c: ch.cpu },
+      const cpuRows: { phase: string; c: PhaseCpu; perEvent?: { main: number; bench: number } }[] = [
+        { phase: 'pre-load', c: loaded.cpu, perEvent: usPerEvent(loaded.cpu, loaded.seconds, loaded.events) },
+        { phase: 'raw consume + decode', c: raw.cpu, perEvent: usPerEvent(raw.cpu, raw.seconds, raw.events) },
+        { phase: 'projector into ClickHouse', c: ch.cpu, perEvent: usPerEvent(ch.cpu, ch.seconds, ch.events) },
         ...(fresh ? [{ phase: 'freshness load', c: fresh.cpu }] : []),
       ];
       const names = [...new Set(cpuRows.flatMap((r) => Object.keys(r.c.processes)))];
-      const cpuColumns: Column<{ phase: string; c: PhaseCpu }>[] = [
+      const cpuColumns: Column<(typeof cpuRows)[number]>[] = [
         { header: 'CPU % of one core', value: (r) => r.phase },
         { header: 'bench main thread', value: (r) => r.c.benchMainThread, align: 'right' },
         { header: 'event loop busy', value: (r) => `${Math.round(r.c.eventLoopUtilization * 100)}%`, align: 'right' },
@@ -1492,6 +1592,8 @@ async function main(): Promise<void> {
         })),
         { header: 'others', value: (r) => r.c.others, align: 'right' },
         { header: 'machine', value: (r) => r.c.machine, align: 'right' },
+        { header: 'bench µs/event: main thread', value: (r) => fmt(r.perEvent?.main, 1), align: 'right' },
+        { header: 'all threads', value: (r) => fmt(r.perEvent?.bench, 1), align: 'right' },
       ];
       const lines = [
         `kes projector benchmark ${id} — ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, ${m.date}, code ${m.code}`,
@@ -1583,6 +1685,12 @@ async function main(): Promise<void> {
   }
 }
 
+/** CPU of the bench process per event, in µs: its main thread, and all its threads. */
+function usPerEvent(c: PhaseCpu, seconds: number, events: number): { main: number; bench: number } {
+  const us = (pct: number) => ((pct / 100) * seconds * 1e6) / Math.max(1, events);
+  return { main: us(c.benchMainThread), bench: us(c.benchMainThread + c.benchOtherThreads) };
+}
+
 function phaseJson(p: ConsumeResult) {
   return {
     events: p.events,
@@ -1599,6 +1707,7 @@ function phaseJson(p: ConsumeResult) {
     insertShareOfWall: round(p.insertShareOfWall, 3),
     meanFlushMs: round(p.meanFlushMs, 1),
     cpuPercent: p.cpu,
+    cpuUsPerEvent: usPerEvent(p.cpu, p.seconds, p.events),
     idleMachineBefore: p.idleBefore ?? null,
     profile: p.profile ?? null,
   };
@@ -1638,16 +1747,24 @@ async function cleanUp(args: {
   progress(`deleted the run's topics, consumer groups, Redis keys and databases (--keep keeps them)`);
 }
 
-main().then(
-  () => {
-    // kafkajs and the HTTP agents can keep timers alive for a while; the figures are out.
-    setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `bench:projector: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = 1;
-    setTimeout(() => process.exit(1), 500).unref();
-  },
-);
+if (isMainThread) {
+  main().then(
+    () => {
+      // kafkajs and the HTTP agents can keep timers alive for a while; the figures are out.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `bench:projector: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exitCode = 1;
+      setTimeout(() => process.exit(1), 500).unref();
+    },
+  );
+} else {
+  // A pre-load worker (preloadInWorker): its share of the producers, progress and the tally back to the main thread.
+  runPreloadProducers(workerData as PreloadWork, (committed) => parentPort?.postMessage({ committed })).then(
+    (done) => parentPort?.postMessage({ done }),
+    (error: unknown) => parentPort?.postMessage({ error: error instanceof Error ? error.message : String(error) }),
+  );
+}
