@@ -79,6 +79,13 @@ export class EmbeddedEngine implements ClickHouseEngine {
       return new EmbeddedEngine(new SessionClass(path), path);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
+      if (/only one active data directory per process/.test(detail)) {
+        // Waiting cannot help: this process has another data path open.
+        throw new EmbeddedOwnerError(path, `chdb could not open ${path}: ${detail}`, {
+          retriable: false,
+          cause: error,
+        });
+      }
       throw new EmbeddedOwnerError(
         path,
         `chdb could not open ${path}: ${detail} (another process may hold it: chdb locks ${path}/status)`,

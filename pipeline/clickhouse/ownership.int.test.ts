@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../test/support/names.js';
 import { waitFor } from '../../test/support/waitFor.js';
-import { ServiceUnavailableError } from '../errors.js';
+import { EmbeddedOwnerError, ServiceUnavailableError } from '../errors.js';
 import type { ClickHouseEngine } from './engine.js';
 import { openEngine } from './openEngine.js';
 import { isProcessAlive, type OwnerRecord, ownerFilePath, ownerLockPath, pings, readOwner } from './ownership.js';
@@ -201,6 +201,17 @@ describe('embedded ownership across processes', () => {
         `SELECT count() AS rows, sum(n) AS total FROM ${db}.kept`,
       );
       expect({ rows: Number(row?.rows), total: Number(row?.total) }).toEqual({ rows: 1000, total: 499_500 });
+
+      // chdb opens one data path per process: a second path fails at once, not after the wait for an owner.
+      const other = tempPath();
+      const started = Date.now();
+      const refused = await openEngine({ CLICKHOUSE_URL: undefined, CLICKHOUSE_EMBEDDED_PATH: other }).catch(
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(EmbeddedOwnerError);
+      expect(refused).toMatchObject({ retriable: false, path: other });
+      expect((refused as Error).message).toContain('only one active data directory per process');
+      expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await remote.close();
       await owned?.close();

@@ -68,6 +68,14 @@ describe('planPorts', () => {
     const ports = Object.values(portsOf(await planPorts(config, remembered, new Set())));
     expect(new Set(ports).size).toBe(ports.length);
   });
+
+  it('plans the embedded facade like the others, and leaves port 0 for it to pick at bind time', async () => {
+    const defaults = await planPorts(loadConfig({ env: {}, ignoreStackEnv: true }), undefined, new Set());
+    expect(defaults.find((d) => d.key === 'clickhouseEmbedded')?.port).toBeGreaterThanOrEqual(18124);
+    const config = loadConfig({ env: { KES_CLICKHOUSE_EMBEDDED_PORT: '0' }, ignoreStackEnv: true });
+    const decisions = await planPorts(config, undefined, new Set());
+    expect(decisions.find((d) => d.key === 'clickhouseEmbedded')).toEqual({ key: 'clickhouseEmbedded', port: 0 });
+  });
 });
 
 describe('prerequisites and versions', () => {
