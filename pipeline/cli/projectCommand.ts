@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { startProjector } from '../../projectors/projector.js';
 import { PROJECTIONS, projectionNamed } from '../../projectors/readModels/registry.js';
 import { loadConfig } from '../config/config.js';
-import { exitCodeFor, UsageError } from '../errors.js';
+import { KesError, ProjectionWriteError, UsageError } from '../errors.js';
 import { progressPrinter } from './output.js';
 
 interface ProjectFlags {
@@ -52,10 +52,10 @@ export function projectCommand(): Command {
       process.once('SIGINT', wake);
       process.once('SIGTERM', wake);
       await stopped;
-      process.stderr.write(
-        fatal ? `projector: stopping: ${String((fatal as Error).message ?? fatal)}\n` : 'projector: stopping\n',
-      );
+      process.stderr.write(fatal ? 'projector: stopping after an error no retry can fix\n' : 'projector: stopping\n');
       await projector.close();
-      if (fatal) process.exitCode = exitCodeFor(fatal) === 1 ? 15 : exitCodeFor(fatal);
+      // The error itself is the exit: main prints it on one line and maps it to its exit code (14: dead letters).
+      if (fatal instanceof KesError) throw fatal;
+      if (fatal) throw new ProjectionWriteError(projections.map((p) => p.name).join(', '), [], false, fatal);
     });
 }

@@ -111,4 +111,29 @@ describe('committed reader and high watermarks', () => {
       throw new Error('no records expected');
     });
   });
+
+  it('leaves no connection open after reading several partitions at once (kafkajs fetch-connection race)', async () => {
+    const topic = uniqueName('reader-sockets');
+    await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 6 }, (_, partition) => ({ value: 'v', partition })) });
+    await producer.disconnect();
+    const port = Number(stack().kafkaBrokers[0]?.split(':')[1]);
+    const sockets = () =>
+      (process as unknown as { _getActiveHandles(): { remotePort?: number }[] })
+        ._getActiveHandles()
+        .filter((h) => h.remotePort === port).length;
+    const before = sockets();
+    let read = 0;
+    await readCommitted(
+      kafka,
+      Array.from({ length: 6 }, (_, partition) => ({ topic, partition, from: 0, until: 1 })),
+      (r) => {
+        read += r.messages.length;
+      },
+    );
+    expect(read).toBe(6);
+    expect(sockets()).toBe(before);
+  });
 });

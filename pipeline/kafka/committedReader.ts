@@ -83,6 +83,7 @@ export async function readCommitted(
   try {
     for (const topic of new Set(work.map((r) => r.topic))) await cluster.addTargetTopic(topic);
     await cluster.refreshMetadata();
+    await openFetchConnections(cluster, work);
     // Partitions are read one after the other per caller, in parallel across ranges (bounded).
     let next = 0;
     const lane = async () => {
@@ -94,6 +95,35 @@ export async function readCommitted(
     await Promise.all(Array.from({ length: Math.min(4, work.length) }, lane));
   } finally {
     await cluster.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * kafkajs opens a broker's fetch connection on the first fetch, and concurrent first fetches each open one: all but
+ * the last socket leak (a guard's recovery would leak sockets on every read, a CLI would never exit). One fetch per
+ * leader, before the lanes start, opens it once.
+ */
+async function openFetchConnections(cluster: ClusterLike, ranges: readonly ReadRange[]): Promise<void> {
+  const firstRangeOf = new Map<string, ReadRange>();
+  for (const range of ranges) {
+    for (const nodeId of Object.keys(cluster.findLeaderForPartitions(range.topic, [range.partition]))) {
+      if (!firstRangeOf.has(nodeId)) firstRangeOf.set(nodeId, range);
+    }
+  }
+  for (const [nodeId, range] of firstRangeOf) {
+    const broker = await cluster.findBroker({ nodeId });
+    await broker.fetch({
+      isolationLevel: ISOLATION.READ_COMMITTED,
+      maxWaitTime: 0,
+      minBytes: 0,
+      maxBytes: 1,
+      topics: [
+        {
+          topic: range.topic,
+          partitions: [{ partition: range.partition, fetchOffset: String(range.from), maxBytes: 1 }],
+        },
+      ],
+    });
   }
 }
 

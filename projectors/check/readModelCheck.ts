@@ -146,14 +146,19 @@ export async function compareReadModels(
  * The read-model check for `kes check`: compares once the projection has caught up, waiting up to `waitMs` while
  * events are only missing (a projector behind is not a violation; a projector that never catches up is).
  */
-export function readModelsCheck(catalog: ProjectionCatalog, waitMs = 60_000): PluggedCheck {
+export function readModelsCheck(
+  catalog: ProjectionCatalog,
+  options: { topicPrefix?: string; waitMs?: number } = {},
+): PluggedCheck {
+  const waitMs = options.waitMs ?? 60_000;
+  const scope = options.topicPrefix === undefined ? {} : { topicPrefix: options.topicPrefix };
   return {
     name: 'invariant 5: read models equal the log',
     invariant: 5,
     async run({ committed }) {
       const deadline = Date.now() + waitMs;
       for (;;) {
-        const { violations } = await compareReadModels(catalog, committed);
+        const { violations } = await compareReadModels(catalog, committed, scope);
         const onlyBehind = violations.every((v) => v.detail.includes('missing from the read model'));
         if (violations.length === 0 || !onlyBehind || Date.now() > deadline) return violations;
         await new Promise((r) => setTimeout(r, 500));

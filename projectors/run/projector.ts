@@ -71,6 +71,8 @@ export class Projector {
   private readonly sink: string;
   private readonly gate: BatchGate<Part>;
   private assigned = 0;
+  /** Set once a batch fails in a way no retry can fix; the consumer is not restarted after that. */
+  private fatal: unknown;
 
   constructor(private readonly options: ProjectorOptions) {
     this.sink = versioned(options.catalog.database, options.projection.sinkTable, options.version);
@@ -98,7 +100,8 @@ export class Projector {
       heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 10_000) / 10)),
       retry: {
         retries: 8,
-        restartOnFailure: async (error) => !(error instanceof DeadLetterWriteError) && isRetriable(error),
+        // A fatal batch stops the consumer for good; anything else restarts it, which replays from the last commit.
+        restartOnFailure: async () => this.fatal === undefined,
       },
     });
     this.consumer = consumer;
@@ -114,7 +117,10 @@ export class Projector {
       if (batchSize === 0) void this.commitPast(topic, partition, Number(lastOffset) + 1, Number(highWatermark));
     });
     consumer.on(CRASH, (event) => {
-      if (!event.payload.restart) o.onCrash?.(event.payload.error);
+      if (!event.payload.restart && this.fatal === undefined) {
+        this.fatal = event.payload.error;
+        o.onCrash?.(event.payload.error);
+      }
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...o.topics], fromBeginning: true });
@@ -123,9 +129,17 @@ export class Projector {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 64,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale()) return;
-        const part = await this.partOf(batch, heartbeat);
-        await this.gate.add(part);
+        if (!isRunning() || isStale() || this.fatal) return;
+        try {
+          const part = await this.partOf(batch, heartbeat);
+          await this.gate.add(part);
+        } catch (error) {
+          if (isFatal(error) && this.fatal === undefined) {
+            this.fatal = error;
+            o.onCrash?.(error);
+          }
+          throw error;
+        }
         resolveOffset(batch.lastOffset());
       },
     });
@@ -267,4 +281,14 @@ export class Projector {
       }
     }
   }
+}
+
+/**
+ * Errors no retry can fix: a dead-letter topic that refuses the record (skipping it would lose it silently), or a
+ * write ClickHouse refuses for what it is (bad SQL or data), not for being unavailable.
+ */
+function isFatal(error: unknown): boolean {
+  if (error instanceof DeadLetterWriteError) return true;
+  if (error instanceof ProjectionWriteError) return !error.retriable;
+  return false;
 }
