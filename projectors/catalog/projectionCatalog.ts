@@ -3,6 +3,7 @@ import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { clickhouseTime } from '../readModels/eventsProjection.js';
 import type { Projection } from '../readModels/projection.js';
 import { qualified, quote } from '../readModels/projection.js';
+import { assertSupportedEngine } from './engineVersion.js';
 
 /**
  * What ClickHouse knows about the projections, kept in ClickHouse itself beside the read models:
@@ -38,6 +39,7 @@ export interface VersionRecord {
 }
 
 export class ProjectionCatalog {
+  private checkedVersion = false;
   constructor(
     readonly engine: ClickHouseEngine,
     readonly database: string,
@@ -53,6 +55,10 @@ export class ProjectionCatalog {
   }
 
   async ensureMetaTables(): Promise<void> {
+    if (!this.checkedVersion) {
+      await assertSupportedEngine(this.engine);
+      this.checkedVersion = true;
+    }
     await this.engine.command(`CREATE DATABASE IF NOT EXISTS ${quote(this.database)}`);
     await this.engine.command(`CREATE TABLE IF NOT EXISTS ${this.table('projections')} (
       name String, version UInt32, consumer_group String, updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
