@@ -124,7 +124,7 @@ describe('projector: read models equal the log', () => {
       await service.stop();
       const admin = kafka.admin();
       await admin.connect();
-      await admin.deleteGroups([config.KES_PROJECTOR_GROUP_PREFIX + 'events.v1']);
+      await admin.deleteGroups([`${config.KES_PROJECTOR_GROUP_PREFIX}events.v1`]);
       await admin.disconnect();
       const again = await startTestProjectorService(config, engine);
       try {

@@ -1,4 +1,3 @@
-import type { DecodedEvent } from '../run/decodedEvent.js';
 import { type Projection, versioned } from './projection.js';
 
 /**
