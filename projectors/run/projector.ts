@@ -73,10 +73,15 @@ export class Projector {
   private assigned = 0;
   /** Set once a batch fails in a way no retry can fix; the consumer is not restarted after that. */
   private fatal: unknown;
+  private restarting: Promise<void> | undefined;
 
   constructor(private readonly options: ProjectorOptions) {
     this.sink = versioned(options.catalog.database, options.projection.sinkTable, options.version);
-    this.gate = new BatchGate<Part>(options.batchRows, (parts) => this.flush(parts));
+    this.gate = new BatchGate<Part>(
+      options.batchRows,
+      (parts) => this.flush(parts),
+      (error) => this.broken(error),
+    );
   }
 
   get assignedPartitions(): number {
@@ -114,7 +119,7 @@ export class Projector {
     consumer.on(END_BATCH_PROCESS, (event) => {
       // A fetch of only aborted records or markers never reaches eachBatch; commit past it so the lag can reach 0.
       const { topic, partition, batchSize, lastOffset, highWatermark } = event.payload;
-      if (batchSize === 0) void this.commitPast(topic, partition, Number(lastOffset) + 1, Number(highWatermark));
+      if (batchSize === 0) void this.skipPast(topic, partition, Number(lastOffset) + 1, Number(highWatermark));
     });
     consumer.on(CRASH, (event) => {
       if (!event.payload.restart && this.fatal === undefined) {
@@ -124,21 +129,23 @@ export class Projector {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...o.topics], fromBeginning: true });
+    await this.run(consumer);
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 64,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || this.fatal) return;
+        const part = await this.partOf(batch, heartbeat);
         try {
-          const part = await this.partOf(batch, heartbeat);
+          // Resolves once the previous batch is written; this one is written while kafkajs fetches the next.
           await this.gate.add(part);
-        } catch (error) {
-          if (isFatal(error) && this.fatal === undefined) {
-            this.fatal = error;
-            o.onCrash?.(error);
-          }
-          throw error;
+        } catch {
+          // A batch failed: the gate's owner reads again from the last commit (see broken()); move nothing on.
+          return;
         }
         resolveOffset(batch.lastOffset());
       },
@@ -147,6 +154,10 @@ export class Projector {
 
   async stop(): Promise<void> {
     const consumer = this.consumer;
+    // Let the batches being written commit their offsets first: a graceful stop leaves nothing to replay.
+    await this.gate.idle();
+    await consumer?.stop().catch(() => {});
+    await this.gate.idle();
     this.consumer = undefined;
     if (consumer) await consumer.disconnect().catch(() => {});
     this.options.metrics.partitions.set({ projection: this.options.projection.name }, 0);
@@ -163,10 +174,48 @@ export class Projector {
     return true;
   }
 
-  private async commitPast(topic: string, partition: number, next: number, highWatermark: number): Promise<void> {
-    if (!this.advance(topic, partition, next, highWatermark)) return;
-    await this.consumer?.commitOffsets([{ topic, partition, offset: String(next) }]).catch(() => {});
-    this.options.onFlushed?.([{ topic, partition, nextOffset: next, highWatermark, rows: 0 }]);
+  /** Offsets of records never projected (markers, aborted records) are committed in order with the batches. */
+  private async skipPast(topic: string, partition: number, next: number, highWatermark: number): Promise<void> {
+    const part: Part = {
+      topic,
+      partition,
+      firstOffset: next,
+      nextOffset: next,
+      highWatermark,
+      rows: [],
+      events: [],
+      deadLetters: [],
+      heartbeat: async () => {},
+    };
+    await this.gate.add(part).catch(() => {});
+  }
+
+  /**
+   * A batch could not be written. A fatal one stops the projector; otherwise the consumer reads again from the last
+   * committed offsets (kafkajs keeps its own positions past the batch), once the flushes in progress are done.
+   */
+  private broken(error: unknown): void {
+    const o = this.options;
+    if (isFatal(error)) {
+      if (this.fatal === undefined) {
+        this.fatal = error;
+        o.onCrash?.(error);
+      }
+      return;
+    }
+    o.log?.(`projection ${o.projection.name}: a batch failed (${String(error)}); reading again from the last commit`);
+    const consumer = this.consumer;
+    if (!consumer || this.restarting) return;
+    this.restarting = (async () => {
+      await this.gate.idle();
+      await consumer.stop().catch(() => {});
+      this.gate.reset();
+      if (this.consumer === consumer) await this.run(consumer);
+    })()
+      .catch((e) => o.log?.(`projection ${o.projection.name}: restart failed: ${String(e)}`))
+      .finally(() => {
+        this.restarting = undefined;
+      });
   }
 
   private async partOf(batch: Batch, heartbeat: () => Promise<void>): Promise<Part> {
@@ -207,17 +256,22 @@ export class Projector {
     for (const p of parts) for (const e of p.events) o.metrics.freshness.observe(labels, (visibleAt - e.timeMs) / 1000);
 
     // Offsets only after the rows are in: a crash before this line replays the batch, which the tables absorb.
-    const consumer = this.consumer;
-    if (!consumer) throw new Error('projector stopped during a batch; its offsets stay uncommitted');
     const last = new Map<string, Part>();
     for (const p of parts) {
       const key = `${p.topic}|${p.partition}`;
       const seen = last.get(key);
       if (!seen || seen.nextOffset < p.nextOffset) last.set(key, p);
     }
-    await consumer.commitOffsets(
-      [...last.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.nextOffset) })),
-    );
+    try {
+      if (!this.consumer) throw new Error('the consumer stopped');
+      await this.consumer.commitOffsets(
+        [...last.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.nextOffset) })),
+      );
+    } catch (error) {
+      // The rows are in. An offset not committed (a rebalance took the partition, the projector is stopping) only
+      // means whoever reads the partition next writes them again, which changes no answer.
+      o.log?.(`projection ${o.projection.name}: offsets not committed (${String(error)}); the batch may be replayed`);
+    }
     const flushed: FlushedPartition[] = [];
     const progress: PartitionProgress[] = [];
     for (const p of last.values()) {
