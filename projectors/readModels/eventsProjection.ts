@@ -134,7 +134,19 @@ function latestPerStream(table: string): string {
             FROM ${table} GROUP BY category, stream)`;
 }
 
-/** DateTime64(3) text ClickHouse parses in any input format: `YYYY-MM-DD hh:mm:ss.sss` (UTC). */
-export function clickhouseTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+/**
+ * DateTime64(3) text ClickHouse parses in any input format: `YYYY-MM-DD hh:mm:ss.sss` (UTC). Called once per
+ * projected row: the `YYYY-MM-DD hh:mm:` part is formatted once per minute and kept, the rest is arithmetic (the
+ * same text as `new Date(ms).toISOString()` would give, at a tenth of the cost; see docs/projectors.md, Speed).
+ */
+export function clickhouseTime(time: number): string {
+  const ms = Math.trunc(time);
+  const within = ((ms % 60_000) + 60_000) % 60_000;
+  const start = ms - within;
+  if (start !== minute.start) minute = { start, prefix: new Date(start).toISOString().slice(0, 17).replace('T', ' ') };
+  const s = Math.floor(within / 1000);
+  const m = within % 1000;
+  return `${minute.prefix}${s < 10 ? '0' : ''}${s}.${m < 10 ? '00' : m < 100 ? '0' : ''}${m}`;
 }
+
+let minute = { start: Number.NaN, prefix: '' };
