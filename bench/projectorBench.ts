@@ -1233,7 +1233,9 @@ async function main(): Promise<void> {
   );
 
   const kafka = createKafka(config, `kes-bench-projector-${id}`, { logLevel: logLevel.NOTHING });
-  const stack = stackPids().filter((s) => ['kafka', 'redis', 'registry', 'clickhouse'].includes(s.name));
+  const stack = stackPids().filter((s) =>
+    ['kafka', 'redis', 'registry', 'clickhouse', 'clickhouse-embedded'].includes(s.name),
+  );
   let guard: GuardProcess | undefined;
   const cpu = new CpuMeter(() => [
     ...stack,
