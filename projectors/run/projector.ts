@@ -163,17 +163,6 @@ export class Projector {
     this.options.metrics.partitions.set({ projection: this.options.projection.name }, 0);
   }
 
-  /** The next offset of each partition this consumer has passed (projected, dead-lettered or skipped markers). */
-  readonly positions = new Map<string, { topic: string; partition: number; next: number; highWatermark: number }>();
-
-  private advance(topic: string, partition: number, next: number, highWatermark: number): boolean {
-    const key = `${topic}|${partition}`;
-    const seen = this.positions.get(key);
-    if (seen && seen.next >= next) return false;
-    this.positions.set(key, { topic, partition, next, highWatermark });
-    return true;
-  }
-
   /** Offsets of records never projected (markers, aborted records) are committed in order with the batches. */
   private async skipPast(topic: string, partition: number, next: number, highWatermark: number): Promise<void> {
     const part: Part = {
@@ -275,7 +264,6 @@ export class Projector {
     const flushed: FlushedPartition[] = [];
     const progress: PartitionProgress[] = [];
     for (const p of last.values()) {
-      this.advance(p.topic, p.partition, p.nextOffset, p.highWatermark);
       const lag = Math.max(0, p.highWatermark - p.nextOffset);
       o.metrics.lag.set({ ...labels, topic: p.topic, partition: String(p.partition) }, lag);
       const rowsOfPartition = parts

@@ -8,7 +8,7 @@ import type { ProjectorMetrics } from '../metrics.js';
 import type { Projection } from '../readModels/projection.js';
 import { DeadLetterSink } from './deadLetterSink.js';
 import { EventDecoder } from './eventDecoder.js';
-import { type FlushedPartition, Projector } from './projector.js';
+import { Projector } from './projector.js';
 
 export type ProjectorSettings = Pick<
   KesConfig,
@@ -66,7 +66,6 @@ export class ProjectorService {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private ticking: Promise<void> = Promise.resolve();
-  private readonly flushListeners = new Set<(projection: string, flushed: FlushedPartition[]) => void>();
 
   constructor(private readonly options: ProjectorServiceOptions) {
     const s = options.settings;
@@ -83,11 +82,6 @@ export class ProjectorService {
     this.timer = setInterval(() => {
       this.ticking = this.ticking.then(() => this.tick()).catch((e) => this.options.log?.(String(e)));
     }, this.options.pollMs ?? 2_000);
-  }
-
-  onFlushed(listener: (projection: string, flushed: FlushedPartition[]) => void): () => void {
-    this.flushListeners.add(listener);
-    return () => this.flushListeners.delete(listener);
   }
 
   runtime(): ProjectionRuntime[] {
@@ -168,9 +162,6 @@ export class ProjectorService {
       fetchBytes: s.KES_PROJECTOR_FETCH_BYTES,
       sessionTimeoutMs: s.KES_PROJECTOR_SESSION_TIMEOUT_MS,
       log: this.options.log,
-      onFlushed: (flushed) => {
-        for (const listener of this.flushListeners) listener(projection.name, flushed);
-      },
       onCrash: (error) => {
         this.running.delete(projection.name);
         this.options.onFatal?.(error);
