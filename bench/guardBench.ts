@@ -1,17 +1,5 @@
-/**
- * `npm run bench:guard`: what the guard costs. Guarded appends/s and latency at several closed-loop client counts,
- * the raw Kafka ceiling for the same records (same sizes, headers, topic layout, partitions, acks=all, the same
- * transactions, no guard, no Redis), the ratio of the two, and the latency of an open-loop load at half the best
- * guarded rate. See docs/guard-benchmark.md for what each phase measures and why.
- *
- * Everything runs in a namespace of its own (Redis prefix `bench_<id>:`, topic prefix `bench_<id>.`) against the
- * running local stack; the guards are separate `kes guard` processes, stopped with SIGTERM at the end.
- */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
@@ -31,8 +19,14 @@ import { encodeHeaders } from '../pipeline/events/eventRecord.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { type EventCatalog, openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { measureFloor, startHttpFloor } from './httpFloor.js';
+import { formatNumber, positive, round, type Verdict } from './support/figures.js';
+import { type GuardProcess, startGuardProcess, stopGuard, waitReady } from './support/guardProcesses.js';
+import { machine, machinePercent, machineSeconds, stackPids, statCpuSeconds, waitQuiet } from './support/machine.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where the code a guard runs lives: a change there shows in the figures' `code`. */
+const CODE_DIRS = ['guard', 'pipeline', 'bin'];
+const fmt = (n: number | undefined, digits = 1) => formatNumber(n, digits);
 const CATEGORY = 'account';
 const RAW_CATEGORY = 'rawaccount';
 const EVENT_TYPE = 'MoneyDeposited';
@@ -86,14 +80,6 @@ interface Options {
   quietWaitMs: number;
   maxNoise: number;
   tries: number;
-}
-
-function positive(name: string, value: string, integer = true): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new Error(`${name}: expected a positive ${integer ? 'integer' : 'number'}, got '${value}'`);
-  }
-  return n;
 }
 
 function parseFlags(argv: readonly string[]): Options {
@@ -169,18 +155,6 @@ const progress = (() => {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 function sortedCopy(values: readonly number[]): number[] {
   return Array.from(Float64Array.from(values).sort());
 }
@@ -203,46 +177,8 @@ function summarize(latencies: readonly number[]): LatencySummary {
   };
 }
 
-function round(n: number, digits = 1): number {
-  if (!Number.isFinite(n)) return n;
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
-function fmt(n: number | undefined, digits = 1): string {
-  if (n === undefined || !Number.isFinite(n)) return '—';
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // CPU accounting: /proc/<pid>/stat of every process on the machine that matters, per phase
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function cpuSecondsOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // after "pid (comm) ": state is field 3, utime 14, stime 15 (1-based) -> indexes 11 and 12 here
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
-
-function machineBusySeconds(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
-}
 
 interface CpuSnapshot {
   at: number;
@@ -258,10 +194,10 @@ class CpuMeter {
     const own = process.cpuUsage();
     perProcess.set('bench client', (own.user + own.system) / 1e6);
     for (const { name, pid } of this.processes()) {
-      const s = cpuSecondsOf(pid);
+      const s = statCpuSeconds(`/proc/${pid}/stat`);
       if (s !== undefined) perProcess.set(name, (perProcess.get(name) ?? 0) + s);
     }
-    return { at: performance.now(), perProcess, machine: machineBusySeconds() };
+    return { at: performance.now(), perProcess, machine: machineSeconds() };
   }
 
   /** Per process: CPU used between the snapshots, as % of one core (200% = both cores of this machine). */
@@ -270,8 +206,7 @@ class CpuMeter {
     const out: Record<string, number> = {};
     for (const [name, end] of b.perProcess)
       out[name] = round((100 * (end - (a.perProcess.get(name) ?? end))) / wall, 0);
-    const total = b.machine.total - a.machine.total;
-    const machine = total > 0 ? (100 * cpus().length * (b.machine.busy - a.machine.busy)) / total : 0;
+    const machine = machinePercent(a.machine, b.machine);
     const ours = Object.values(out).reduce((x, y) => x + y, 0);
     // Anything else on the machine (other test runs, the kernel): a large figure here means a noisy measurement.
     out.others = round(Math.max(0, machine - ours), 0);
@@ -280,111 +215,8 @@ class CpuMeter {
   }
 }
 
-/**
- * Other sessions share this machine (test runs, builds). Before a phase, with the bench idle, wait until the whole
- * machine stays under `percent` of one core for a second, so phases are not measured against someone else's load.
- * Answers the CPU seen in the last idle second.
- */
-async function waitQuiet(percent: number, maxWaitMs: number): Promise<{ idleCpu: number; waitedMs: number }> {
-  const began = Date.now();
-  let waitedNotice = false;
-  for (;;) {
-    const a = machineBusySeconds();
-    await sleep(1000);
-    const b = machineBusySeconds();
-    const total = b.total - a.total;
-    const busy = total > 0 ? (100 * cpus().length * (b.busy - a.busy)) / total : 0;
-    const waitedMs = Date.now() - began;
-    if (busy < percent || waitedMs >= maxWaitMs) {
-      if (busy >= percent)
-        progress(`  machine still busy (${busy.toFixed(0)}% of one core) after ${waitedMs / 1000} s; measuring anyway`);
-      return { idleCpu: round(busy, 0), waitedMs };
-    }
-    if (!waitedNotice) {
-      progress(`  machine busy (${busy.toFixed(0)}% of one core with the bench idle); waiting for it to calm down`);
-      waitedNotice = true;
-    }
-  }
-}
-
-function stackPids(): { name: string; pid: number }[] {
-  try {
-    const out = execFileSync(process.execPath, [join(ROOT, 'bin', 'kes.js'), 'stack', 'status', '--format', 'json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 60_000,
-    });
-    const rows = JSON.parse(out) as { service: string; pid: number | null }[];
-    return rows.filter((r) => r.pid !== null).map((r) => ({ name: r.service, pid: r.pid as number }));
-  } catch {
-    return [];
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // guard processes
-
-interface GuardProcess {
-  index: number;
-  url: string;
-  child: ChildProcess;
-  logPath: string;
-  exited: Promise<number | null>;
-}
-
-async function startGuardProcess(
-  index: number,
-  env: NodeJS.ProcessEnv,
-  runDir: string,
-  profile: boolean,
-): Promise<GuardProcess> {
-  const port = await freePort();
-  const logPath = join(runDir, `guard-${index}.log`);
-  const log = openSync(logPath, 'a');
-  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'profiles')}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'kes.js'), 'guard', '--port', String(port)], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', log, log],
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { index, url: `http://127.0.0.1:${port}`, child, logPath, exited };
-}
-
-async function waitReady(guard: GuardProcess, client: HttpLoadClient, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void guard.exited.then(() => {
-    exited = true;
-  });
-  for (;;) {
-    if (exited) throw new Error(`guard ${guard.index} exited before it was ready; see ${guard.logPath}`);
-    const answer = await client.get('/health/ready').catch(() => undefined);
-    if (answer?.status === 200) return;
-    if (Date.now() > deadline)
-      throw new Error(`guard ${guard.index} not ready after ${timeoutMs} ms; see ${guard.logPath}`);
-    await sleep(200);
-  }
-}
-
-async function stopGuard(guard: GuardProcess): Promise<void> {
-  if (guard.child.exitCode !== null || guard.child.pid === undefined) return;
-  guard.child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    guard.exited.then(() => false),
-    new Promise<boolean>((r) => {
-      timer = setTimeout(() => r(true), 30_000);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    progress(`guard ${guard.index} (pid ${guard.child.pid}) did not stop within 30 s of SIGTERM; killing it`);
-    guard.child.kill('SIGKILL');
-    await guard.exited;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // guard metrics (Prometheus text), summed over the guards
@@ -971,12 +803,6 @@ const columns: Column<Row>[] = [
   { header: 'mean commit ms', value: (r) => fmt(r.commitMs) },
 ];
 
-interface Verdict {
-  target: string;
-  measured: string;
-  result: 'PASS' | 'FAIL' | 'n/a';
-}
-
 function guardSettingsOf(config: KesConfig, guards: number): Record<string, string | number> {
   return {
     guards,
@@ -990,32 +816,6 @@ function guardSettingsOf(config: KesConfig, guards: number): Record<string, stri
     KES_TOPIC_REPLICATION: config.KES_TOPIC_REPLICATION,
     KES_REDIS_PREFIX: config.KES_REDIS_PREFIX,
     KES_TOPIC_PREFIX: config.KES_TOPIC_PREFIX,
-  };
-}
-
-/** The code the guard ran: commit, and whether guard/ or pipeline/ had uncommitted changes (a shared checkout). */
-function codeVersion(): string {
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = git('status', '--porcelain', '--', 'guard', 'pipeline', 'bin')
-      .split('\n')
-      .filter((l) => l.trim() !== '').length;
-    return `${git('rev-parse', '--short', 'HEAD')}${dirty > 0 ? ` + ${dirty} uncommitted file(s) in guard/, pipeline/` : ''}`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
-}
-
-function machine(): Record<string, string | number> {
-  const list = cpus();
-  return {
-    cores: list.length,
-    cpu: list[0]?.model ?? 'unknown',
-    memoryGiB: round(totalmem() / 2 ** 30, 1),
-    node: process.version,
-    date: new Date().toISOString(),
-    code: codeVersion(),
   };
 }
 
@@ -1050,7 +850,7 @@ async function main(): Promise<number> {
   const kafka = createKafka(config, `kes-bench-${id}`, { logLevel: logLevel.NOTHING });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // a failing command says what went wrong
-  const stack = stackPids();
+  const stack = stackPids(ROOT);
   const guards: GuardProcess[] = [];
   const clients: HttpLoadClient[] = [];
   const maxClients = Math.max(...options.clients, options.pool);
@@ -1074,7 +874,15 @@ async function main(): Promise<number> {
       KES_LOG_LEVEL: process.env.KES_LOG_LEVEL ?? 'warn',
     };
     for (let i = 0; i < options.guards; i++) {
-      guards.push(await startGuardProcess(i, guardEnv, runDir, options.profile));
+      guards.push(
+        await startGuardProcess({
+          name: `guard ${i}`,
+          root: ROOT,
+          env: guardEnv,
+          logPath: join(runDir, `guard-${i}.log`),
+          profileDir: options.profile ? join(runDir, 'profiles') : undefined,
+        }),
+      );
     }
     for (const g of guards) {
       clients.push(new HttpLoadClient({ url: g.url, apiKey: LOCAL_DEV_KEY, maxSockets: maxClients + 8 }));
@@ -1092,7 +900,9 @@ async function main(): Promise<number> {
     progress(`topic ${guardTopic}: ${partitions} partitions`);
 
     const quiet = async (): Promise<number | undefined> =>
-      options.quietWaitMs > 0 ? (await waitQuiet(options.quietPercent, options.quietWaitMs)).idleCpu : undefined;
+      options.quietWaitMs > 0
+        ? (await waitQuiet(options.quietPercent, options.quietWaitMs, progress)).idleCpu
+        : undefined;
     /**
      * Runs a phase after waiting for a quiet machine; when other processes still took more than --max-noise of a
      * core during it, runs it again (up to --tries) and keeps the least disturbed attempt.
@@ -1256,7 +1066,7 @@ async function main(): Promise<number> {
     // 6. stop the guards, then check
     for (const c of clients) c.close();
     progress('stopping the guard(s) (SIGTERM)');
-    await Promise.all(guards.map((g) => stopGuard(g)));
+    await Promise.all(guards.map((g) => stopGuard(g, progress)));
     let check: CheckReport | undefined;
     if (history) {
       await history.close();
@@ -1413,7 +1223,7 @@ async function main(): Promise<number> {
       run: {
         id,
         runDir,
-        machine: machine(),
+        machine: machine(ROOT, CODE_DIRS),
         settings,
         durationS: options.durationMs / 1000,
         warmupS: options.warmupMs / 1000,
@@ -1491,7 +1301,7 @@ async function main(): Promise<number> {
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
       const lines: string[] = [];
-      const m = machine();
+      const m = machine(ROOT, CODE_DIRS);
       lines.push(
         `kes guard benchmark ${id} — ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, ${m.date}, code ${m.code}`,
         `streams ${options.streams}, ${partitions} partitions, ${options.durationMs / 1000} s measured per phase after ${options.warmupMs / 1000} s warm-up; 1 MoneyDeposited event per append`,
@@ -1525,7 +1335,7 @@ async function main(): Promise<number> {
     }
   } finally {
     for (const c of clients) c.close();
-    await Promise.all(guards.map((g) => stopGuard(g).catch(() => {})));
+    await Promise.all(guards.map((g) => stopGuard(g, progress).catch(() => {})));
     await history?.close().catch(() => {});
     if (!options.keep) {
       await deleteTopics(kafka, [guardTopic, rawTopic]).catch(() => {});

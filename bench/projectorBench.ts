@@ -1,26 +1,7 @@
-/**
- * `npm run bench:projector`: what a projector process does with a backlog and how fresh the read models stay.
- *
- *  1. pre-load: a fresh category topic filled with N committed events written exactly as the guard writes them
- *     (key = stream, Avro value in the Confluent wire format, kes headers, versions 0..n-1 per stream, Kafka
- *     transactions), by several transactional producers;
- *  2. raw consume + decode: the Projector (projectors/run/projector.ts) on a fresh consumer group with an engine
- *     whose insert does nothing: consume, read_committed filter, decode, rows, offset commits; no sink;
- *  3. projector into ClickHouse: the same on another fresh group with the real engine, a database of its own, the
- *     events projection's tables and materialized views; then count(events) = N;
- *  4. freshness: a guard process and a ProjectorService; an open-loop guarded load at half the guard's peak;
- *     freshness per event = projected_at - time in the `events` view, p50/p99/max over the measured window.
- *
- * Phases 2 and 3 run in this process, one after the other, on the same topic: their ratio is the cost of the sink.
- * Everything lives in a namespace of its own (topic prefix, consumer groups, Redis prefix, ClickHouse databases)
- * and is deleted at the end unless --keep. See docs/projectors.md, "Speed".
- */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +30,10 @@ import { DeadLetterSink } from '../projectors/run/deadLetterSink.js';
 import { EventDecoder } from '../projectors/run/eventDecoder.js';
 import { Projector } from '../projectors/run/projector.js';
 import { ProjectorService } from '../projectors/run/projectorService.js';
+
+import { formatNumber, positive, round, type Verdict } from './support/figures.js';
+import { type GuardProcess, startGuardProcess, stopGuard, waitReady } from './support/guardProcesses.js';
+import { machine, machinePercent, machineSeconds, stackPids, statCpuSeconds, waitQuiet } from './support/machine.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TARGET_EVENTS_PER_S = 100_000;
@@ -81,14 +66,6 @@ interface Options {
   quietWaitS: number;
   maxNoise: number;
   tries: number;
-}
-
-function positive(name: string, value: string, integer = true): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new Error(`${name}: expected a positive ${integer ? 'integer' : 'number'}, got '${value}'`);
-  }
-  return n;
 }
 
 function parseFlags(argv: readonly string[]): Options {
@@ -164,32 +141,19 @@ const progress = (() => {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function round(n: number, digits = 1): number {
-  if (!Number.isFinite(n)) return n;
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
+/** Where the code a projector runs lives: a change there shows in the figures' `code`. */
+const CODE_DIRS = ['projectors', 'pipeline', 'bench'];
+const fmt = (n: number | undefined, digits = 0) => formatNumber(n, digits);
 
-function fmt(n: number | undefined, digits = 0): string {
-  if (n === undefined || !Number.isFinite(n)) return '—';
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+/** The machine's CPU in the last idle second before a phase (see waitQuiet), or undefined with --quiet-wait 0. */
+async function quietBefore(options: { quietPercent: number; quietWaitS: number }): Promise<number | undefined> {
+  if (options.quietWaitS <= 0) return undefined;
+  return (await waitQuiet(options.quietPercent, options.quietWaitS * 1000, progress)).idleCpu;
 }
 
 function percentileOf(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function errorText(error: unknown): string {
@@ -198,32 +162,6 @@ function errorText(error: unknown): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 // CPU: this process (its main thread apart: the JS event loop), Kafka, the guard, the whole machine
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function statCpuSeconds(path: string): number | undefined {
-  try {
-    const stat = readFileSync(path, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
-
-function machineSeconds(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
-}
 
 interface CpuSnapshot {
   at: number;
@@ -272,8 +210,7 @@ class CpuMeter {
     const pct = (s: number) => round((100 * s) / wall, 0);
     const processes: Record<string, number> = {};
     for (const [name, end] of b.others) processes[name] = pct(end - (a.others.get(name) ?? end));
-    const total = b.machine.total - a.machine.total;
-    const machine = total > 0 ? (100 * cpus().length * (b.machine.busy - a.machine.busy)) / total : 0;
+    const machine = machinePercent(a.machine, b.machine);
     const bench = pct(b.bench - a.bench);
     const main = pct(b.main - a.main);
     const ours = bench + Object.values(processes).reduce((x, y) => x + y, 0);
@@ -285,49 +222,6 @@ class CpuMeter {
       others: round(Math.max(0, machine - ours), 0),
       machine: round(machine, 0),
     };
-  }
-}
-
-/** Waits (up to maxWaitS) until the machine, with the bench idle, uses less than `percent` of one core. */
-async function waitQuiet(percent: number, maxWaitS: number): Promise<number | undefined> {
-  if (maxWaitS <= 0) return undefined;
-  const began = Date.now();
-  let noticed = false;
-  for (;;) {
-    const a = machineSeconds();
-    await sleep(1000);
-    const b = machineSeconds();
-    const total = b.total - a.total;
-    const busy = total > 0 ? (100 * cpus().length * (b.busy - a.busy)) / total : 0;
-    if (busy < percent || Date.now() - began >= maxWaitS * 1000) {
-      if (busy >= percent) progress(`  machine still busy (${busy.toFixed(0)}% of one core); measuring anyway`);
-      return round(busy, 0);
-    }
-    if (!noticed) {
-      progress(`  machine busy (${busy.toFixed(0)}% of one core with the bench idle); waiting for it to calm down`);
-      noticed = true;
-    }
-  }
-}
-
-function stackPids(): { name: string; pid: number }[] {
-  try {
-    let out: string;
-    try {
-      out = execFileSync(process.execPath, [join(ROOT, 'bin', 'kes.js'), 'stack', 'status', '--format', 'json'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-        timeout: 60_000,
-      });
-    } catch (error) {
-      // `kes stack status` exits 1 when any service is down (say, no ClickHouse server beside the embedded engine).
-      out = String((error as { stdout?: unknown }).stdout ?? '');
-    }
-    const rows = JSON.parse(out) as { service: string; pid: number | null }[];
-    return rows.filter((r) => r.pid !== null).map((r) => ({ name: r.service, pid: r.pid as number }));
-  } catch {
-    return [];
   }
 }
 
@@ -916,59 +810,6 @@ async function consumeAll(args: {
 // ---------------------------------------------------------------------------------------------------------------
 // 4. freshness under guarded load
 
-interface GuardProcess {
-  url: string;
-  child: ChildProcess;
-  logPath: string;
-  exited: Promise<number | null>;
-}
-
-async function startGuard(env: NodeJS.ProcessEnv, runDir: string): Promise<GuardProcess> {
-  const port = await freePort();
-  const logPath = join(runDir, 'guard.log');
-  const log = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'kes.js'), 'guard', '--port', String(port)], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', log, log],
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { url: `http://127.0.0.1:${port}`, child, logPath, exited };
-}
-
-async function waitReady(guard: GuardProcess, client: HttpLoadClient, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void guard.exited.then(() => {
-    exited = true;
-  });
-  for (;;) {
-    if (exited) throw new Error(`the guard exited before it was ready; see ${guard.logPath}`);
-    const answer = await client.get('/health/ready').catch(() => undefined);
-    if (answer?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`the guard was not ready after ${timeoutMs} ms; see ${guard.logPath}`);
-    await sleep(200);
-  }
-}
-
-async function stopGuard(guard: GuardProcess): Promise<void> {
-  if (guard.child.exitCode !== null || guard.child.pid === undefined) return;
-  guard.child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    guard.exited.then(() => false),
-    new Promise<boolean>((r) => {
-      timer = setTimeout(() => r(true), 30_000);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    progress(`the guard (pid ${guard.child.pid}) did not stop within 30 s of SIGTERM; killing it`);
-    guard.child.kill('SIGKILL');
-    await guard.exited;
-  }
-}
-
 /** What the load knows of its streams: the version each last saw, so appends carry the right expectedVersion. */
 class LoadStreams {
   private readonly known = new Map<string, number>();
@@ -1157,37 +998,6 @@ interface FreshnessResult {
 // ---------------------------------------------------------------------------------------------------------------
 // output
 
-interface Verdict {
-  target: string;
-  measured: string;
-  result: 'PASS' | 'FAIL' | 'n/a';
-}
-
-function codeVersion(): string {
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = git('status', '--porcelain', '--', 'projectors', 'pipeline', 'bench')
-      .split('\n')
-      .filter((l) => l.trim() !== '').length;
-    return `${git('rev-parse', '--short', 'HEAD')}${dirty > 0 ? ` + ${dirty} uncommitted file(s) in projectors/, pipeline/, bench/` : ''}`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
-}
-
-function machine(): Record<string, string | number> {
-  const list = cpus();
-  return {
-    cores: list.length,
-    cpu: list[0]?.model ?? 'unknown',
-    memoryGiB: round(totalmem() / 2 ** 30, 1),
-    node: process.version,
-    date: new Date().toISOString(),
-    code: codeVersion(),
-  };
-}
-
 function cpuLine(c: PhaseCpu): string {
   const procs = Object.entries(c.processes)
     .map(([k, v]) => `${k} ${v}%`)
@@ -1233,7 +1043,7 @@ async function main(): Promise<void> {
   );
 
   const kafka = createKafka(config, `kes-bench-projector-${id}`, { logLevel: logLevel.NOTHING });
-  const stack = stackPids().filter((s) =>
+  const stack = stackPids(ROOT).filter((s) =>
     ['kafka', 'redis', 'registry', 'clickhouse', 'clickhouse-embedded'].includes(s.name),
   );
   let guard: GuardProcess | undefined;
@@ -1287,7 +1097,7 @@ async function main(): Promise<void> {
     ): Promise<T> => {
       let kept: T | undefined;
       for (let attempt = 1; attempt <= options.tries; attempt++) {
-        const idle = await waitQuiet(options.quietPercent, options.quietWaitS);
+        const idle = await quietBefore(options);
         const r = await run(attempt, idle);
         r.attempts = attempt;
         if (kept === undefined || r.cpu.others < kept.cpu.others) kept = r;
@@ -1388,16 +1198,18 @@ async function main(): Promise<void> {
     let fresh: FreshnessResult | undefined;
     if (!options.skipFreshness) {
       progress('freshness: a guard, a projector service, an open-loop guarded load');
-      guard = await startGuard(
-        {
+      guard = await startGuardProcess({
+        name: 'the guard',
+        root: ROOT,
+        logPath: join(runDir, 'guard.log'),
+        env: {
           ...process.env,
           KES_TOPIC_PREFIX: freshConfig.KES_TOPIC_PREFIX,
           KES_REDIS_PREFIX: freshConfig.KES_REDIS_PREFIX,
           KES_TOPIC_PARTITIONS: String(options.partitions),
           KES_LOG_LEVEL: process.env.KES_LOG_LEVEL ?? 'warn',
         },
-        runDir,
-      );
+      });
       loadClient = new HttpLoadClient({ url: guard.url, apiKey: LOCAL_DEV_KEY, maxSockets: options.pool + 8 });
       await waitReady(guard, loadClient, 120_000);
       const streams = new LoadStreams(category, options.streams);
@@ -1445,7 +1257,7 @@ async function main(): Promise<void> {
       await caughtUp(streams.ok, 120_000);
       progress(`  projector service caught up (${fmt(streams.ok)} events so far); load at ${fmt(rate)} appends/s`);
 
-      const idleFresh = await waitQuiet(options.quietPercent, options.quietWaitS);
+      const idleFresh = await quietBefore(options);
       const cpu0 = cpu.snapshot();
       const load = await openLoop(
         loadClient,
@@ -1502,7 +1314,7 @@ async function main(): Promise<void> {
         result: fresh === undefined ? 'n/a' : fresh.p99Ms < TARGET_FRESHNESS_P99_MS ? 'PASS' : 'FAIL',
       },
     ];
-    const m = machine();
+    const m = machine(ROOT, CODE_DIRS);
     const out = {
       run: {
         id,
@@ -1748,7 +1560,7 @@ async function main(): Promise<void> {
     profiler?.close();
     loadClient?.close();
     await service?.stop().catch(() => {});
-    if (guard) await stopGuard(guard).catch(() => {});
+    if (guard) await stopGuard(guard, progress).catch(() => {});
     if (!options.keep) {
       await cleanUp({ kafka, redis, engine, namespace, databases, groups }).catch((error: unknown) =>
         progress(`clean-up incomplete: ${errorText(error)}`),
