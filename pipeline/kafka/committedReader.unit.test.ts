@@ -1,44 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { visibleRecords } from './committedReader.js';
-import type { RawRecord } from './kafkajsInternals.js';
-import { assertReadCommittedPatched, kafkajsVisibleOffsets } from './readCommittedPatch.js';
+import { assertReadCommittedPatched, INTERLEAVED_ABORTS, kafkajsVisibleOffsets } from './readCommittedPatch.js';
 
 /**
  * The read_committed filter over one fetch. The case that matters: several aborted transactions of different
  * producers, interleaved, all begun before the fetched offset (several guards writing one partition, some fenced).
  */
-const record = (offset: number, producerId: string, inTransaction = true): RawRecord => ({
-  offset: String(offset),
-  key: Buffer.from(`k${offset}`),
-  value: Buffer.from(`v${offset}`),
-  headers: {},
-  timestamp: '0',
-  isControlRecord: false,
-  batchContext: { producerId, inTransaction },
-});
-const marker = (offset: number, producerId: string, commit: boolean): RawRecord => ({
-  ...record(offset, producerId),
-  key: Buffer.from([0, 0, 0, commit ? 1 : 0]),
-  isControlRecord: true,
-});
-
 // Producers A and B each wrote an aborted transaction, C a committed one, all interleaved.
-const log = [
-  record(10, 'A'),
-  record(11, 'B'),
-  record(12, 'C'),
-  record(13, 'B'),
-  record(14, 'A'),
-  marker(15, 'A', false),
-  record(16, 'B'),
-  marker(17, 'B', false),
-  marker(18, 'C', true),
-  record(19, 'N', false),
-];
-const aborted = [
-  { producerId: 'A', firstOffset: '10' },
-  { producerId: 'B', firstOffset: '11' },
-];
+const { log, aborted } = INTERLEAVED_ABORTS;
 
 describe('visibleRecords (read_committed filtering of one fetch)', () => {
   it('drops every record of every aborted transaction and all markers, from any fetch offset', () => {

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { RawRecord } from './kafkajsInternals.js';
 
 /**
  * kafkajs 2.2.4's read_committed consumer activates one listed aborted transaction per record, so with several
@@ -18,17 +19,7 @@ export class KafkajsUnpatchedError extends Error {
   }
 }
 
-interface FixtureRecord {
-  offset: string;
-  key: Buffer;
-  value: Buffer;
-  headers: Record<string, never>;
-  timestamp: string;
-  isControlRecord: boolean;
-  batchContext: { producerId: string; inTransaction: boolean };
-}
-
-const record = (offset: number, producerId: string, inTransaction = true): FixtureRecord => ({
+const record = (offset: number, producerId: string, inTransaction = true): RawRecord => ({
   offset: String(offset),
   key: Buffer.from(`k${offset}`),
   value: Buffer.from(`v${offset}`),
@@ -37,7 +28,7 @@ const record = (offset: number, producerId: string, inTransaction = true): Fixtu
   isControlRecord: false,
   batchContext: { producerId, inTransaction },
 });
-const marker = (offset: number, producerId: string, commit: boolean): FixtureRecord => ({
+const marker = (offset: number, producerId: string, commit: boolean): RawRecord => ({
   ...record(offset, producerId),
   key: Buffer.from([0, 0, 0, commit ? 1 : 0]),
   isControlRecord: true,

@@ -6,12 +6,14 @@ const bin = fileURLToPath(new URL('../../bin/kes.js', import.meta.url));
 
 /**
  * A `kes` command in its own process (from dist/), ready when `readyUrl` answers 200, so that tests can kill -9
- * it, restart it on the same port and watch how often it ended by itself (failpoints).
+ * it, SIGSTOP it, restart it on the same port, and see how often it ended by itself (failpoints).
  */
 export class KesProcess {
   private child: ChildProcess | undefined;
   private output = '';
   readonly exits: (number | string | null)[] = [];
+  /** How long each start took until ready (ms). */
+  readonly startMs: number[] = [];
   starts = 0;
 
   constructor(
@@ -21,16 +23,22 @@ export class KesProcess {
     private readonly env: Record<string, string | undefined>,
   ) {}
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The last lines the process wrote (for failure messages). */
   tail(lines = 30): string {
     return this.output.split('\n').slice(-lines).join('\n');
   }
 
   async start(env: Record<string, string | undefined> = {}, readyTimeoutMs = 60_000): Promise<void> {
     this.starts += 1;
+    const began = Date.now();
     const child = spawn(process.execPath, [bin, ...this.args], {
       env: { ...process.env, ...this.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,10 +61,18 @@ export class KesProcess {
       async () => (await fetch(this.readyUrl).catch(() => undefined))?.status === 200,
       readyTimeoutMs,
       100,
-    );
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}\n--- ${this.name} output ---\n${this.tail()}`);
+    });
     await Promise.race([ready, exited]);
+    this.startMs.push(Date.now() - began);
   }
 
+  signal(signal: NodeJS.Signals): void {
+    if (this.child?.pid !== undefined) process.kill(this.child.pid, signal);
+  }
+
+  /** kill -9, and wait until the process is gone. */
   async kill(): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return;
@@ -65,10 +81,17 @@ export class KesProcess {
     await exited;
   }
 
+  /** Waits for a process that is expected to end by itself (a failpoint). */
+  async waitExit(timeoutMs = 60_000): Promise<void> {
+    await waitFor(`${this.name} to exit`, () => !this.running, timeoutMs, 50);
+  }
+
+  /** SIGTERM (after SIGCONT, in case it is stopped), SIGKILL after 15 s. */
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGCONT');
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await exited;
