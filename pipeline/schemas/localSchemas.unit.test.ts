@@ -67,11 +67,12 @@ describe('loadLocalSchemas', () => {
     );
   });
 
-  it('loads the example domain: nine event types in kes.example', () => {
+  it('loads the example domain: ten event types in kes.example', () => {
     const schemas = loadLocalSchemas(join(process.cwd(), 'schemas'));
     expect(schemas.map((s) => s.type).sort()).toEqual([
       'AccountClosed',
       'AccountOpened',
+      'DebitSettled',
       'MoneyDeposited',
       'MoneyWithdrawn',
       'TransferCompleted',
