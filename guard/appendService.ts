@@ -2,6 +2,7 @@ import { AppendIndeterminateError, NotReadyError } from '../pipeline/errors.js';
 import type { EventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import type { GuardContext } from './context.js';
 import { authorizeWrite, type Principal } from './http/apiKeys.js';
+import type { StreamName } from '../pipeline/events/streamName.js';
 import { parseAppendRequest, parseStream } from './http/appendRequest.js';
 import { partitionOf } from './protocol/partitioner.js';
 import type { StateMonitor } from './recovery/stateMonitor.js';
@@ -92,18 +93,23 @@ export class AppendService {
    */
   async streamVersion(streamParam: string): Promise<{ stream: string; version: number }> {
     const stream = parseStream(streamParam);
+    const { version } = await this.locate(stream);
+    return { stream: stream.stream, version };
+  }
+
+  /** The stream's committed version, its topic, and its partition (undefined while the category has no topic). */
+  async locate(stream: StreamName): Promise<{ version: number; topic: string; partition: number | undefined }> {
     if (!this.state.validated) throw new NotReadyError(this.state.reason || 'validating state');
+    const topic = this.ctx.topics.topicOf(stream.category);
     const partitions = await this.ctx.topics.existingPartitionsOf(stream.category);
-    if (partitions === undefined) return { stream: stream.stream, version: -1 };
-    const pk = this.ctx.keys.partition(
-      this.ctx.topics.topicOf(stream.category),
-      partitionOf(stream.stream, partitions),
-    );
+    if (partitions === undefined) return { version: -1, topic, partition: undefined };
+    const partition = partitionOf(stream.stream, partitions);
+    const pk = this.ctx.keys.partition(topic, partition);
     const [version, lock] = await Promise.all([
       this.ctx.redis.hget(pk.ver, stream.stream),
       this.ctx.redis.hget(pk.lock, stream.stream),
     ]);
-    if (lock) return { stream: stream.stream, version: Number(lock.split('|')[1]) };
-    return { stream: stream.stream, version: version === null ? -1 : Number(version) };
+    if (lock) return { version: Number(lock.split('|')[1]), topic, partition };
+    return { version: version === null ? -1 : Number(version), topic, partition };
   }
 }

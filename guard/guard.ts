@@ -6,6 +6,11 @@ import { HighWatermarks } from '../pipeline/kafka/highWatermarks.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { type EventCatalog, openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { AppendService } from './appendService.js';
+import { type CommandHooks, CommandHandler, type CommandResult } from './commands/commandHandler.js';
+import type { CommandRequest } from './commands/commandRequest.js';
+import type { CommandModule } from './commands/decider.js';
+import { guardStore } from './commands/guardStore.js';
+import { StateCache } from './commands/stateCache.js';
 import type { GuardContext, GuardSettings } from './context.js';
 import { ApiKeys } from './http/apiKeys.js';
 import { buildServer } from './http/server.js';
@@ -24,6 +29,11 @@ export interface RunningGuard {
   url: string;
   service: AppendService;
   metrics: GuardMetrics;
+  /**
+   * Runs a command of any module in-process, exactly as `POST /commands/{category}/{id}` does (without the API key
+   * check: the caller is the process that embeds the guard).
+   */
+  handleCommand(module: CommandModule, id: string, command: CommandRequest): Promise<CommandResult>;
   /** Resolves once the guard takes writes. */
   whenReady(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -49,7 +59,16 @@ export function guardSettings(config: KesConfig): GuardSettings {
  */
 export async function startGuard(
   config: KesConfig,
-  options: { port?: number; host?: string; log?: Logger; catalog?: EventCatalog } = {},
+  options: {
+    port?: number;
+    host?: string;
+    log?: Logger;
+    catalog?: EventCatalog;
+    /** Decider modules served at `POST /commands/{category}/{id}` (one per category). */
+    modules?: readonly CommandModule[];
+    /** Test hooks into the command handler (e.g. hold a decision to make its state stale). */
+    commandHooks?: Pick<CommandHooks, 'afterDecide'>;
+  } = {},
 ): Promise<RunningGuard> {
   const log = options.log ?? createLogger('guard');
   const keysOfApi = ApiKeys.parse(config.KES_API_KEYS);
@@ -117,7 +136,39 @@ export async function startGuard(
   }, settings.reservationMs);
   sweeper.unref();
 
-  const app = buildServer({ service, keys: keysOfApi, metrics, maxBodyBytes: config.KES_MAX_BODY_BYTES });
+  const modules = options.modules ?? [];
+  const categories = new Set<string>();
+  for (const module of modules) {
+    if (categories.has(module.category)) throw new Error(`two modules handle category '${module.category}'`);
+    categories.add(module.category);
+  }
+  const commands = new CommandHandler(
+    guardStore(ctx, service, catalog),
+    config.KES_COMMAND_STATE_TTL_S > 0
+      ? new StateCache(redis, config.KES_REDIS_PREFIX, config.KES_COMMAND_STATE_TTL_S * 1000)
+      : undefined,
+    {
+      maxAttempts: config.KES_COMMAND_MAX_ATTEMPTS,
+      retryBaseMs: config.KES_COMMAND_RETRY_BASE_MS,
+      retryMaxMs: config.KES_COMMAND_RETRY_MAX_MS,
+    },
+    {
+      ...options.commandHooks,
+      onConflict: (module) => metrics.commandConflicts.inc({ category: module.category }),
+      onOutcome: (module, outcome) => metrics.commands.inc({ category: module.category, outcome }),
+      onStateLoad: (source, eventsRead) => {
+        metrics.commandStateLoads.inc({ source });
+        if (eventsRead > 0) metrics.commandEventsRead.inc(eventsRead);
+      },
+    },
+  );
+  const app = buildServer({
+    service,
+    keys: keysOfApi,
+    metrics,
+    maxBodyBytes: config.KES_MAX_BODY_BYTES,
+    commands: { handler: commands, modules },
+  });
   const address = await app.listen({
     port: options.port ?? config.KES_GUARD_PORT,
     host: options.host ?? config.KES_GUARD_HOST,
@@ -130,6 +181,7 @@ export async function startGuard(
     url,
     service,
     metrics,
+    handleCommand: (module, id, command) => commands.handle(module, id, command),
     async whenReady(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (!service.readiness().ready) {

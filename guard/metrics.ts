@@ -59,4 +59,27 @@ export class GuardMetrics {
     help: 'Appends waiting for a group commit',
     registers: [this.registry],
   });
+  readonly commands = new Counter({
+    name: 'kes_guard_commands_total',
+    help: 'Commands answered, by category and outcome (ok, noop, duplicate, rejected, conflict, error)',
+    labelNames: ['category', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly commandConflicts = new Counter({
+    name: 'kes_guard_command_conflicts_total',
+    help: 'Command attempts that lost the compare-and-swap and were decided again on a reloaded state',
+    labelNames: ['category'] as const,
+    registers: [this.registry],
+  });
+  readonly commandStateLoads = new Counter({
+    name: 'kes_guard_command_state_loads_total',
+    help: 'Command states loaded, by source: cache (current in Redis), log (events read from Kafka), empty',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly commandEventsRead = new Counter({
+    name: 'kes_guard_command_events_read_total',
+    help: 'Events read back from Kafka to fold command states',
+    registers: [this.registry],
+  });
 }

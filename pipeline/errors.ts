@@ -28,7 +28,10 @@ export type KesErrorCode =
   | 'KES_DEADLETTER_FAILED'
   | 'KES_PROJECTION_FAILED'
   | 'KES_CLICKHOUSE_QUERY'
-  | 'KES_CLICKHOUSE_OWNER';
+  | 'KES_CLICKHOUSE_OWNER'
+  | 'KES_COMMAND_REJECTED'
+  | 'KES_COMMAND_CONFLICT'
+  | 'KES_MODULE_FAILED';
 
 export interface KesErrorOptions {
   retriable?: boolean;
@@ -198,8 +201,8 @@ export class UnauthorizedError extends KesError {
 
 /** The caller's API key does not own the category it tried to write: each service writes only its own. */
 export class ForbiddenError extends KesError {
-  constructor(service: string, category: string) {
-    super('KES_FORBIDDEN', `service '${service}' may not write category '${category}'`, {
+  constructor(service: string, category: string, action = 'write') {
+    super('KES_FORBIDDEN', `service '${service}' may not ${action} category '${category}'`, {
       context: { service, category },
     });
   }
@@ -338,6 +341,56 @@ export class EmbeddedOwnerError extends KesError {
   }
 }
 
+/**
+ * A domain module's decide refused the command (a business rule, e.g. insufficient funds); nothing was written.
+ * `reason` is the module's stable code. Retrying the same command on the same state gives the same answer.
+ */
+export class CommandRejectedError extends KesError {
+  readonly reason: string;
+  readonly stream: string;
+  readonly version: number;
+  constructor(reason: string, message: string, context: { stream?: string; command?: string; version?: number } = {}) {
+    super('KES_COMMAND_REJECTED', context.stream ? `${context.stream}: ${message}` : message, {
+      context: { reason, ...context },
+    });
+    this.reason = reason;
+    this.stream = context.stream ?? '';
+    this.version = context.version ?? -1;
+  }
+}
+
+/**
+ * Every attempt of a command lost the compare-and-swap to another writer of the stream (the handler reloaded and
+ * decided again each time); nothing of this command was written. Retrying later can succeed.
+ */
+export class CommandConflictError extends KesError {
+  readonly stream: string;
+  readonly attempts: number;
+  readonly expected: number;
+  readonly actual: number;
+  constructor(stream: string, attempts: number, expected: number, actual: number) {
+    super(
+      'KES_COMMAND_CONFLICT',
+      `stream ${stream}: ${attempts} attempt(s) each lost the compare-and-swap to another writer (last: expected version ${expected}, actual ${actual})`,
+      { retriable: true, context: { stream, attempts, expected, actual } },
+    );
+    this.stream = stream;
+    this.attempts = attempts;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * A domain module broke its contract: decide or evolve threw something other than a rejection, or decide produced
+ * an event its schema refuses. A bug in the module, not in the request; nothing was written.
+ */
+export class ModuleError extends KesError {
+  constructor(module: string, stream: string, message: string, cause?: unknown) {
+    super('KES_MODULE_FAILED', `module ${module}, stream ${stream}: ${message}`, { cause, context: { module, stream } });
+  }
+}
+
 const exitCodes: Record<KesErrorCode, number> = {
   KES_CONFIG_INVALID: 2,
   KES_USAGE: 2,
@@ -364,6 +417,9 @@ const exitCodes: Record<KesErrorCode, number> = {
   KES_PROJECTION_FAILED: 15,
   KES_CLICKHOUSE_QUERY: 16,
   KES_CLICKHOUSE_OWNER: 7,
+  KES_COMMAND_REJECTED: 17,
+  KES_COMMAND_CONFLICT: 12,
+  KES_MODULE_FAILED: 18,
 };
 
 export function exitCodeFor(error: unknown): number {

@@ -11,6 +11,11 @@ import { ConfigError, ForbiddenError, UnauthorizedError } from '../../pipeline/e
 export interface Principal {
   service: string;
   categories: ReadonlySet<string>;
+  /**
+   * Categories whose commands this service may send although it does not own them: the owning module decides and
+   * writes, under its own authority. A raw append to those categories stays forbidden.
+   */
+  commands: ReadonlySet<string>;
 }
 
 const keyList = z
@@ -21,6 +26,9 @@ const keyList = z
       categories: z
         .array(z.string().regex(/^([a-z0-9_]+|\*)$/, 'a category (lowercase letters, digits, _) or *'))
         .min(1),
+      commands: z
+        .array(z.string().regex(/^([a-z0-9_]+|\*)$/, 'a category (lowercase letters, digits, _) or *'))
+        .optional(),
     }),
   )
   .min(1);
@@ -58,7 +66,11 @@ export class ApiKeys {
     parsed.data.forEach((entry, i) => {
       const d = digest(entry.key);
       if (map.has(d)) throw new ConfigError(`KES_API_KEYS[${i}].key`, 'the same key is listed twice');
-      map.set(d, { service: entry.service, categories: new Set(entry.categories) });
+      map.set(d, {
+        service: entry.service,
+        categories: new Set(entry.categories),
+        commands: new Set(entry.commands ?? []),
+      });
     });
     return new ApiKeys(map);
   }
@@ -75,6 +87,14 @@ export class ApiKeys {
 export function authorizeWrite(principal: Principal, category: string): void {
   if (!principal.categories.has(category) && !principal.categories.has('*')) {
     throw new ForbiddenError(principal.service, category);
+  }
+}
+
+/** Commands may be sent to the categories a service owns, and to those its key lists under `commands`. */
+export function authorizeCommand(principal: Principal, category: string): void {
+  const may = (set: ReadonlySet<string>) => set.has(category) || set.has('*');
+  if (!may(principal.categories) && !may(principal.commands)) {
+    throw new ForbiddenError(principal.service, category, 'send commands to');
   }
 }
 

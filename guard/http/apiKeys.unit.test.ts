@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, ForbiddenError, UnauthorizedError } from '../../pipeline/errors.js';
-import { ApiKeys, authorizeWrite } from './apiKeys.js';
+import { ApiKeys, authorizeCommand, authorizeWrite } from './apiKeys.js';
 
 const KEYS = [
   { key: 'orders-secret-1', service: 'orders', categories: ['order', 'cart'] },
@@ -37,7 +37,24 @@ describe('ApiKeys.parse', () => {
     expect(keys.authenticate(undefined, 'billing-secret')).toEqual({
       service: 'billing',
       categories: new Set(['invoice_2024']),
+      commands: new Set(),
     });
+  });
+
+  it('a key may send commands to categories it does not own, and still not append to them', () => {
+    const keys = ApiKeys.parse(
+      JSON.stringify([{ key: 'transfers-secret', service: 'transfers', categories: ['transfer'], commands: ['account'] }]),
+    );
+    const principal = keys.authenticate('Bearer transfers-secret', undefined);
+    expect(() => authorizeCommand(principal, 'account')).not.toThrow();
+    expect(() => authorizeCommand(principal, 'transfer')).not.toThrow();
+    expect(() => authorizeWrite(principal, 'account')).toThrow(ForbiddenError);
+    expect(() => authorizeCommand(principal, 'invoice')).toThrow("service 'transfers' may not send commands to category 'invoice'");
+  });
+
+  it('a commands entry that is not a category names its path', () => {
+    const e = configError(JSON.stringify([{ key: 'abcdefgh', service: 's', categories: ['a'], commands: ['Bad-Cat'] }]));
+    expect(e.path).toBe('KES_API_KEYS[0.commands.0]');
   });
 
   it('a file that cannot be read names the setting and the file', () => {

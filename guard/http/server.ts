@@ -1,18 +1,24 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   AppendIndeterminateError,
+  CommandConflictError,
+  CommandRejectedError,
   EventIdConflictError,
   ForbiddenError,
   InvalidRequestError,
   KesError,
+  ModuleError,
   NotReadyError,
   TooLargeError,
   UnauthorizedError,
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
 import type { AppendService } from '../appendService.js';
+import type { CommandHandler } from '../commands/commandHandler.js';
+import type { CommandModule } from '../commands/decider.js';
 import type { GuardMetrics } from '../metrics.js';
 import type { ApiKeys } from './apiKeys.js';
+import { registerCommandRoutes } from './commandRoutes.js';
 
 /**
  * The guard's HTTP API. Every answer is JSON; every error names what was wrong and where, and says by its status
@@ -23,6 +29,7 @@ export function buildServer(options: {
   keys: ApiKeys;
   metrics: GuardMetrics;
   maxBodyBytes: number;
+  commands?: { handler: CommandHandler; modules: readonly CommandModule[] };
 }): FastifyInstance {
   const { service, keys, metrics } = options;
   const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, return503OnClosing: true });
@@ -45,6 +52,8 @@ export function buildServer(options: {
     keys.authenticate(request.headers.authorization, header(request.headers['x-api-key']));
     return service.streamVersion(request.params.stream);
   });
+
+  if (options.commands) registerCommandRoutes(app, { ...options.commands, keys });
 
   app.get('/health/live', async () => ({ status: 'live' }));
   app.get('/health/ready', async (_request, reply) => {
@@ -79,6 +88,29 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
       actual: error.actual,
       message: error.message,
     });
+  }
+  if (error instanceof CommandRejectedError) {
+    return reply.code(422).send({
+      error: 'command_rejected',
+      code: error.reason,
+      message: error.message,
+      stream: error.stream,
+      version: error.version,
+    });
+  }
+  if (error instanceof CommandConflictError) {
+    return reply.code(409).send({
+      error: 'concurrency_conflict',
+      stream: error.stream,
+      attempts: error.attempts,
+      expected: error.expected,
+      actual: error.actual,
+      message: error.message,
+      retriable: true,
+    });
+  }
+  if (error instanceof ModuleError) {
+    return reply.code(500).send({ error: 'module_failed', message: error.message });
   }
   if (error instanceof EventIdConflictError) {
     return reply

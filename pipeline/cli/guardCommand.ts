@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { EXAMPLE_MODULES } from '../../example/modules.js';
 import { startGuard } from '../../guard/guard.js';
 import { loadConfig } from '../config/config.js';
 import { UsageError } from '../errors.js';
@@ -12,7 +13,7 @@ interface GuardFlags {
 /** `kes guard`: runs one guard in the foreground until SIGINT/SIGTERM, then finishes in-flight appends. */
 export function guardCommand(): Command {
   return new Command('guard')
-    .description('run the guard: compare-and-swap appends to Kafka over HTTP (see docs/guard.md)')
+    .description('run the guard: compare-and-swap appends and commands over HTTP (see docs/guard.md, docs/commands.md)')
     .option('--port <port>', 'HTTP port (env KES_GUARD_PORT, default 18090)')
     .option('--host <host>', 'HTTP address to bind (env KES_GUARD_HOST, default 127.0.0.1)')
     .exitOverride()
@@ -23,7 +24,8 @@ export function guardCommand(): Command {
       const config = loadConfig({
         overrides: { KES_HOME: flags.home, KES_GUARD_PORT: flags.port, KES_GUARD_HOST: flags.host },
       });
-      const guard = await startGuard(config);
+      // The example domain's modules (accounts, transfers) are hosted at POST /commands/{category}/{id}.
+      const guard = await startGuard(config, { modules: EXAMPLE_MODULES });
       process.stdout.write(`guard listening on ${guard.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

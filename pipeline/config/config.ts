@@ -116,6 +116,16 @@ const schema = z.object({
    */
   KES_API_KEYS: z.string().min(1),
 
+  // --- Commands (the decider modules the guard hosts) ---
+  /** Attempts per command when another writer wins the compare-and-swap (409 once spent). @default 8 */
+  KES_COMMAND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100),
+  /** Backoff between attempts: a random wait up to base x 2^(attempt-1), capped by the max. @default 10 */
+  KES_COMMAND_RETRY_BASE_MS: z.coerce.number().int().min(0).max(10_000),
+  /** @default 400 */
+  KES_COMMAND_RETRY_MAX_MS: z.coerce.number().int().min(0).max(60_000),
+  /** Folded states are cached in Redis this long after their last write (0: no cache). @default 86400 */
+  KES_COMMAND_STATE_TTL_S: z.coerce.number().int().min(0),
+
   // --- Projectors and read models ---
   /** ClickHouse database of the read models; tests use a random one. @default kes */
   KES_CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and _ only'),
@@ -196,6 +206,10 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_MAX_BODY_BYTES: '1048576',
     KES_MAX_EVENT_BYTES: '262144',
     KES_API_KEYS: JSON.stringify([{ key: LOCAL_DEV_KEY, service: 'local-dev', categories: ['*'] }]),
+    KES_COMMAND_MAX_ATTEMPTS: '8',
+    KES_COMMAND_RETRY_BASE_MS: '10',
+    KES_COMMAND_RETRY_MAX_MS: '400',
+    KES_COMMAND_STATE_TTL_S: '86400',
     KES_CLICKHOUSE_DATABASE: 'kes',
     KES_PROJECTOR_GROUP_PREFIX: 'kes.projector.',
     KES_DEADLETTER_PREFIX: 'kes.deadletter.',

@@ -37,8 +37,12 @@ export function testGuardConfig(settings: Record<string, string | undefined> = {
   return { config, namespace, topicPrefix };
 }
 
-export async function startTestGuard(setup: TestGuardSetup): Promise<RunningGuard> {
+export async function startTestGuard(
+  setup: TestGuardSetup,
+  options: Pick<Parameters<typeof startGuard>[1] & {}, 'modules' | 'commandHooks'> = {},
+): Promise<RunningGuard> {
   const guard = await startGuard(setup.config, {
+    ...options,
     port: 0,
     log: createLogger('guard', (process.env.KES_TEST_LOG as 'info') ?? 'error'),
   });

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AppendIndeterminateError,
+  CommandConflictError,
+  CommandRejectedError,
+  ForbiddenError,
+  InvalidRequestError,
+  type KesError,
+  ModuleError,
+  NotReadyError,
+  UnauthorizedError,
+  WrongExpectedVersionError,
+} from '../../pipeline/errors.js';
+import type { CommandResult } from '../commands/commandHandler.js';
+
+/**
+ * The typed client of `POST /commands/{category}/{id}`. Every command carries a command id (the caller's, or one
+ * made here once), so retrying after a lost answer, a timeout, a 503 or "outcome unknown" is answered from the first
+ * write instead of applying the command twice. Definite answers are thrown at once as typed errors: a rejection
+ * (CommandRejectedError, 422), a conflict that outlived the guard's retries (CommandConflictError, 409), a version
+ * other than the one expected (WrongExpectedVersionError, 409), a bad command (InvalidRequestError, 400).
+ */
+export interface SendOptions {
+  commandId?: string;
+  expectedVersion?: number;
+}
+
+export interface CommandClientOptions {
+  url: string | readonly string[];
+  apiKey: string;
+  /** Per-request timeout. @default 10000 */
+  timeoutMs?: number;
+  /** Attempts for answers that may change on retry (timeouts, 503, 500 outcome_unknown, network). @default 10 */
+  maxAttempts?: number;
+}
+
+export class CommandClient {
+  private readonly urls: string[];
+  private current = 0;
+
+  constructor(private readonly options: CommandClientOptions) {
+    this.urls = (typeof options.url === 'string' ? [options.url] : [...options.url]).map((u) => u.replace(/\/+$/, ''));
+    if (this.urls.length === 0) throw new Error('CommandClient needs at least one guard URL');
+  }
+
+  async send(category: string, id: string, type: string, data: unknown, options: SendOptions = {}): Promise<CommandResult> {
+    const stream = `${category}-${id}`;
+    const body = JSON.stringify({
+      type,
+      data,
+      commandId: options.commandId ?? randomUUID(),
+      ...(options.expectedVersion === undefined ? {} : { expectedVersion: options.expectedVersion }),
+    });
+    const maxAttempts = this.options.maxAttempts ?? 10;
+    let lastError: KesError | undefined;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const url = this.urls[this.current % this.urls.length] as string;
+      let response: Response;
+      let json: Record<string, unknown>;
+      try {
+        response = await fetch(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.apiKey}` },
+          body,
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        });
+        json = (await response.json()) as Record<string, unknown>;
+      } catch (error) {
+        this.current++;
+        lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
+        await backoff(attempt);
+        continue;
+      }
+      if (response.status === 200) return json as unknown as CommandResult;
+      const code = String(json.error ?? 'unknown');
+      const message = String(json.message ?? code);
+      if (response.status === 503 || (response.status === 500 && code === 'outcome_unknown')) {
+        if (response.status === 503) this.current++;
+        lastError =
+          response.status === 503 ? new NotReadyError(message) : new AppendIndeterminateError(stream, message);
+        await backoff(attempt);
+        continue;
+      }
+      throw definiteError(response.status, code, message, json, stream);
+    }
+    throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
+  }
+}
+
+function definiteError(
+  status: number,
+  code: string,
+  message: string,
+  json: Record<string, unknown>,
+  stream: string,
+): KesError {
+  if (status === 422) {
+    const plain = message.startsWith(`${stream}: `) ? message.slice(stream.length + 2) : message;
+    return new CommandRejectedError(String(json.code), plain, { stream, version: Number(json.version ?? -1) });
+  }
+  if (status === 409 && code === 'concurrency_conflict') {
+    return new CommandConflictError(stream, Number(json.attempts), Number(json.expected), Number(json.actual));
+  }
+  if (status === 409 && code === 'wrong_expected_version') {
+    return new WrongExpectedVersionError(stream, Number(json.expected), Number(json.actual));
+  }
+  if (status === 401) return new UnauthorizedError(message);
+  if (status === 403) return new ForbiddenError('this key', stream.split('-')[0] ?? stream, 'send commands to');
+  if (status === 500 && code === 'module_failed') return new ModuleError(stream.split('-')[0] ?? '', stream, message);
+  return new InvalidRequestError(code, String(json.path ?? ''), message);
+}
+
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AppendIndeterminateError,
+  CommandConflictError,
+  CommandRejectedError,
+  EventIdConflictError,
+  InvalidRequestError,
+  ModuleError,
+  WrongExpectedVersionError,
+} from '../../pipeline/errors.js';
+import type { AppendOutcome } from '../write/types.js';
+import { commandEventId, parseCommandData, type CommandRequest } from './commandRequest.js';
+import { type CommandModule, type DomainEvent, fold } from './decider.js';
+import type { StateCache } from './stateCache.js';
+import type { StreamEvent, StreamSlice } from './streamEvents.js';
+
+/** Where a stream is and how far it has been committed (a reservation in flight is not counted). */
+export interface StreamLocation {
+  version: number;
+  topic: string;
+  /** Undefined while the category has no topic (no stream of it was ever written). */
+  partition: number | undefined;
+}
+
+/** What the handler needs from an event store: the guard in-process implements it (guardStore.ts). */
+export interface CommandStore {
+  locate(stream: string): Promise<StreamLocation>;
+  read(slice: StreamSlice): Promise<StreamEvent[]>;
+  /** Compare-and-swap append on `expected` (-1: no events yet), under the module's authority. */
+  append(
+    module: CommandModule,
+    stream: string,
+    expected: number,
+    events: readonly { id: string; type: string; data: unknown }[],
+  ): Promise<AppendOutcome>;
+  /** The first write of an event id while the idempotency window remembers it; 'pending' while it is in flight. */
+  written(eventId: string): Promise<{ stream: string; version: number } | 'pending' | undefined>;
+}
+
+export interface CommandSettings {
+  /** Attempts per command when the compare-and-swap loses to another writer. */
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export interface CommandResult {
+  stream: string;
+  command: string;
+  /** The stream's version after the command (-1: still no events). */
+  version: number;
+  /** The events this command wrote (none when decide had nothing to do). */
+  events: { id: string; type: string; version: number }[];
+  position?: { topic: string; partition: number; offset: number };
+  /** 1 when the first decision was written; more when conflicts made the handler reload and decide again. */
+  attempts: number;
+  /** The command id was already applied: this is the answer of its first write, nothing new was written. */
+  duplicate?: boolean;
+}
+
+export interface CommandHooks {
+  /** Called after decide and before the append (tests hold a decision here to make its state stale). */
+  afterDecide?: (stream: string, attempt: number) => Promise<void>;
+  onConflict?: (module: CommandModule) => void;
+  onOutcome?: (module: CommandModule, outcome: 'ok' | 'noop' | 'duplicate' | 'rejected' | 'conflict' | 'error') => void;
+  onStateLoad?: (source: 'cache' | 'log' | 'empty', eventsRead: number) => void;
+}
+
+interface Loaded {
+  version: number;
+  state: unknown;
+}
+
+/**
+ * Runs a command against a module: load the stream's state at its committed version (cached state, plus the events
+ * after it from Kafka), decide, and append the events with a compare-and-swap on that version. A conflict means
+ * another writer got there first: reload and decide again, up to `maxAttempts` times with jittered backoff. The
+ * compare-and-swap is what makes a stale state harmless: a decision is written only on top of the exact version it
+ * was decided on. A rejection or an empty decision is made on the state that was current when it was loaded.
+ */
+export class CommandHandler {
+  constructor(
+    private readonly store: CommandStore,
+    private readonly cache: StateCache | undefined,
+    private readonly settings: CommandSettings,
+    private readonly hooks: CommandHooks = {},
+  ) {}
+
+  async handle(module: CommandModule, id: string, request: CommandRequest): Promise<CommandResult> {
+    const stream = `${module.category}-${id}`;
+    try {
+      const result = await this.run(module, id, stream, request);
+      this.hooks.onOutcome?.(module, result.duplicate ? 'duplicate' : result.events.length === 0 ? 'noop' : 'ok');
+      return result;
+    } catch (error) {
+      this.hooks.onOutcome?.(
+        module,
+        error instanceof CommandRejectedError
+          ? 'rejected'
+          : error instanceof CommandConflictError || error instanceof WrongExpectedVersionError
+            ? 'conflict'
+            : 'error',
+      );
+      throw error;
+    }
+  }
+
+  private async run(module: CommandModule, id: string, stream: string, request: CommandRequest): Promise<CommandResult> {
+    const data = parseCommandData(module, request);
+    const command = { type: request.type, data };
+    if (request.commandId !== undefined) {
+      const first = await this.firstWrite(stream, commandEventId(stream, request.commandId, 0));
+      if (first) return { stream, command: request.type, version: first.version, events: [], attempts: 0, duplicate: true };
+    }
+    let conflict: WrongExpectedVersionError | undefined;
+    for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++) {
+      const loaded = await this.load(module, stream);
+      if (request.expectedVersion !== undefined && loaded.version !== request.expectedVersion) {
+        throw new WrongExpectedVersionError(stream, request.expectedVersion, loaded.version);
+      }
+      const decided = this.decide(module, stream, id, command, loaded);
+      if (decided.length === 0) return { stream, command: request.type, version: loaded.version, events: [], attempts: attempt };
+      await this.hooks.afterDecide?.(stream, attempt);
+      const events = decided.map((event, i) => ({
+        id: request.commandId === undefined ? randomUUID() : commandEventId(stream, request.commandId, i),
+        type: event.type,
+        data: event.data,
+      }));
+      let outcome: AppendOutcome;
+      try {
+        outcome = await this.store.append(module, stream, loaded.version, events);
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError && request.expectedVersion === undefined) {
+          conflict = error;
+          this.hooks.onConflict?.(module);
+          if (attempt < this.settings.maxAttempts) await this.backoff(attempt);
+          continue;
+        }
+        if (error instanceof EventIdConflictError && request.commandId !== undefined) {
+          // The derived ids were taken by this command's first write (on an older state): it was applied.
+          const first = await this.firstWrite(stream, events[0]?.id as string);
+          if (!first) throw new AppendIndeterminateError(stream, 'the ids of this command id are taken by an append that is not readable', error);
+          return { stream, command: request.type, version: first.version, events: [], attempts: attempt, duplicate: true };
+        }
+        if (error instanceof InvalidRequestError) {
+          throw new ModuleError(module.category, stream, `decide produced an event the schemas refuse: ${error.message}`, error);
+        }
+        throw error;
+      }
+      const result: CommandResult = {
+        stream,
+        command: request.type,
+        version: outcome.lastVersion,
+        events: events.map((e, i) => ({ id: e.id, type: e.type, version: outcome.firstVersion + i })),
+        position: { topic: outcome.topic, partition: outcome.partition, offset: outcome.offset },
+        attempts: attempt,
+      };
+      if (outcome.duplicate) return { ...result, duplicate: true };
+      await this.remember(module, stream, outcome, fold(module, loaded.state, decided));
+      return result;
+    }
+    throw new CommandConflictError(stream, this.settings.maxAttempts, conflict?.expected as number, conflict?.actual ?? -1);
+  }
+
+  private decide(
+    module: CommandModule,
+    stream: string,
+    id: string,
+    command: { type: string; data: unknown },
+    loaded: Loaded,
+  ): readonly DomainEvent[] {
+    try {
+      return module.decide(command, loaded.state, id);
+    } catch (error) {
+      if (error instanceof CommandRejectedError) {
+        throw new CommandRejectedError(error.reason, error.message, { stream, command: command.type, version: loaded.version });
+      }
+      throw new ModuleError(module.category, stream, `decide threw: ${(error as Error).message}`, error);
+    }
+  }
+
+  /**
+   * The first write of a command's first event id. While an earlier attempt is still in flight its outcome is not
+   * known: the caller must retry with the same command id, never be told "applied" or "not applied".
+   */
+  private async firstWrite(stream: string, eventId: string): Promise<{ version: number } | undefined> {
+    const first = await this.store.written(eventId);
+    if (first === 'pending') {
+      throw new AppendIndeterminateError(stream, 'an earlier attempt of this command id is still being written');
+    }
+    return first;
+  }
+
+  /** The stream's state at its committed version. */
+  private async load(module: CommandModule, stream: string): Promise<Loaded> {
+    const at = await this.store.locate(stream);
+    if (at.version < 0 || at.partition === undefined) {
+      this.hooks.onStateLoad?.('empty', 0);
+      return { version: -1, state: module.initialState() };
+    }
+    const key = this.cache?.key(module.category, module.stateVersion, stream);
+    const cached = key === undefined ? undefined : await this.cache?.get(key);
+    // An entry from before a repartitioning, or ahead of Redis' version (a rollback being repaired), is not used.
+    const base =
+      cached && cached.partition === at.partition && cached.version <= at.version
+        ? cached
+        : { version: -1, offset: -1, state: module.initialState() };
+    if (base.version === at.version) {
+      this.hooks.onStateLoad?.('cache', 0);
+      return { version: base.version, state: base.state };
+    }
+    const events = await this.store.read({
+      topic: at.topic,
+      partition: at.partition,
+      stream,
+      fromOffset: base.offset + 1,
+      afterVersion: base.version,
+      untilVersion: at.version,
+    });
+    let state: unknown;
+    try {
+      state = fold(module, base.state, events);
+    } catch (error) {
+      throw new ModuleError(module.category, stream, `evolve threw: ${(error as Error).message}`, error);
+    }
+    this.hooks.onStateLoad?.('log', events.length);
+    const last = events[events.length - 1] as StreamEvent;
+    if (key !== undefined) {
+      await this.cache?.put(key, { version: at.version, partition: at.partition, offset: last.offset, state }).catch(() => false);
+    }
+    return { version: at.version, state };
+  }
+
+  private async remember(module: CommandModule, stream: string, outcome: AppendOutcome, state: unknown): Promise<void> {
+    if (!this.cache) return;
+    const key = this.cache.key(module.category, module.stateVersion, stream);
+    // The cache only saves reads: failing to write it loses nothing.
+    await this.cache
+      .put(key, { version: outcome.lastVersion, partition: outcome.partition, offset: outcome.offset, state })
+      .catch(() => false);
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    const cap = Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 2 ** (attempt - 1));
+    return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
+  }
+}

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AccountState, accountModule } from '../../example/accounts/account.js';
+import { EXAMPLE_MODULES } from '../../example/modules.js';
+import { CommandRejectedError } from '../../pipeline/errors.js';
+import { API_KEY, post, startTestGuard, testGuardConfig } from '../../test/support/guard.js';
+import { CommandClient } from '../client/commandClient.js';
+import type { RunningGuard } from '../guard.js';
+import { anyModule, fold } from './decider.js';
+import { readStreamEvents } from './streamEvents.js';
+import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
+import { HighWatermarks } from '../../pipeline/kafka/highWatermarks.js';
+import { openEventCatalog } from '../../pipeline/schemas/eventCatalog.js';
+import type { CommandModule } from './decider.js';
+
+/**
+ * Commands on a real guard (Kafka, registry, Redis): every answer of POST /commands, the compare-and-swap making a
+ * stale decision impossible, the state cache behind or lost, and many concurrent withdrawals on one account.
+ */
+const TELLER = 'teller-key-000';
+const TRANSFERS = 'transfers-key-000';
+
+async function command(
+  url: string,
+  path: string,
+  body: unknown,
+  key = TELLER,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${url}/commands/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('commands', () => {
+  // Generous attempts: the concurrency test puts 40 writers on one stream and wants every one decided.
+  const setup = testGuardConfig({
+    KES_API_KEYS: JSON.stringify([
+      { key: API_KEY, service: 'local-dev', categories: ['*'] },
+      { key: TELLER, service: 'teller', categories: ['none'], commands: ['account', 'transfer'] },
+      { key: TRANSFERS, service: 'transfers', categories: ['transfer'], commands: ['account'] },
+    ]),
+    KES_COMMAND_MAX_ATTEMPTS: '60',
+  });
+  let guard: RunningGuard;
+  let release: (() => void) | undefined;
+  let held: Promise<void> | undefined;
+  let redis: Redis;
+  const kafka = createKafka(setup.config, 'commands-test');
+  const watermarks = new HighWatermarks(kafka);
+
+  /** The account as the log says: every event of the stream read back from Kafka and folded. */
+  async function fromLog(id: string): Promise<{ version: number; state: AccountState }> {
+    const stream = `account-${id}`;
+    const at = await guard.service.locate({ stream, category: 'account', id });
+    const catalog = await openEventCatalog({ registryUrl: setup.config.SCHEMA_REGISTRY_URL, dir: setup.config.KES_SCHEMAS_DIR });
+    const events = await readStreamEvents(kafka, watermarks, catalog, {
+      topic: at.topic,
+      partition: at.partition as number,
+      stream,
+      fromOffset: 0,
+      afterVersion: -1,
+      untilVersion: at.version,
+    });
+    return { version: at.version, state: fold(accountModule, accountModule.initialState(), events as never) };
+  }
+
+  beforeAll(async () => {
+    guard = await startTestGuard(setup, {
+      modules: EXAMPLE_MODULES,
+      // The test holds one chosen decision between decide and append (see "a stale decision").
+      commandHooks: { afterDecide: async (stream) => (stream.endsWith('-held') ? held : undefined) },
+    });
+    redis = new Redis(setup.config.REDIS_URL);
+  });
+  afterAll(async () => {
+    release?.();
+    redis?.disconnect();
+    await watermarks.close();
+    await guard?.close();
+  });
+
+  it('runs a command: decide on the stream state, append, answer versions and position', async () => {
+    const id = randomUUID();
+    const opened = await command(guard.url, `account/${id}`, { type: 'open', data: { owner: 'ada', currency: 'EUR' } });
+    expect(opened.status).toBe(200);
+    expect(opened.body).toMatchObject({ stream: `account-${id}`, command: 'open', version: 0, attempts: 1 });
+    expect((opened.body.events as { type: string }[]).map((e) => e.type)).toEqual(['AccountOpened']);
+    const deposited = await command(guard.url, `account/${id}`, {
+      type: 'deposit',
+      data: { amount: 500, currency: 'EUR' },
+      expectedVersion: 0,
+    });
+    expect(deposited.status).toBe(200);
+    expect(deposited.body).toMatchObject({ version: 1, position: { topic: `${setup.topicPrefix}account` } });
+    const log = await fromLog(id);
+    expect(log).toMatchObject({ version: 1, state: { status: 'open', owner: 'ada', balance: 500, currency: 'EUR' } });
+  });
+
+  it('answers 422 with the module code when a business rule refuses, 400 with the field path, and writes nothing', async () => {
+    const id = randomUUID();
+    await command(guard.url, `account/${id}`, { type: 'open', data: { owner: 'bob', currency: 'EUR' } });
+    const overdraw = await command(guard.url, `account/${id}`, { type: 'withdraw', data: { amount: 1, currency: 'EUR' } });
+    expect(overdraw.status).toBe(422);
+    expect(overdraw.body).toMatchObject({ error: 'command_rejected', code: 'insufficient_funds', version: 0 });
+    const currency = await command(guard.url, `account/${id}`, { type: 'deposit', data: { amount: 5, currency: 'USD' } });
+    expect(currency.body).toMatchObject({ code: 'currency_mismatch' });
+    const cases: [unknown, string, string][] = [
+      [{ type: 'deposit', data: { amount: -5, currency: 'EUR' } }, 'invalid_command', 'data.amount'],
+      [{ type: 'deposit', data: { amount: 1.5, currency: 'EUR' } }, 'invalid_command', 'data.amount'],
+      [{ type: 'deposit', data: { amount: 5, currency: 'euro' } }, 'invalid_command', 'data.currency'],
+      [{ type: 'deposit', data: { amount: 5, currency: 'EUR', extra: 1 } }, 'invalid_command', 'data'],
+      [{ type: 'teleport', data: {} }, 'unknown_command', 'type'],
+      [{ data: {} }, 'missing_field', 'type'],
+      [{ type: 'close', data: {}, expectedVersion: 'x' }, 'invalid_expected_version', 'expectedVersion'],
+      [{ type: 'close', data: {}, commandId: 'a b' }, 'invalid_command_id', 'commandId'],
+      [{ type: 'close', data: {}, color: 'red' }, 'unknown_field', 'color'],
+    ];
+    for (const [body, error, path] of cases) {
+      const answer = await command(guard.url, `account/${id}`, body);
+      expect({ status: answer.status, error: answer.body.error, path: answer.body.path }).toEqual({ status: 400, error, path });
+    }
+    expect((await fromLog(id)).version).toBe(0);
+    const unknown = await command(guard.url, `invoice/${id}`, { type: 'x', data: {} });
+    expect(unknown.body).toMatchObject({ error: 'unknown_category', path: 'category' });
+    const badId = await command(guard.url, 'account/a%20b', { type: 'close', data: {} });
+    expect(badId.body).toMatchObject({ error: 'invalid_stream_name', path: 'stream' });
+  });
+
+  it('keeps each service to its authority: commands where its key allows, raw appends only to its own categories', async () => {
+    const id = randomUUID();
+    expect((await command(guard.url, `account/${id}`, { type: 'open', data: { owner: 'c', currency: 'EUR' } }, TRANSFERS)).status).toBe(200);
+    const rawAppend = await post(
+      guard.url,
+      `account-${id}`,
+      { expectedVersion: 'any', events: [{ id: randomUUID(), type: 'MoneyDeposited', data: { amount: 1, currency: 'EUR', transferId: null } }] },
+      { authorization: `Bearer ${TRANSFERS}` },
+    );
+    expect(rawAppend.status).toBe(403);
+    const noCommands = await command(guard.url, `invoice/${id}`, { type: 'x', data: {} }, 'unknown-key-000');
+    expect(noCommands.status).toBe(401);
+    const keys = JSON.parse(setup.config.KES_API_KEYS) as unknown[];
+    expect(keys.length).toBe(3);
+  });
+
+  it('answers 409 at once when the stream is not at the expected version', async () => {
+    const id = randomUUID();
+    await command(guard.url, `account/${id}`, { type: 'open', data: { owner: 'd', currency: 'EUR' } });
+    const answer = await command(guard.url, `account/${id}`, {
+      type: 'deposit',
+      data: { amount: 5, currency: 'EUR' },
+      expectedVersion: 3,
+    });
+    expect(answer.status).toBe(409);
+    expect(answer.body).toMatchObject({ error: 'wrong_expected_version', expected: 3, actual: 0 });
+  });
+
+  it('a stale decision is never written: the held withdrawal conflicts, reloads, and is refused on the new state', async () => {
+    const id = `${randomUUID()}-held`;
+    await guard.handleCommand(anyModule(accountModule), id, { type: 'open', data: { owner: 'e', currency: 'EUR' } });
+    await guard.handleCommand(anyModule(accountModule), id, { type: 'deposit', data: { amount: 100, currency: 'EUR' } });
+    held = new Promise((resolve) => {
+      release = resolve;
+    });
+    // The first withdrawal decides on balance 100 and is held; the second decides on 100 too and is written.
+    const first = guard.handleCommand(anyModule(accountModule), id, { type: 'withdraw', data: { amount: 70, currency: 'EUR' } });
+    const firstOutcome = first.then(
+      (result) => ({ ok: result }),
+      (error: unknown) => ({ error }),
+    );
+    const conflictsBefore = await conflicts(guard);
+    await new Promise((r) => setTimeout(r, 50));
+    held = undefined; // the second withdrawal (and the first's retry) pass the hook
+    const second = await guard.handleCommand(anyModule(accountModule), id, {
+      type: 'withdraw',
+      data: { amount: 70, currency: 'EUR' },
+    });
+    expect(second).toMatchObject({ version: 2, attempts: 1 });
+    release?.();
+    const outcome = await firstOutcome;
+    // Its decision (balance 100 - 70) was made on version 1; the stream is at 2 now: the compare-and-swap refuses
+    // it, the handler reloads (balance 30) and decides again: insufficient funds.
+    expect(outcome).toMatchObject({ error: expect.any(CommandRejectedError) });
+    expect((outcome as { error: CommandRejectedError }).error.reason).toBe('insufficient_funds');
+    expect(await conflicts(guard)).toBeGreaterThan(conflictsBefore);
+    expect(await fromLog(id)).toMatchObject({ version: 2, state: { balance: 30 } });
+  });
+
+  it('decides on the log when the cached state is behind (a raw append) or lost (Redis keys deleted)', async () => {
+    const id = randomUUID();
+    const client = new CommandClient({ url: guard.url, apiKey: TELLER });
+    await client.send('account', id, 'open', { owner: 'f', currency: 'EUR' });
+    await client.send('account', id, 'deposit', { amount: 100, currency: 'EUR' });
+    // Another writer appends without a command: the cached state (version 1) is now behind the stream (version 2).
+    const raw = await post(guard.url, `account-${id}`, {
+      expectedVersion: 1,
+      events: [{ id: randomUUID(), type: 'MoneyWithdrawn', data: { amount: 100, currency: 'EUR', transferId: null } }],
+    });
+    expect(raw.status).toBe(200);
+    await expect(client.send('account', id, 'withdraw', { amount: 50, currency: 'EUR' })).rejects.toMatchObject({
+      reason: 'insufficient_funds',
+    });
+    await client.send('account', id, 'deposit', { amount: 80, currency: 'EUR' });
+    const cacheKeys = await redis.keys(`${setup.namespace}:cmd:account:*${id}`);
+    expect(cacheKeys.length).toBe(1);
+    await redis.del(...cacheKeys);
+    await expect(client.send('account', id, 'withdraw', { amount: 81, currency: 'EUR' })).rejects.toMatchObject({
+      reason: 'insufficient_funds',
+    });
+    expect(await client.send('account', id, 'withdraw', { amount: 80, currency: 'EUR' })).toMatchObject({ version: 4 });
+    expect(await fromLog(id)).toMatchObject({ version: 4, state: { balance: 0 } });
+  });
+
+  it('the same command id applies once, however often it is sent', async () => {
+    const id = randomUUID();
+    const client = new CommandClient({ url: guard.url, apiKey: TELLER });
+    await client.send('account', id, 'open', { owner: 'g', currency: 'EUR' });
+    const once = await client.send('account', id, 'deposit', { amount: 40, currency: 'EUR' }, { commandId: 'pay-1' });
+    const again = await client.send('account', id, 'deposit', { amount: 40, currency: 'EUR' }, { commandId: 'pay-1' });
+    expect(once).toMatchObject({ version: 1 });
+    expect(again).toMatchObject({ version: 1, duplicate: true, events: [] });
+    expect(await fromLog(id)).toMatchObject({ version: 1, state: { balance: 40 } });
+  });
+
+  it('concurrent withdrawals on one account never overdraw it', async () => {
+    const id = randomUUID();
+    const client = new CommandClient({ url: guard.url, apiKey: TELLER });
+    await client.send('account', id, 'open', { owner: 'h', currency: 'EUR' });
+    await client.send('account', id, 'deposit', { amount: 1000, currency: 'EUR' });
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        client.send('account', id, 'withdraw', { amount: 100, currency: 'EUR' }).then(
+          (r) => ({ ok: r.attempts }),
+          (e: unknown) => ({ rejected: (e as CommandRejectedError).reason }),
+        ),
+      ),
+    );
+    const accepted = answers.filter((a) => 'ok' in a).length;
+    expect(accepted).toBe(10);
+    expect(answers.filter((a) => 'rejected' in a && a.rejected === 'insufficient_funds').length).toBe(30);
+    expect(answers.some((a) => 'ok' in a && a.ok > 1)).toBe(true); // writers really collided
+    const log = await fromLog(id);
+    expect(log).toMatchObject({ version: 11, state: { balance: 0 } });
+  });
+});
+
+async function conflicts(guard: RunningGuard): Promise<number> {
+  const metric = await guard.metrics.commandConflicts.get();
+  return metric.values.reduce((sum, v) => sum + v.value, 0);
+}
+
+export type { CommandModule };

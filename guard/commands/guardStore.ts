@@ -1,0 +1,32 @@
+import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
+import type { AppendService } from '../appendService.js';
+import type { GuardContext } from '../context.js';
+import { parseStream } from '../http/appendRequest.js';
+import type { CommandStore } from './commandHandler.js';
+import { readStreamEvents } from './streamEvents.js';
+
+/**
+ * The command handler's event store inside a guard: versions from the guard's Redis state, events from Kafka, and
+ * appends through the same front door (checks, group commit, compare-and-swap) as HTTP appends. A module writes
+ * under its own service's authority: its category, nothing else.
+ */
+export function guardStore(ctx: GuardContext, service: AppendService, catalog: EventCatalog): CommandStore {
+  return {
+    locate: (stream) => service.locate(parseStream(stream)),
+    read: (slice) => readStreamEvents(ctx.kafka, ctx.watermarks, catalog, slice),
+    append: (module, stream, expected, events) =>
+      service.append(
+        stream,
+        { expectedVersion: expected, events },
+        { service: module.service, categories: new Set([module.category]), commands: new Set() },
+      ),
+    async written(eventId) {
+      // The idempotency window: event id -> "stream|version|topic|partition|offset|hash" (guard/protocol/keys.ts).
+      const entry = await ctx.redis.hget(ctx.keys.ids, eventId);
+      if (entry === null) return undefined;
+      if (entry.startsWith('~')) return 'pending'; // reserved by an append in flight: not written (yet)
+      const [stream, version] = entry.split('|');
+      return { stream: stream as string, version: Number(version) };
+    },
+  };
+}

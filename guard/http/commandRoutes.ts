@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequestError } from '../../pipeline/errors.js';
+import type { CommandHandler } from '../commands/commandHandler.js';
+import { parseCommandRequest } from '../commands/commandRequest.js';
+import type { CommandModule } from '../commands/decider.js';
+import { type ApiKeys, authorizeCommand } from './apiKeys.js';
+
+/**
+ * `POST /commands/{category}/{id}` runs a command of the module that owns the category on stream `<category>-<id>`;
+ * `GET /commands` lists the hosted modules and their command types. Authority: the caller's key owns the category
+ * or lists it under `commands`.
+ */
+export function registerCommandRoutes(
+  app: FastifyInstance,
+  options: { handler: CommandHandler; modules: readonly CommandModule[]; keys: ApiKeys },
+): void {
+  const byCategory = new Map(options.modules.map((m) => [m.category, m]));
+
+  app.post<{ Params: { category: string; id: string } }>('/commands/:category/:id', async (request) => {
+    const principal = options.keys.authenticate(request.headers.authorization, header(request.headers['x-api-key']));
+    const { category, id } = request.params;
+    const module = byCategory.get(category);
+    if (!module) {
+      throw new InvalidRequestError(
+        'unknown_category',
+        'category',
+        `no module handles commands for '${category}' (hosted: ${[...byCategory.keys()].join(', ') || 'none'})`,
+      );
+    }
+    authorizeCommand(principal, category);
+    const command = parseCommandRequest(request.body);
+    return options.handler.handle(module, id, command);
+  });
+
+  app.get('/commands', async (request) => {
+    options.keys.authenticate(request.headers.authorization, header(request.headers['x-api-key']));
+    return {
+      modules: options.modules.map((m) => ({ category: m.category, service: m.service, commands: Object.keys(m.commands) })),
+    };
+  });
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
