@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportNames } from '../../projectors/reports/reportDefinitions.js';
 import { timeForms } from '../../projectors/reports/reportOptions.js';
+import { reportNames } from '../../projectors/reports/reportRegistry.js';
 import { insertFixture, openReadModels, type ReadModelFixture } from '../../test/support/readModelFixture.js';
 import { runKes } from '../../test/support/runKes.js';
 

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { renderReport, renderReportList, tableFooter } from '../../projectors/reports/formatReport.js';
-import { findReport, reportNames, reports } from '../../projectors/reports/reportDefinitions.js';
 import { ReportOptionError, UnknownReportError } from '../../projectors/reports/reportErrors.js';
 import { optionNames, parseChoice } from '../../projectors/reports/reportOptions.js';
+import { findReport, reportNames, reports } from '../../projectors/reports/reportRegistry.js';
 import { prepareReport, runReport } from '../../projectors/reports/runReport.js';
 import { openEngine } from '../clickhouse/openEngine.js';
 import { loadConfig } from '../config/config.js';

@@ -7,8 +7,8 @@ import {
   openReadModels,
   type ReadModelFixture,
 } from '../../test/support/readModelFixture.js';
-import { reportNames } from '../reports/reportDefinitions.js';
 import { timeForms } from '../reports/reportOptions.js';
+import { reportNames } from '../reports/reportRegistry.js';
 import { reportRoutes } from './reportRoutes.js';
 
 /** The reports over HTTP (fastify inject) on the real engine, over the fixture's events inserted with duplicates. */

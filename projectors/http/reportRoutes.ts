@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { isCategory } from '../../pipeline/events/streamName.js';
-import { reports } from '../reports/reportDefinitions.js';
 import { ReportOptionError, UnknownReportError } from '../reports/reportErrors.js';
 import { parseChoice, type RawOptions } from '../reports/reportOptions.js';
+import { reports } from '../reports/reportRegistry.js';
 import { knownCategories, prepareReport, ReadModelsMissingError, runReport } from '../reports/runReport.js';
 
 export interface ReportRoutesOptions {

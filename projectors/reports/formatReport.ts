@@ -4,14 +4,15 @@ import type { ReportRow, ReportValue } from './runReport.js';
 
 /**
  * Reports as text. JSON is an array of objects and CSV a header plus rows (RFC 4180), both with the typed values
- * (numbers, ISO-8601 UTC times). Tables are for reading: counts with thousands separators and right-aligned,
- * minutes and hours as `2026-01-31 10:00`, event times to the millisecond, all UTC.
+ * (numbers, ISO-8601 UTC times). Tables are for reading: counts and amounts (integer minor units) with thousands
+ * separators and right-aligned, minutes and hours as `2026-01-31 10:00`, days as `2026-01-31`, event times to the
+ * millisecond, all UTC.
  */
 export function renderReport(definition: ReportDefinition, rows: readonly ReportRow[], format: OutputFormat): string {
   const columns: Column<ReportRow>[] = definition.columns.map((c) => ({
     header: c.name,
     value: format === 'table' ? (row) => display(c.kind, row[c.name] ?? null) : (row) => row[c.name] ?? undefined,
-    align: c.kind === 'count' || c.kind === 'percent' ? 'right' : 'left',
+    align: c.kind === 'count' || c.kind === 'amount' || c.kind === 'percent' ? 'right' : 'left',
   }));
   if (format === 'json') return JSON.stringify(rows, null, 2);
   return renderRows(rows, columns, format);
@@ -30,12 +31,15 @@ export function display(kind: ColumnKind, value: ReportValue): string {
   if (value === null) return '';
   switch (kind) {
     case 'count':
+    case 'amount':
       return Number(value).toLocaleString('en-US');
     case 'percent':
       return Number(value).toFixed(2);
     case 'minute':
     case 'hour':
       return String(value).slice(0, 16).replace('T', ' ');
+    case 'day':
+      return String(value).slice(0, 10);
     case 'time':
       return String(value).slice(0, 23).replace('T', ' ');
     default:

@@ -9,8 +9,11 @@ import type { OptionSpec, ReportOptions } from './reportOptions.js';
  * text depends only on which options are present and on choices from fixed lists.
  */
 
-/** How a column's values are typed in JSON and shown in a table. */
-export type ColumnKind = 'text' | 'count' | 'percent' | 'minute' | 'hour' | 'time';
+/**
+ * How a column's values are typed in JSON and shown in a table. `amount` is money as an integer number of minor
+ * units (cents), exact up to 2^53; it may be negative. `day` is a UTC day's start, like `minute` and `hour`.
+ */
+export type ColumnKind = 'text' | 'count' | 'amount' | 'percent' | 'minute' | 'hour' | 'day' | 'time';
 
 export interface ReportColumn {
   readonly name: string;
@@ -42,9 +45,10 @@ export function reportParams(options: ReportOptions): QueryParams {
 
 /**
  * Conditions on a time column over the half-open range [from, to). With `bucket` (toStartOfMinute,
- * toStartOfHour) the column holds bucket starts and the condition keeps every bucket that overlaps the range.
+ * toStartOfHour, toStartOfDay) the column holds bucket starts and the condition keeps every bucket that overlaps
+ * the range.
  */
-function timeRange(column: string, options: ReportOptions, bucket?: string): string[] {
+export function timeRange(column: string, options: ReportOptions, bucket?: string): string[] {
   const conditions: string[] = [];
   if (options.from !== undefined) conditions.push(`${column} >= ${bucket ? `${bucket}(${FROM})` : FROM}`);
   if (options.to !== undefined) conditions.push(`${column} < ${TO}`);
@@ -55,7 +59,7 @@ function categoryIs(column: string, options: ReportOptions): string[] {
   return options.category === undefined ? [] : [`${column} = ${CATEGORY}`];
 }
 
-function where(conditions: readonly string[]): string {
+export function where(conditions: readonly string[]): string {
   return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
 }
 
@@ -176,8 +180,10 @@ export const reports: readonly ReportDefinition[] = [
   },
 ];
 
+/** The core reports only: the names users can ask for, domain reports included, are in reportRegistry.ts. */
 export const reportNames: readonly string[] = reports.map((r) => r.name);
 
+/** A core report; look reports up through reportRegistry.ts, which adds the example domain's. */
 export function findReport(name: string): ReportDefinition | undefined {
   return reports.find((r) => r.name === name);
 }

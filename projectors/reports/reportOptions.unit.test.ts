@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { findReport, reportNames, reportParams, reports } from './reportDefinitions.js';
 import { ReportOptionError, shown, UnknownReportError } from './reportErrors.js';
 import { checkCategory, MAX_TIME_MS, parseLimit, parseOptions, parseTime, timeForms } from './reportOptions.js';
+import { reportNames as allReportNames } from './reportRegistry.js';
 import { prepareReport, typed } from './runReport.js';
 
 const now = Date.parse('2026-01-10T13:00:00.000Z');
@@ -189,7 +190,7 @@ describe('reports', () => {
   it('an unknown report lists the valid ones', () => {
     const error = refusal(() => prepareReport('nope', {}));
     expect(error).toBeInstanceOf(UnknownReportError);
-    expect(error.message).toBe(`report: unknown report 'nope'; valid: ${reportNames.join(', ')}`);
+    expect(error.message).toBe(`report: unknown report 'nope'; valid: ${allReportNames.join(', ')}`);
   });
 
   it('has the reports users ask for first, each with a description and columns', () => {

@@ -2,11 +2,12 @@ import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { ClickHouseQueryError } from '../../pipeline/clickhouse/engine.js';
 import { ConfigError } from '../../pipeline/errors.js';
 import { qualified } from '../readModels/projection.js';
-import { type ColumnKind, findReport, type ReportDefinition, reportNames, reportParams } from './reportDefinitions.js';
+import { type ColumnKind, type ReportDefinition, reportParams } from './reportDefinitions.js';
 import { UnknownReportError } from './reportErrors.js';
 import { checkCategory, parseOptions, type RawOptions, type ReportOptions } from './reportOptions.js';
+import { findReport, reportNames } from './reportRegistry.js';
 
-/** One value of a report row: counts and percentages are numbers, times ISO-8601 UTC text (`…Z`). */
+/** One value of a report row: counts, amounts and percentages are numbers, times ISO-8601 UTC text (`…Z`). */
 export type ReportValue = string | number | null;
 export type ReportRow = Record<string, ReportValue>;
 
@@ -100,10 +101,12 @@ export function typed(kind: ColumnKind, value: unknown): ReportValue {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'count':
+    case 'amount':
     case 'percent':
       return Number(value);
     case 'minute':
     case 'hour':
+    case 'day':
     case 'time': {
       const match = CLICKHOUSE_TIME.exec(String(value));
       if (!match) throw new Error(`not a ClickHouse UTC time: ${String(value)}`);
