@@ -1,8 +1,8 @@
 import { AppendIndeterminateError, NotReadyError } from '../pipeline/errors.js';
+import type { StreamName } from '../pipeline/events/streamName.js';
 import type { EventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import type { GuardContext } from './context.js';
 import { authorizeWrite, type Principal } from './http/apiKeys.js';
-import type { StreamName } from '../pipeline/events/streamName.js';
 import { parseAppendRequest, parseStream } from './http/appendRequest.js';
 import { partitionOf } from './protocol/partitioner.js';
 import type { StateMonitor } from './recovery/stateMonitor.js';

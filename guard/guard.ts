@@ -6,7 +6,7 @@ import { HighWatermarks } from '../pipeline/kafka/highWatermarks.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { type EventCatalog, openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { AppendService } from './appendService.js';
-import { type CommandHooks, CommandHandler, type CommandResult } from './commands/commandHandler.js';
+import { CommandHandler, type CommandHooks, type CommandResult } from './commands/commandHandler.js';
 import type { CommandRequest } from './commands/commandRequest.js';
 import type { CommandModule } from './commands/decider.js';
 import { guardStore } from './commands/guardStore.js';

@@ -43,7 +43,13 @@ export class CommandClient {
     if (this.urls.length === 0) throw new Error('CommandClient needs at least one guard URL');
   }
 
-  async send(category: string, id: string, type: string, data: unknown, options: SendOptions = {}): Promise<CommandResult> {
+  async send(
+    category: string,
+    id: string,
+    type: string,
+    data: unknown,
+    options: SendOptions = {},
+  ): Promise<CommandResult> {
     const stream = `${category}-${id}`;
     const body = JSON.stringify({
       type,
@@ -84,6 +90,26 @@ export class CommandClient {
       throw definiteError(response.status, code, message, json, stream);
     }
     throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
+  }
+
+  /** The stream's state as its module folds it, and the version it is exact at. */
+  async state<S>(category: string, id: string): Promise<{ stream: string; version: number; state: S }> {
+    const stream = `${category}-${id}`;
+    const url = this.urls[this.current % this.urls.length] as string;
+    let response: Response;
+    try {
+      response = await fetch(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${this.options.apiKey}` },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      this.current++;
+      throw new NotReadyError(`guard at ${url} did not answer: ${(error as Error).message}`);
+    }
+    const json = (await response.json()) as Record<string, unknown>;
+    if (response.status === 200) return json as unknown as { stream: string; version: number; state: S };
+    if (response.status === 503) throw new NotReadyError(String(json.message ?? 'guard not ready'));
+    throw definiteError(response.status, String(json.error), String(json.message), json, stream);
   }
 }
 

@@ -9,7 +9,7 @@ import {
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
 import type { AppendOutcome } from '../write/types.js';
-import { commandEventId, parseCommandData, type CommandRequest } from './commandRequest.js';
+import { type CommandRequest, commandEventId, parseCommandData } from './commandRequest.js';
 import { type CommandModule, type DomainEvent, fold } from './decider.js';
 import type { StateCache } from './stateCache.js';
 import type { StreamEvent, StreamSlice } from './streamEvents.js';
@@ -105,12 +105,25 @@ export class CommandHandler {
     }
   }
 
-  private async run(module: CommandModule, id: string, stream: string, request: CommandRequest): Promise<CommandResult> {
+  /** The stream's state at its committed version, exactly as a command would be decided on it (no write). */
+  async state(module: CommandModule, id: string): Promise<{ stream: string; version: number; state: unknown }> {
+    const stream = `${module.category}-${id}`;
+    const loaded = await this.load(module, stream);
+    return { stream, version: loaded.version, state: loaded.state };
+  }
+
+  private async run(
+    module: CommandModule,
+    id: string,
+    stream: string,
+    request: CommandRequest,
+  ): Promise<CommandResult> {
     const data = parseCommandData(module, request);
     const command = { type: request.type, data };
     if (request.commandId !== undefined) {
       const first = await this.firstWrite(stream, commandEventId(stream, request.commandId, 0));
-      if (first) return { stream, command: request.type, version: first.version, events: [], attempts: 0, duplicate: true };
+      if (first)
+        return { stream, command: request.type, version: first.version, events: [], attempts: 0, duplicate: true };
     }
     let conflict: WrongExpectedVersionError | undefined;
     for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++) {
@@ -119,7 +132,8 @@ export class CommandHandler {
         throw new WrongExpectedVersionError(stream, request.expectedVersion, loaded.version);
       }
       const decided = this.decide(module, stream, id, command, loaded);
-      if (decided.length === 0) return { stream, command: request.type, version: loaded.version, events: [], attempts: attempt };
+      if (decided.length === 0)
+        return { stream, command: request.type, version: loaded.version, events: [], attempts: attempt };
       await this.hooks.afterDecide?.(stream, attempt);
       const events = decided.map((event, i) => ({
         id: request.commandId === undefined ? randomUUID() : commandEventId(stream, request.commandId, i),
@@ -139,11 +153,28 @@ export class CommandHandler {
         if (error instanceof EventIdConflictError && request.commandId !== undefined) {
           // The derived ids were taken by this command's first write (on an older state): it was applied.
           const first = await this.firstWrite(stream, events[0]?.id as string);
-          if (!first) throw new AppendIndeterminateError(stream, 'the ids of this command id are taken by an append that is not readable', error);
-          return { stream, command: request.type, version: first.version, events: [], attempts: attempt, duplicate: true };
+          if (!first)
+            throw new AppendIndeterminateError(
+              stream,
+              'the ids of this command id are taken by an append that is not readable',
+              error,
+            );
+          return {
+            stream,
+            command: request.type,
+            version: first.version,
+            events: [],
+            attempts: attempt,
+            duplicate: true,
+          };
         }
         if (error instanceof InvalidRequestError) {
-          throw new ModuleError(module.category, stream, `decide produced an event the schemas refuse: ${error.message}`, error);
+          throw new ModuleError(
+            module.category,
+            stream,
+            `decide produced an event the schemas refuse: ${error.message}`,
+            error,
+          );
         }
         throw error;
       }
@@ -159,7 +190,12 @@ export class CommandHandler {
       await this.remember(module, stream, outcome, fold(module, loaded.state, decided));
       return result;
     }
-    throw new CommandConflictError(stream, this.settings.maxAttempts, conflict?.expected as number, conflict?.actual ?? -1);
+    throw new CommandConflictError(
+      stream,
+      this.settings.maxAttempts,
+      conflict?.expected as number,
+      conflict?.actual ?? -1,
+    );
   }
 
   private decide(
@@ -173,7 +209,11 @@ export class CommandHandler {
       return module.decide(command, loaded.state, id);
     } catch (error) {
       if (error instanceof CommandRejectedError) {
-        throw new CommandRejectedError(error.reason, error.message, { stream, command: command.type, version: loaded.version });
+        throw new CommandRejectedError(error.reason, error.message, {
+          stream,
+          command: command.type,
+          version: loaded.version,
+        });
       }
       throw new ModuleError(module.category, stream, `decide threw: ${(error as Error).message}`, error);
     }
@@ -226,7 +266,9 @@ export class CommandHandler {
     this.hooks.onStateLoad?.('log', events.length);
     const last = events[events.length - 1] as StreamEvent;
     if (key !== undefined) {
-      await this.cache?.put(key, { version: at.version, partition: at.partition, offset: last.offset, state }).catch(() => false);
+      await this.cache
+        ?.put(key, { version: at.version, partition: at.partition, offset: last.offset, state })
+        .catch(() => false);
     }
     return { version: at.version, state };
   }

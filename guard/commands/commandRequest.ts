@@ -49,7 +49,11 @@ export function parseCommandRequest(body: unknown): CommandRequest {
   }
   if (commandId !== undefined) {
     if (typeof commandId !== 'string' || !COMMAND_ID.test(commandId)) {
-      throw new InvalidRequestError('invalid_command_id', 'commandId', 'expected 1 to 200 of letters, digits and _ . : @ -');
+      throw new InvalidRequestError(
+        'invalid_command_id',
+        'commandId',
+        'expected 1 to 200 of letters, digits and _ . : @ -',
+      );
     }
     request.commandId = commandId;
   }

@@ -4,15 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccountState, accountModule } from '../../example/accounts/account.js';
 import { EXAMPLE_MODULES } from '../../example/modules.js';
 import { CommandRejectedError } from '../../pipeline/errors.js';
+import { HighWatermarks } from '../../pipeline/kafka/highWatermarks.js';
+import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
+import { openEventCatalog } from '../../pipeline/schemas/eventCatalog.js';
 import { API_KEY, post, startTestGuard, testGuardConfig } from '../../test/support/guard.js';
 import { CommandClient } from '../client/commandClient.js';
 import type { RunningGuard } from '../guard.js';
+import type { CommandModule } from './decider.js';
 import { anyModule, fold } from './decider.js';
 import { readStreamEvents } from './streamEvents.js';
-import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
-import { HighWatermarks } from '../../pipeline/kafka/highWatermarks.js';
-import { openEventCatalog } from '../../pipeline/schemas/eventCatalog.js';
-import type { CommandModule } from './decider.js';
 
 /**
  * Commands on a real guard (Kafka, registry, Redis): every answer of POST /commands, the compare-and-swap making a
@@ -56,7 +56,10 @@ describe('commands', () => {
   async function fromLog(id: string): Promise<{ version: number; state: AccountState }> {
     const stream = `account-${id}`;
     const at = await guard.service.locate({ stream, category: 'account', id });
-    const catalog = await openEventCatalog({ registryUrl: setup.config.SCHEMA_REGISTRY_URL, dir: setup.config.KES_SCHEMAS_DIR });
+    const catalog = await openEventCatalog({
+      registryUrl: setup.config.SCHEMA_REGISTRY_URL,
+      dir: setup.config.KES_SCHEMAS_DIR,
+    });
     const events = await readStreamEvents(kafka, watermarks, catalog, {
       topic: at.topic,
       partition: at.partition as number,
@@ -103,10 +106,16 @@ describe('commands', () => {
   it('answers 422 with the module code when a business rule refuses, 400 with the field path, and writes nothing', async () => {
     const id = randomUUID();
     await command(guard.url, `account/${id}`, { type: 'open', data: { owner: 'bob', currency: 'EUR' } });
-    const overdraw = await command(guard.url, `account/${id}`, { type: 'withdraw', data: { amount: 1, currency: 'EUR' } });
+    const overdraw = await command(guard.url, `account/${id}`, {
+      type: 'withdraw',
+      data: { amount: 1, currency: 'EUR' },
+    });
     expect(overdraw.status).toBe(422);
     expect(overdraw.body).toMatchObject({ error: 'command_rejected', code: 'insufficient_funds', version: 0 });
-    const currency = await command(guard.url, `account/${id}`, { type: 'deposit', data: { amount: 5, currency: 'USD' } });
+    const currency = await command(guard.url, `account/${id}`, {
+      type: 'deposit',
+      data: { amount: 5, currency: 'USD' },
+    });
     expect(currency.body).toMatchObject({ code: 'currency_mismatch' });
     const cases: [unknown, string, string][] = [
       [{ type: 'deposit', data: { amount: -5, currency: 'EUR' } }, 'invalid_command', 'data.amount'],
@@ -121,7 +130,11 @@ describe('commands', () => {
     ];
     for (const [body, error, path] of cases) {
       const answer = await command(guard.url, `account/${id}`, body);
-      expect({ status: answer.status, error: answer.body.error, path: answer.body.path }).toEqual({ status: 400, error, path });
+      expect({ status: answer.status, error: answer.body.error, path: answer.body.path }).toEqual({
+        status: 400,
+        error,
+        path,
+      });
     }
     expect((await fromLog(id)).version).toBe(0);
     const unknown = await command(guard.url, `invoice/${id}`, { type: 'x', data: {} });
@@ -132,11 +145,17 @@ describe('commands', () => {
 
   it('keeps each service to its authority: commands where its key allows, raw appends only to its own categories', async () => {
     const id = randomUUID();
-    expect((await command(guard.url, `account/${id}`, { type: 'open', data: { owner: 'c', currency: 'EUR' } }, TRANSFERS)).status).toBe(200);
+    expect(
+      (await command(guard.url, `account/${id}`, { type: 'open', data: { owner: 'c', currency: 'EUR' } }, TRANSFERS))
+        .status,
+    ).toBe(200);
     const rawAppend = await post(
       guard.url,
       `account-${id}`,
-      { expectedVersion: 'any', events: [{ id: randomUUID(), type: 'MoneyDeposited', data: { amount: 1, currency: 'EUR', transferId: null } }] },
+      {
+        expectedVersion: 'any',
+        events: [{ id: randomUUID(), type: 'MoneyDeposited', data: { amount: 1, currency: 'EUR', transferId: null } }],
+      },
       { authorization: `Bearer ${TRANSFERS}` },
     );
     expect(rawAppend.status).toBe(403);
@@ -161,12 +180,18 @@ describe('commands', () => {
   it('a stale decision is never written: the held withdrawal conflicts, reloads, and is refused on the new state', async () => {
     const id = `${randomUUID()}-held`;
     await guard.handleCommand(anyModule(accountModule), id, { type: 'open', data: { owner: 'e', currency: 'EUR' } });
-    await guard.handleCommand(anyModule(accountModule), id, { type: 'deposit', data: { amount: 100, currency: 'EUR' } });
+    await guard.handleCommand(anyModule(accountModule), id, {
+      type: 'deposit',
+      data: { amount: 100, currency: 'EUR' },
+    });
     held = new Promise((resolve) => {
       release = resolve;
     });
     // The first withdrawal decides on balance 100 and is held; the second decides on 100 too and is written.
-    const first = guard.handleCommand(anyModule(accountModule), id, { type: 'withdraw', data: { amount: 70, currency: 'EUR' } });
+    const first = guard.handleCommand(anyModule(accountModule), id, {
+      type: 'withdraw',
+      data: { amount: 70, currency: 'EUR' },
+    });
     const firstOutcome = first.then(
       (result) => ({ ok: result }),
       (error: unknown) => ({ error }),

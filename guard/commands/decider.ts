@@ -25,7 +25,9 @@ export interface Command {
 }
 
 /** The command schemas of a module, one zod schema per command type, checked before decide sees the command. */
-export type CommandSchemas<C extends Command> = { readonly [K in C['type']]: z.ZodType<Extract<C, { type: K }>['data']> };
+export type CommandSchemas<C extends Command> = {
+  readonly [K in C['type']]: z.ZodType<Extract<C, { type: K }>['data']>;
+};
 
 export interface Decider<S, C extends Command, E extends DomainEvent> {
   initialState(): S;

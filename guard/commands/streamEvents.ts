@@ -51,7 +51,12 @@ export async function readStreamEvents(
         if (!headers || headers.stream !== slice.stream) continue;
         if (headers.version <= slice.afterVersion || headers.version > slice.untilVersion) continue;
         if (message.value) {
-          found.push({ version: headers.version, offset: Number(message.offset), type: headers.type, value: message.value });
+          found.push({
+            version: headers.version,
+            offset: Number(message.offset),
+            type: headers.type,
+            value: message.value,
+          });
         }
       }
     },
@@ -62,7 +67,12 @@ export async function readStreamEvents(
     const expected = slice.afterVersion + 1 + events.length;
     if (record.version !== expected) break;
     const { data } = await catalog.decode(record.value);
-    events.push({ type: record.type, data: data as Record<string, unknown>, version: record.version, offset: record.offset });
+    events.push({
+      type: record.type,
+      data: data as Record<string, unknown>,
+      version: record.version,
+      offset: record.offset,
+    });
   }
   if (events.length !== slice.untilVersion - slice.afterVersion) {
     throw new NotReadyError(

@@ -43,17 +43,23 @@ describe('ApiKeys.parse', () => {
 
   it('a key may send commands to categories it does not own, and still not append to them', () => {
     const keys = ApiKeys.parse(
-      JSON.stringify([{ key: 'transfers-secret', service: 'transfers', categories: ['transfer'], commands: ['account'] }]),
+      JSON.stringify([
+        { key: 'transfers-secret', service: 'transfers', categories: ['transfer'], commands: ['account'] },
+      ]),
     );
     const principal = keys.authenticate('Bearer transfers-secret', undefined);
     expect(() => authorizeCommand(principal, 'account')).not.toThrow();
     expect(() => authorizeCommand(principal, 'transfer')).not.toThrow();
     expect(() => authorizeWrite(principal, 'account')).toThrow(ForbiddenError);
-    expect(() => authorizeCommand(principal, 'invoice')).toThrow("service 'transfers' may not send commands to category 'invoice'");
+    expect(() => authorizeCommand(principal, 'invoice')).toThrow(
+      "service 'transfers' may not send commands to category 'invoice'",
+    );
   });
 
   it('a commands entry that is not a category names its path', () => {
-    const e = configError(JSON.stringify([{ key: 'abcdefgh', service: 's', categories: ['a'], commands: ['Bad-Cat'] }]));
+    const e = configError(
+      JSON.stringify([{ key: 'abcdefgh', service: 's', categories: ['a'], commands: ['Bad-Cat'] }]),
+    );
     expect(e.path).toBe('KES_API_KEYS[0.commands.0]');
   });
 

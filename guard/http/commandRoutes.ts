@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../../pipeline/errors.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import { parseCommandRequest } from '../commands/commandRequest.js';
@@ -7,7 +7,7 @@ import { type ApiKeys, authorizeCommand } from './apiKeys.js';
 
 /**
  * `POST /commands/{category}/{id}` runs a command of the module that owns the category on stream `<category>-<id>`;
- * `GET /commands` lists the hosted modules and their command types. Authority: the caller's key owns the category
+ * `GET /commands/{category}/{id}` answers the state a command would be decided on; `GET /commands` lists the hosted modules and their command types. Authority: the caller's key owns the category
  * or lists it under `commands`.
  */
 export function registerCommandRoutes(
@@ -16,9 +16,9 @@ export function registerCommandRoutes(
 ): void {
   const byCategory = new Map(options.modules.map((m) => [m.category, m]));
 
-  app.post<{ Params: { category: string; id: string } }>('/commands/:category/:id', async (request) => {
+  const moduleFor = (request: FastifyRequest<{ Params: { category: string } }>): CommandModule => {
     const principal = options.keys.authenticate(request.headers.authorization, header(request.headers['x-api-key']));
-    const { category, id } = request.params;
+    const { category } = request.params;
     const module = byCategory.get(category);
     if (!module) {
       throw new InvalidRequestError(
@@ -28,14 +28,27 @@ export function registerCommandRoutes(
       );
     }
     authorizeCommand(principal, category);
-    const command = parseCommandRequest(request.body);
-    return options.handler.handle(module, id, command);
+    return module;
+  };
+
+  app.post<{ Params: { category: string; id: string } }>('/commands/:category/:id', async (request) => {
+    const module = moduleFor(request);
+    return options.handler.handle(module, request.params.id, parseCommandRequest(request.body));
   });
+
+  // The state a command would be decided on now: folded from the log, exact at the version it names.
+  app.get<{ Params: { category: string; id: string } }>('/commands/:category/:id', async (request) =>
+    options.handler.state(moduleFor(request), request.params.id),
+  );
 
   app.get('/commands', async (request) => {
     options.keys.authenticate(request.headers.authorization, header(request.headers['x-api-key']));
     return {
-      modules: options.modules.map((m) => ({ category: m.category, service: m.service, commands: Object.keys(m.commands) })),
+      modules: options.modules.map((m) => ({
+        category: m.category,
+        service: m.service,
+        commands: Object.keys(m.commands),
+      })),
     };
   });
 }

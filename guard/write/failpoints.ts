@@ -12,6 +12,10 @@
  *
  *   projector-after-dead-letters  dead letters acknowledged, rows not inserted
  *   projector-after-insert        rows inserted into ClickHouse, offsets not committed (the batch will be replayed)
+ *
+ * and of the transfers process manager (example/transfers/processManager.ts):
+ *
+ *   transfers-after-account-step  an account moved money for a transfer; the transfer has not recorded it
  */
 export type Failpoint =
   | 'after-reserve'
@@ -19,7 +23,8 @@ export type Failpoint =
   | 'after-commit'
   | 'after-confirm'
   | 'projector-after-dead-letters'
-  | 'projector-after-insert';
+  | 'projector-after-insert'
+  | 'transfers-after-account-step';
 const POINTS: readonly Failpoint[] = [
   'after-reserve',
   'after-send',
@@ -27,6 +32,7 @@ const POINTS: readonly Failpoint[] = [
   'after-confirm',
   'projector-after-dead-letters',
   'projector-after-insert',
+  'transfers-after-account-step',
 ];
 
 interface Rule {

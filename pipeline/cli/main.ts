@@ -9,6 +9,7 @@ import { projectionsCommand } from './projectionsCommand.js';
 import { reportCommand } from './reportCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { lastExit, stackCommand } from './stackCommand.js';
+import { transfersCommand } from './transfersCommand.js';
 
 export function program(): Command {
   return new Command('kes')
@@ -26,7 +27,8 @@ export function program(): Command {
     .addCommand(clickhouseCommand())
     .addCommand(projectCommand())
     .addCommand(projectionsCommand())
-    .addCommand(reportCommand());
+    .addCommand(reportCommand())
+    .addCommand(transfersCommand());
 }
 
 /** Runs the CLI and resolves to the process exit code; errors become one readable line, never a stack trace. */

@@ -126,6 +126,22 @@ const schema = z.object({
   /** Folded states are cached in Redis this long after their last write (0: no cache). @default 86400 */
   KES_COMMAND_STATE_TTL_S: z.coerce.number().int().min(0),
 
+  // --- The example domain's transfers service (`kes transfers`: its process manager) ---
+  /** API key the transfers service sends commands with (owns `transfer`, may command `account`). @default kes-local-dev */
+  KES_TRANSFERS_API_KEY: z.string().min(8),
+  /** Consumer group of the process manager. @default kes.transfers */
+  KES_TRANSFERS_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only'),
+  /** Partitions of the transfer topic worked on at once by one process. @default 4 */
+  KES_TRANSFERS_CONCURRENCY: z.coerce.number().int().min(1).max(256),
+  /**
+   * Consumer-group session of the process manager: how long a crashed process holds its partitions before the
+   * group gives them to another (the broker allows 6000 and up by default). @default 10000
+   */
+  KES_TRANSFERS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000),
+  KES_TRANSFERS_HOST: z.string().min(1),
+  /** HTTP port of the process manager (health, metrics). @default 18092 */
+  KES_TRANSFERS_PORT: port,
+
   // --- Projectors and read models ---
   /** ClickHouse database of the read models; tests use a random one. @default kes */
   KES_CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and _ only'),
@@ -210,6 +226,12 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_COMMAND_RETRY_BASE_MS: '10',
     KES_COMMAND_RETRY_MAX_MS: '400',
     KES_COMMAND_STATE_TTL_S: '86400',
+    KES_TRANSFERS_API_KEY: LOCAL_DEV_KEY,
+    KES_TRANSFERS_GROUP: 'kes.transfers',
+    KES_TRANSFERS_CONCURRENCY: '4',
+    KES_TRANSFERS_SESSION_TIMEOUT_MS: '10000',
+    KES_TRANSFERS_HOST: '127.0.0.1',
+    KES_TRANSFERS_PORT: '18092',
     KES_CLICKHOUSE_DATABASE: 'kes',
     KES_PROJECTOR_GROUP_PREFIX: 'kes.projector.',
     KES_DEADLETTER_PREFIX: 'kes.deadletter.',

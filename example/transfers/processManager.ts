@@ -1,0 +1,242 @@
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { CommandClient } from '../../guard/client/commandClient.js';
+import type { Logger } from '../../guard/log.js';
+import { failpoint } from '../../guard/write/failpoints.js';
+import { CommandRejectedError, KesError } from '../../pipeline/errors.js';
+import { decodeHeaders } from '../../pipeline/events/eventRecord.js';
+import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
+import type { TransferEvent, TransferState } from './transfer.js';
+
+/**
+ * The transfers service's process manager: a consumer group on the transfer topic that moves each transfer one step
+ * per event, by sending commands through the guard (it owns no account: the accounts module decides every debit,
+ * credit and refund).
+ *
+ *   TransferRequested -> withdraw from `from`      -> recordDebit  (refused: fail, nothing moved)
+ *   TransferDebited   -> deposit into `to`         -> recordCredit (refused: refundDebit on `from`, then fail)
+ *   TransferCredited  -> settleDebit on `from`     -> complete
+ *
+ * Exactly once in effect: offsets are committed after a step, so a crash redelivers the event and the step runs
+ * again. Every command carries a command id made of the transfer id and the step (`<transferId>:debit`), so its
+ * events get the same ids and the guard answers a repeat from the first write; and the account remembers which
+ * transfers debited and credited it, so even a repeat outside the idempotency window moves no money.
+ */
+export interface ProcessManagerOptions {
+  kafka: Kafka;
+  catalog: EventCatalog;
+  client: CommandClient;
+  topic: string;
+  group: string;
+  /** Partitions worked on at once (a transfer's events are in one partition, in order). @default 4 */
+  concurrency?: number;
+  /** @default 10000 */
+  sessionTimeoutMs?: number;
+  log: Logger;
+}
+
+export class ProcessManagerMetrics {
+  readonly registry = new Registry();
+  readonly steps = new Counter({
+    name: 'kes_transfers_steps_total',
+    help: 'Transfer steps taken, by step (debit, credit, settle, refund) and outcome (done, refused, repeat)',
+    labelNames: ['step', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'kes_transfers_step_retries_total',
+    help: 'Steps retried after an answer that may change (guard unavailable, outcome unknown, conflicts spent)',
+    registers: [this.registry],
+  });
+  readonly failures = new Counter({
+    name: 'kes_transfers_step_failures_total',
+    help: 'Steps that failed with an error retrying cannot fix (the consumer restarts and the event comes again)',
+    registers: [this.registry],
+  });
+  readonly partitions = new Gauge({
+    name: 'kes_transfers_assigned_partitions',
+    help: 'Partitions of the transfer topic assigned to this process',
+    registers: [this.registry],
+  });
+}
+
+type Step = 'debit' | 'credit' | 'settle' | 'refund';
+
+export class TransferProcessManager {
+  readonly metrics = new ProcessManagerMetrics();
+  private consumer: Consumer | undefined;
+  private stopping = false;
+  private running = false;
+
+  constructor(private readonly options: ProcessManagerOptions) {}
+
+  get ready(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    await this.waitForTopic();
+    const consumer = o.kafka.consumer({
+      groupId: o.group,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: o.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.max(300, Math.floor((o.sessionTimeoutMs ?? 10_000) / 10)),
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment = event.payload.memberAssignment as Record<string, number[]>;
+      this.metrics.partitions.set(Object.values(assignment).reduce((n, ps) => n + ps.length, 0));
+      this.running = true;
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [o.topic], fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: o.concurrency ?? 4,
+      eachMessage: async ({ message }) => this.handle(message),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer?.disconnect().catch(() => {});
+  }
+
+  /** The transfer topic is created by the guard on the first transfer; until then there is nothing to do. */
+  private async waitForTopic(): Promise<void> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      let said = false;
+      while (!this.stopping && !(await admin.listTopics()).includes(this.options.topic)) {
+        if (!said) this.options.log.info('waiting for the transfer topic', { topic: this.options.topic });
+        said = true;
+        await sleep(1_000);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async handle(message: KafkaMessage): Promise<void> {
+    const headers = decodeHeaders(message.headers);
+    if (!headers || !message.value) return; // not a kes event: nothing for the saga
+    if (
+      headers.type !== 'TransferRequested' &&
+      headers.type !== 'TransferDebited' &&
+      headers.type !== 'TransferCredited'
+    ) {
+      return;
+    }
+    const { data } = await this.options.catalog.decode(message.value);
+    try {
+      await this.react({ type: headers.type, data } as TransferEvent);
+    } catch (error) {
+      if (!this.stopping) {
+        this.metrics.failures.inc();
+        this.options.log.error('transfer step failed', { stream: headers.stream, version: headers.version, error });
+      }
+      throw error;
+    }
+  }
+
+  private async react(event: TransferEvent): Promise<void> {
+    switch (event.type) {
+      case 'TransferRequested': {
+        const t = event.data.transferId;
+        const debit = await this.account('debit', event.data.from, 'withdraw', {
+          amount: event.data.amount,
+          currency: event.data.currency,
+          transferId: t,
+        });
+        if (debit.refused) return this.transfer(t, 'fail', { reason: `debit refused (${debit.refused})` }, 'failed');
+        return this.transfer(t, 'recordDebit', {}, 'debited');
+      }
+      case 'TransferDebited': {
+        const t = event.data.transferId;
+        const { to } = await this.sides(t);
+        const credit = await this.account('credit', to, 'deposit', {
+          amount: event.data.amount,
+          currency: event.data.currency,
+          transferId: t,
+        });
+        if (!credit.refused) return this.transfer(t, 'recordCredit', {}, 'credited');
+        const refund = await this.account('refund', event.data.accountId, 'refundDebit', { transferId: t });
+        if (refund.refused) {
+          // Cannot happen while the accounts module keeps its rule (no close with an open debit): say so loudly.
+          this.options.log.error('refund refused: the money stays held by the transfer', { transferId: t });
+        }
+        return this.transfer(t, 'fail', { reason: `credit refused (${credit.refused}); debit refunded` }, 'failed');
+      }
+      case 'TransferCredited': {
+        const t = event.data.transferId;
+        const { from } = await this.sides(t);
+        await this.account('settle', from, 'settleDebit', { transferId: t });
+        return this.transfer(t, 'complete', {}, 'completed');
+      }
+    }
+  }
+
+  /**
+   * Both accounts of a transfer: TransferDebited names only the source, TransferCredited only the destination. The
+   * transfer's state (GET /commands/transfer/{id}, folded from the log like any command's) has both.
+   */
+  private async sides(transferId: string): Promise<{ from: string; to: string }> {
+    const { state } = await this.retrying(() => this.options.client.state<TransferState>('transfer', transferId));
+    return { from: state.from, to: state.to };
+  }
+
+  /** One account command; `refused` holds the account's reason when its rules say no. */
+  private async account(
+    step: Step,
+    accountId: string,
+    type: string,
+    data: { transferId: string } & Record<string, unknown>,
+  ): Promise<{ refused?: string }> {
+    try {
+      const result = await this.retrying(() =>
+        this.options.client.send('account', accountId, type, data, { commandId: `${data.transferId}:${step}` }),
+      );
+      this.metrics.steps.inc({ step, outcome: result.duplicate || result.events.length === 0 ? 'repeat' : 'done' });
+      // Fault tests kill the process here: the account moved money, the transfer does not know yet.
+      failpoint('transfers-after-account-step', `${data.transferId}:${step}`);
+      return {};
+    } catch (error) {
+      if (error instanceof CommandRejectedError) {
+        this.metrics.steps.inc({ step, outcome: 'refused' });
+        return { refused: `${error.reason}: ${error.message}` };
+      }
+      throw error;
+    }
+  }
+
+  private async transfer(transferId: string, type: string, data: unknown, step: string): Promise<void> {
+    await this.retrying(() =>
+      this.options.client.send('transfer', transferId, type, data, { commandId: `${transferId}:${step}` }),
+    );
+  }
+
+  /**
+   * Retries what may change on retry, until it does or the process stops. Anything else (a module bug, a bad
+   * command) is thrown: kafkajs restarts the consumer and the event comes again, so a stuck transfer is visible as
+   * lag and in the failure count, never silently skipped.
+   */
+  private async retrying<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        const retriable = error instanceof KesError ? error.retriable : true;
+        if (!retriable || this.stopping) throw error;
+        this.metrics.retries.inc();
+        await sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2));
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
