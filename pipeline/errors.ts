@@ -387,7 +387,10 @@ export class CommandConflictError extends KesError {
  */
 export class ModuleError extends KesError {
   constructor(module: string, stream: string, message: string, cause?: unknown) {
-    super('KES_MODULE_FAILED', `module ${module}, stream ${stream}: ${message}`, { cause, context: { module, stream } });
+    super('KES_MODULE_FAILED', `module ${module}, stream ${stream}: ${message}`, {
+      cause,
+      context: { module, stream },
+    });
   }
 }
 

@@ -10,7 +10,6 @@ import { openEventCatalog } from '../../pipeline/schemas/eventCatalog.js';
 import { API_KEY, post, startTestGuard, testGuardConfig } from '../../test/support/guard.js';
 import { CommandClient } from '../client/commandClient.js';
 import type { RunningGuard } from '../guard.js';
-import type { CommandModule } from './decider.js';
 import { anyModule, fold } from './decider.js';
 import { readStreamEvents } from './streamEvents.js';
 
@@ -276,5 +275,3 @@ async function conflicts(guard: RunningGuard): Promise<number> {
   const metric = await guard.metrics.commandConflicts.get();
   return metric.values.reduce((sum, v) => sum + v.value, 0);
 }
-
-export type { CommandModule };
