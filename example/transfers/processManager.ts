@@ -28,7 +28,7 @@ export interface ProcessManagerOptions {
   client: CommandClient;
   topic: string;
   group: string;
-  /** Partitions worked on at once (a transfer's events are in one partition, in order). @default 4 */
+  /** Partitions worked on at once (a transfer's events are in one partition, in order). @default 12 */
   concurrency?: number;
   /** @default 10000 */
   sessionTimeoutMs?: number;
@@ -94,7 +94,7 @@ export class TransferProcessManager {
     await consumer.connect();
     await consumer.subscribe({ topics: [o.topic], fromBeginning: true });
     await consumer.run({
-      partitionsConsumedConcurrently: o.concurrency ?? 4,
+      partitionsConsumedConcurrently: o.concurrency ?? 12,
       eachMessage: async ({ message }) => this.handle(message),
     });
   }

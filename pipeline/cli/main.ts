@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, KesError, ServiceStartError } from '../errors.js';
 import { checkCommand } from './checkCommand.js';
 import { clickhouseCommand } from './clickhouseCommand.js';
+import { demoCommand } from './demoCommand.js';
 import { guardCommand } from './guardCommand.js';
 import { loadCommand } from './loadCommand.js';
 import { projectCommand } from './projectCommand.js';
@@ -19,6 +20,7 @@ export function program(): Command {
     .option('--home <dir>', 'data directory of the local stack (env KES_HOME)', undefined)
     .showHelpAfterError()
     .exitOverride()
+    .addCommand(demoCommand())
     .addCommand(stackCommand())
     .addCommand(schemasCommand())
     .addCommand(checkCommand())

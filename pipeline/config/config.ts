@@ -131,7 +131,7 @@ const schema = z.object({
   KES_TRANSFERS_API_KEY: z.string().min(8),
   /** Consumer group of the process manager. @default kes.transfers */
   KES_TRANSFERS_GROUP: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only'),
-  /** Partitions of the transfer topic worked on at once by one process. @default 4 */
+  /** Partitions of the transfer topic worked on at once by one process. @default 12 */
   KES_TRANSFERS_CONCURRENCY: z.coerce.number().int().min(1).max(256),
   /**
    * Consumer-group session of the process manager: how long a crashed process holds its partitions before the
@@ -228,7 +228,7 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_COMMAND_STATE_TTL_S: '86400',
     KES_TRANSFERS_API_KEY: LOCAL_DEV_KEY,
     KES_TRANSFERS_GROUP: 'kes.transfers',
-    KES_TRANSFERS_CONCURRENCY: '4',
+    KES_TRANSFERS_CONCURRENCY: '12',
     KES_TRANSFERS_SESSION_TIMEOUT_MS: '10000',
     KES_TRANSFERS_HOST: '127.0.0.1',
     KES_TRANSFERS_PORT: '18092',
