@@ -349,13 +349,24 @@ export class CommandRejectedError extends KesError {
   readonly reason: string;
   readonly stream: string;
   readonly version: number;
-  constructor(reason: string, message: string, context: { stream?: string; command?: string; version?: number } = {}) {
+  /**
+   * Events that record the refusal itself (a module's `reject(code, message, record)`): written before the answer,
+   * so that the same command sent again is refused the same way whatever changed since.
+   */
+  readonly record: readonly { type: string; data: Record<string, unknown> }[];
+  constructor(
+    reason: string,
+    message: string,
+    context: { stream?: string; command?: string; version?: number } = {},
+    record: readonly { type: string; data: Record<string, unknown> }[] = [],
+  ) {
     super('KES_COMMAND_REJECTED', context.stream ? `${context.stream}: ${message}` : message, {
       context: { reason, ...context },
     });
     this.reason = reason;
     this.stream = context.stream ?? '';
     this.version = context.version ?? -1;
+    this.record = record;
   }
 }
 

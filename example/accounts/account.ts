@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type CommandModule, reject } from '../../guard/commands/decider.js';
+import { CommandRejectedError } from '../../pipeline/errors.js';
 
 /**
  * The accounts service's module: stream `account-<accountId>`.
@@ -9,8 +10,9 @@ import { type CommandModule, reject } from '../../guard/commands/decider.js';
  * Amounts are integers in minor units (cents) of the account's currency.
  *
  * Transfer steps are idempotent here, by transfer id: the process manager may deliver a step twice (a redelivered
- * event after a crash) and money moves once. `debited`/`credited` remember which transfers moved money;
- * `openDebits` holds each debit until the transfer settles it (credit done) or refunds it (credit refused).
+ * event after a crash, a zombie) and money moves once. `debited`/`credited` remember which transfers moved money,
+ * `refused` which steps were refused; `openDebits` holds each debit until the transfer settles it (credit done) or
+ * refunds it (credit refused).
  */
 export type AccountStatus = 'none' | 'open' | 'closed';
 
@@ -24,6 +26,8 @@ export interface AccountState {
   /** transfer ids this account was debited by, or credited by */
   debited: Record<string, true>;
   credited: Record<string, true>;
+  /** `<transferId>:debit|credit` -> the reason this account refused that step (recorded, so it stays refused) */
+  refused: Record<string, string>;
 }
 
 export type AccountEvent =
@@ -31,7 +35,8 @@ export type AccountEvent =
   | { type: 'MoneyDeposited'; data: { amount: number; currency: string; transferId: string | null } }
   | { type: 'MoneyWithdrawn'; data: { amount: number; currency: string; transferId: string | null } }
   | { type: 'DebitSettled'; data: { transferId: string } }
-  | { type: 'AccountClosed'; data: { reason: string | null } };
+  | { type: 'AccountClosed'; data: { reason: string | null } }
+  | { type: 'TransferStepRefused'; data: { transferId: string; step: string; reason: string } };
 
 const amount = z
   .number()
@@ -65,6 +70,29 @@ function sameCurrency(state: AccountState, given: string): void {
   }
 }
 
+/**
+ * A transfer's debit or credit is decided once. A refusal is recorded (TransferStepRefused), so the same step sent
+ * again, by a redelivered event or a zombie process manager, is refused again even after money arrived or the
+ * destination was opened: otherwise a failed transfer could still take money, or a refunded one still pay out.
+ */
+function transferStep(
+  state: AccountState,
+  transferId: string,
+  step: 'debit' | 'credit',
+  decide: () => AccountEvent[],
+): AccountEvent[] {
+  const refused = state.refused[`${transferId}:${step}`];
+  if (refused !== undefined) reject(refused, `the ${step} of transfer ${transferId} was refused (${refused})`);
+  try {
+    return decide();
+  } catch (error) {
+    if (!(error instanceof CommandRejectedError)) throw error;
+    reject(error.reason, error.message, [
+      { type: 'TransferStepRefused', data: { transferId, step, reason: error.reason } },
+    ]);
+  }
+}
+
 export const accountModule: CommandModule<AccountState, AccountCommand, AccountEvent> = {
   category: 'account',
   service: 'accounts',
@@ -79,6 +107,7 @@ export const accountModule: CommandModule<AccountState, AccountCommand, AccountE
     openDebits: {},
     debited: {},
     credited: {},
+    refused: {},
   }),
 
   evolve(state, event) {
@@ -112,6 +141,11 @@ export const accountModule: CommandModule<AccountState, AccountCommand, AccountE
       }
       case 'AccountClosed':
         return { ...state, status: 'closed' };
+      case 'TransferStepRefused':
+        return {
+          ...state,
+          refused: { ...state.refused, [`${event.data.transferId}:${event.data.step}`]: event.data.reason },
+        };
     }
   },
 
@@ -123,31 +157,29 @@ export const accountModule: CommandModule<AccountState, AccountCommand, AccountE
           { type: 'AccountOpened', data: { accountId, owner: command.data.owner, currency: command.data.currency } },
         ];
       case 'deposit': {
+        const { amount, currency } = command.data;
         const t = command.data.transferId ?? null;
-        if (t !== null && state.credited[t]) return []; // this transfer's credit is already here
-        mustBeOpen(state);
-        sameCurrency(state, command.data.currency);
-        return [
-          {
-            type: 'MoneyDeposited',
-            data: { amount: command.data.amount, currency: command.data.currency, transferId: t },
-          },
-        ];
+        const credit = (): AccountEvent[] => {
+          mustBeOpen(state);
+          sameCurrency(state, currency);
+          return [{ type: 'MoneyDeposited', data: { amount, currency, transferId: t } }];
+        };
+        if (t === null) return credit();
+        if (state.credited[t]) return []; // this transfer's credit is already here
+        return transferStep(state, t, 'credit', credit);
       }
       case 'withdraw': {
+        const { amount, currency } = command.data;
         const t = command.data.transferId ?? null;
-        if (t !== null && state.debited[t]) return []; // this transfer's debit is already taken
-        mustBeOpen(state);
-        sameCurrency(state, command.data.currency);
-        if (command.data.amount > state.balance) {
-          reject('insufficient_funds', `balance ${state.balance} is less than ${command.data.amount}`);
-        }
-        return [
-          {
-            type: 'MoneyWithdrawn',
-            data: { amount: command.data.amount, currency: command.data.currency, transferId: t },
-          },
-        ];
+        const debit = (): AccountEvent[] => {
+          mustBeOpen(state);
+          sameCurrency(state, currency);
+          if (amount > state.balance) reject('insufficient_funds', `balance ${state.balance} is less than ${amount}`);
+          return [{ type: 'MoneyWithdrawn', data: { amount, currency, transferId: t } }];
+        };
+        if (t === null) return debit();
+        if (state.debited[t]) return []; // this transfer's debit is already taken
+        return transferStep(state, t, 'debit', debit);
       }
       case 'refundDebit': {
         const t = command.data.transferId;

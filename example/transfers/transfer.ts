@@ -112,18 +112,19 @@ export const transferModule: CommandModule<TransferState, TransferCommand, Trans
         if (state.status !== 'none') reject('transfer_exists', `transfer ${transferId} was already requested`);
         if (command.data.from === command.data.to) reject('same_account', 'from and to are the same account');
         return [{ type: 'TransferRequested', data: { transferId, ...command.data } }];
+      // On a failed transfer the steps are over: a redelivered step changes nothing.
       case 'recordDebit':
-        if (state.status === 'failed') reject('invalid_state', 'the transfer failed');
+        if (state.status === 'failed') return [];
         return step(state, 'requested', 'debited')
           ? [{ type: 'TransferDebited', data: { ...money, accountId: state.from } }]
           : [];
       case 'recordCredit':
-        if (state.status === 'failed') reject('invalid_state', 'the transfer failed');
+        if (state.status === 'failed') return [];
         return step(state, 'debited', 'credited')
           ? [{ type: 'TransferCredited', data: { ...money, accountId: state.to } }]
           : [];
       case 'complete':
-        if (state.status === 'failed') reject('invalid_state', 'the transfer failed');
+        if (state.status === 'failed') return [];
         return step(state, 'credited', 'completed') ? [{ type: 'TransferCompleted', data: { transferId } }] : [];
       case 'fail':
         if (state.status === 'failed') return [];

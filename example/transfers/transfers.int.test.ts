@@ -55,7 +55,7 @@ describe('transfers: the process manager', () => {
   });
   afterAll(async () => guard?.close());
 
-  it('completes, fails a refused debit, and refunds a refused credit; the ledger balances', async () => {
+  it('completes, fails a refused debit, refunds a refused credit; a full replay moves no money', async () => {
     const manager = new TransferProcessManager({
       kafka,
       catalog,
@@ -106,6 +106,34 @@ describe('transfers: the process manager', () => {
     } finally {
       await manager.stop();
       await running.catch(() => {});
+    }
+
+    // A second process manager, in a new group, replays every transfer event from offset 0: each step comes again,
+    // after the balances changed (the refused debit would fit now). It must move no money.
+    await teller.send('account', ada, 'deposit', { amount: 1_000, currency: 'EUR' });
+    const replay = new TransferProcessManager({
+      kafka,
+      catalog,
+      client: new CommandClient({ url: guard.url, apiKey: TRANSFERS }),
+      topic: `${setup.topicPrefix}transfer`,
+      group: uniqueName('pm-replay'),
+      log: createLogger('transfers', 'error'),
+    });
+    const replaying = replay.start();
+    try {
+      // 4 debits, 3 credits, 2 refunds, 1 settle: every step of the first run, taken again.
+      const steps = async () => (await replay.metrics.steps.get()).values.reduce((n, v) => n + v.value, 0);
+      await waitFor('the replay to take every step again', async () => (await steps()) >= 10, 60_000, 100);
+      const byOutcome = (await replay.metrics.steps.get()).values.filter((v) => v.labels.outcome === 'done');
+      expect(byOutcome).toEqual([]);
+      expect(await balance(ada)).toBe(1_070);
+      expect(await balance(bob)).toBe(30);
+      const ledger = await checkLedger(kafka, catalog, setup.topicPrefix, { settled: true });
+      expect(ledger.violations).toEqual([]);
+      expect(ledger.currencies.find((c) => c.currency === 'EUR')).toMatchObject({ externalIn: 1_100, balances: 1_100 });
+    } finally {
+      await replay.stop();
+      await replaying.catch(() => {});
     }
   });
 

@@ -131,12 +131,16 @@ export class CommandHandler {
       if (request.expectedVersion !== undefined && loaded.version !== request.expectedVersion) {
         throw new WrongExpectedVersionError(stream, request.expectedVersion, loaded.version);
       }
-      const decided = this.decide(module, stream, id, command, loaded);
-      if (decided.length === 0)
+      const { events: decided, refusal } = this.decide(module, stream, id, command, loaded);
+      if (decided.length === 0) {
+        if (refusal) throw refusal;
         return { stream, command: request.type, version: loaded.version, events: [], attempts: attempt };
+      }
       await this.hooks.afterDecide?.(stream, attempt);
+      // Ids derived from the command id mark its decision as applied (a repeat is answered from the first write).
+      // A recorded refusal must not: a repeat is decided again and refused again, by the state it recorded.
       const events = decided.map((event, i) => ({
-        id: request.commandId === undefined ? randomUUID() : commandEventId(stream, request.commandId, i),
+        id: request.commandId === undefined || refusal ? randomUUID() : commandEventId(stream, request.commandId, i),
         type: event.type,
         data: event.data,
       }));
@@ -186,9 +190,15 @@ export class CommandHandler {
         position: { topic: outcome.topic, partition: outcome.partition, offset: outcome.offset },
         attempts: attempt,
       };
-      if (outcome.duplicate) return { ...result, duplicate: true };
-      await this.remember(module, stream, outcome, fold(module, loaded.state, decided));
-      return result;
+      if (!outcome.duplicate) await this.remember(module, stream, outcome, fold(module, loaded.state, decided));
+      if (refusal) {
+        throw new CommandRejectedError(refusal.reason, refusal.message.slice(stream.length + 2), {
+          stream,
+          command: request.type,
+          version: outcome.lastVersion,
+        });
+      }
+      return outcome.duplicate ? { ...result, duplicate: true } : result;
     }
     throw new CommandConflictError(
       stream,
@@ -204,16 +214,19 @@ export class CommandHandler {
     id: string,
     command: { type: string; data: unknown },
     loaded: Loaded,
-  ): readonly DomainEvent[] {
+  ): { events: readonly DomainEvent[]; refusal?: CommandRejectedError } {
     try {
-      return module.decide(command, loaded.state, id);
+      return { events: module.decide(command, loaded.state, id) };
     } catch (error) {
       if (error instanceof CommandRejectedError) {
-        throw new CommandRejectedError(error.reason, error.message, {
+        const refusal = new CommandRejectedError(error.reason, error.message, {
           stream,
           command: command.type,
           version: loaded.version,
         });
+        // A refusal that records itself is written like a decision (and retried like one on a conflict).
+        if (error.record.length > 0) return { events: error.record, refusal };
+        throw refusal;
       }
       throw new ModuleError(module.category, stream, `decide threw: ${(error as Error).message}`, error);
     }

@@ -50,9 +50,14 @@ export interface CommandModule<S = unknown, C extends Command = Command, E exten
   readonly commands: CommandSchemas<C>;
 }
 
-/** Refuses a command with a stable code and a message for people; the answer is 422 and nothing is written. */
-export function reject(code: string, message: string): never {
-  throw new CommandRejectedError(code, message);
+/**
+ * Refuses a command with a stable code and a message for people; the answer is 422. Nothing is written, unless
+ * `record` names events that record the refusal: they are appended (with the same compare-and-swap as any decision)
+ * before the 422, for refusals that must stay the same when the command comes again after the state changed (a
+ * saga's step: a debit refused for want of money must not succeed when the same step is redelivered later).
+ */
+export function reject(code: string, message: string, record: readonly DomainEvent[] = []): never {
+  throw new CommandRejectedError(code, message, {}, record);
 }
 
 /** Folds events into a state, left to right. */

@@ -67,7 +67,7 @@ describe('loadLocalSchemas', () => {
     );
   });
 
-  it('loads the example domain: ten event types in kes.example', () => {
+  it('loads the example domain: eleven event types in kes.example', () => {
     const schemas = loadLocalSchemas(join(process.cwd(), 'schemas'));
     expect(schemas.map((s) => s.type).sort()).toEqual([
       'AccountClosed',
@@ -80,6 +80,7 @@ describe('loadLocalSchemas', () => {
       'TransferDebited',
       'TransferFailed',
       'TransferRequested',
+      'TransferStepRefused',
     ]);
     for (const schema of schemas) expect(schema.subject).toBe(`kes.example.${schema.type}`);
   });
