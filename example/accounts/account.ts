@@ -96,7 +96,7 @@ function transferStep(
 export const accountModule: CommandModule<AccountState, AccountCommand, AccountEvent> = {
   category: 'account',
   service: 'accounts',
-  stateVersion: 1,
+  stateVersion: 2,
   commands: commandSchemas,
 
   initialState: () => ({

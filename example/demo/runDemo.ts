@@ -320,6 +320,11 @@ async function runWithServices(
   }
 }
 
+/**
+ * Waits until every transfer of the run is completed or failed. Transfers finish roughly in the order they were
+ * requested, so each round reads states from the oldest unfinished one on and stops at the first few still in flight:
+ * a few dozen reads a round, not one per transfer.
+ */
 async function waitForTransfers(
   client: CommandClient,
   ids: readonly string[],
@@ -329,25 +334,27 @@ async function waitForTransfers(
   const byStatus: Record<string, number> = {};
   let pending = [...ids];
   const deadline = Date.now() + timeoutMs;
-  let said = 0;
+  let said = Date.now();
   while (pending.length > 0 && Date.now() < deadline) {
-    const next: string[] = [];
-    for (let i = 0; i < pending.length; i += 32) {
-      const chunk = pending.slice(i, i + 32);
+    const still: string[] = [];
+    let i = 0;
+    while (i < pending.length && still.length < 16) {
+      const chunk = pending.slice(i, i + 16);
+      i += chunk.length;
       const states = await Promise.all(chunk.map((t) => client.state<TransferState>('transfer', t)));
       states.forEach(({ state }, j) => {
-        if (state.status === 'completed' || state.status === 'failed')
+        if (state.status === 'completed' || state.status === 'failed') {
           byStatus[state.status] = (byStatus[state.status] ?? 0) + 1;
-        else next.push(chunk[j] as string);
+        } else still.push(chunk[j] as string);
       });
     }
-    pending = next;
+    pending = [...still, ...pending.slice(i)];
     if (pending.length > 0) {
       if (Date.now() - said > 5_000) {
         say(`waiting for ${pending.length} transfer(s) in flight …`);
         said = Date.now();
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 300));
     }
   }
   if (pending.length > 0) byStatus.unfinished = pending.length;

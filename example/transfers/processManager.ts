@@ -30,6 +30,8 @@ export interface ProcessManagerOptions {
   group: string;
   /** Partitions worked on at once (a transfer's events are in one partition, in order). @default 12 */
   concurrency?: number;
+  /** Transfers of one fetched batch worked on at once (per partition). @default 32 */
+  transfersAtOnce?: number;
   /** @default 10000 */
   sessionTimeoutMs?: number;
   log: Logger;
@@ -95,7 +97,32 @@ export class TransferProcessManager {
     await consumer.subscribe({ topics: [o.topic], fromBeginning: true });
     await consumer.run({
       partitionsConsumedConcurrently: o.concurrency ?? 12,
-      eachMessage: async ({ message }) => this.handle(message),
+      // A batch holds many transfers: their steps run side by side, each transfer's own events in order (they share
+      // its stream key). Offsets are committed once the whole batch is done; a crash replays the batch, which the
+      // steps' idempotency absorbs.
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const byTransfer = new Map<string, KafkaMessage[]>();
+        for (const message of batch.messages) {
+          const key = message.key?.toString() ?? '';
+          const list = byTransfer.get(key);
+          if (list) list.push(message);
+          else byTransfer.set(key, [message]);
+        }
+        const queues = [...byTransfer.values()];
+        const lane = async () => {
+          for (let queue = queues.shift(); queue; queue = queues.shift()) {
+            for (const message of queue) {
+              if (!isRunning() || isStale()) return;
+              await this.handle(message);
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: o.transfersAtOnce ?? 32 }, lane));
+        if (!isRunning() || isStale()) return;
+        resolveOffset(batch.lastOffset());
+        await heartbeat();
+      },
     });
   }
 
@@ -146,6 +173,7 @@ export class TransferProcessManager {
     switch (event.type) {
       case 'TransferRequested': {
         const t = event.data.transferId;
+        this.rememberSides(t, { from: event.data.from, to: event.data.to });
         const debit = await this.account('debit', event.data.from, 'withdraw', {
           amount: event.data.amount,
           currency: event.data.currency,
@@ -184,8 +212,18 @@ export class TransferProcessManager {
    * transfer's state (GET /commands/transfer/{id}, folded from the log like any command's) has both.
    */
   private async sides(transferId: string): Promise<{ from: string; to: string }> {
+    const known = this.sidesSeen.get(transferId);
+    if (known) return known;
     const { state } = await this.retrying(() => this.options.client.state<TransferState>('transfer', transferId));
     return { from: state.from, to: state.to };
+  }
+
+  /** Sides of transfers this process saw requested (most steps follow in the same process): saves a read each. */
+  private readonly sidesSeen = new Map<string, { from: string; to: string }>();
+
+  private rememberSides(transferId: string, sides: { from: string; to: string }): void {
+    this.sidesSeen.set(transferId, sides);
+    if (this.sidesSeen.size > 50_000) this.sidesSeen.delete(this.sidesSeen.keys().next().value as string);
   }
 
   /** One account command; `refused` holds the account's reason when its rules say no. */
@@ -231,6 +269,7 @@ export class TransferProcessManager {
         const retriable = error instanceof KesError ? error.retriable : true;
         if (!retriable || this.stopping) throw error;
         this.metrics.retries.inc();
+        if (attempt % 10 === 0 || process.env.KES_DEBUG_RETRY) this.options.log.warn('a transfer step keeps failing; retrying', { attempt, error });
         await sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2));
       }
     }

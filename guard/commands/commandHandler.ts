@@ -89,7 +89,7 @@ export class CommandHandler {
   async handle(module: CommandModule, id: string, request: CommandRequest): Promise<CommandResult> {
     const stream = `${module.category}-${id}`;
     try {
-      const result = await this.run(module, id, stream, request);
+      const result = await this.oneAtATime(stream, () => this.run(module, id, stream, request));
       this.hooks.onOutcome?.(module, result.duplicate ? 'duplicate' : result.events.length === 0 ? 'noop' : 'ok');
       return result;
     } catch (error) {
@@ -104,6 +104,30 @@ export class CommandHandler {
       throw error;
     }
   }
+
+  /**
+   * Commands on one stream run one after the other in this process. Correctness does not depend on it (the
+   * compare-and-swap decides between writers, in this guard or another), but on a hot stream it turns N concurrent
+   * writers' N^2 conflicting attempts into N attempts, each decided on the state the previous one left in the cache.
+   */
+  private async oneAtATime<T>(stream: string, run: () => Promise<T>): Promise<T> {
+    const before = this.lanes.get(stream);
+    let done: () => void = () => {};
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const tail = before ? before.then(() => mine) : mine;
+    this.lanes.set(stream, tail);
+    try {
+      if (before) await before;
+      return await run();
+    } finally {
+      done();
+      if (this.lanes.get(stream) === tail) this.lanes.delete(stream);
+    }
+  }
+
+  private readonly lanes = new Map<string, Promise<void>>();
 
   /** The stream's state at its committed version, exactly as a command would be decided on it (no write). */
   async state(module: CommandModule, id: string): Promise<{ stream: string; version: number; state: unknown }> {

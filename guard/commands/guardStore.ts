@@ -24,7 +24,14 @@ export function guardStore(ctx: GuardContext, service: AppendService, catalog: E
       // The idempotency window: event id -> "stream|version|topic|partition|offset|hash" (guard/protocol/keys.ts).
       const entry = await ctx.redis.hget(ctx.keys.ids, eventId);
       if (entry === null) return undefined;
-      if (entry.startsWith('~')) return 'pending'; // reserved by an append in flight: not written (yet)
+      if (entry.startsWith('~')) {
+        // '~<res key>|<reservation>|<stream>|<hash>': reserved by an append. While that reservation exists its
+        // outcome is open; once it is gone (confirmed, released or resolved), a mark left behind means nothing, as
+        // the guard's own reserve script reads it.
+        const [resKey, resId] = entry.slice(1).split('|');
+        const open = await ctx.redis.hexists(resKey as string, resId as string);
+        return open === 1 ? 'pending' : undefined;
+      }
       const [stream, version] = entry.split('|');
       return { stream: stream as string, version: Number(version) };
     },
