@@ -30,8 +30,10 @@ export interface ProcessManagerOptions {
   group: string;
   /** Partitions worked on at once (a transfer's events are in one partition, in order). @default 12 */
   concurrency?: number;
-  /** Transfers of one fetched batch worked on at once (per partition). @default 32 */
+  /** Transfers of one slice worked on at once (per partition). @default 32 */
   transfersAtOnce?: number;
+  /** Messages per slice of a fetched batch: the most a crash makes this process work through again. @default 256 */
+  sliceMessages?: number;
   /** @default 10000 */
   sessionTimeoutMs?: number;
   log: Logger;
@@ -97,31 +99,36 @@ export class TransferProcessManager {
     await consumer.subscribe({ topics: [o.topic], fromBeginning: true });
     await consumer.run({
       partitionsConsumedConcurrently: o.concurrency ?? 12,
-      // A batch holds many transfers: their steps run side by side, each transfer's own events in order (they share
-      // its stream key). Offsets are committed once the whole batch is done; a crash replays the batch, which the
-      // steps' idempotency absorbs.
+      // A fetch holds many transfers: their steps run side by side, each transfer's own events in order (they share
+      // its stream key). The batch is worked through in slices; each slice's offsets are committed when it is done,
+      // so a crash replays at most one slice, which the steps' idempotency absorbs.
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const byTransfer = new Map<string, KafkaMessage[]>();
-        for (const message of batch.messages) {
-          const key = message.key?.toString() ?? '';
-          const list = byTransfer.get(key);
-          if (list) list.push(message);
-          else byTransfer.set(key, [message]);
-        }
-        const queues = [...byTransfer.values()];
-        const lane = async () => {
-          for (let queue = queues.shift(); queue; queue = queues.shift()) {
-            for (const message of queue) {
-              if (!isRunning() || isStale()) return;
-              await this.handle(message);
-            }
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+        const slice = o.sliceMessages ?? 256;
+        for (let from = 0; from < batch.messages.length; from += slice) {
+          const messages = batch.messages.slice(from, from + slice);
+          const byTransfer = new Map<string, KafkaMessage[]>();
+          for (const message of messages) {
+            const key = message.key?.toString() ?? '';
+            const list = byTransfer.get(key);
+            if (list) list.push(message);
+            else byTransfer.set(key, [message]);
           }
-        };
-        await Promise.all(Array.from({ length: o.transfersAtOnce ?? 32 }, lane));
-        if (!isRunning() || isStale()) return;
-        resolveOffset(batch.lastOffset());
-        await heartbeat();
+          const queues = [...byTransfer.values()];
+          const lane = async () => {
+            for (let queue = queues.shift(); queue; queue = queues.shift()) {
+              for (const message of queue) {
+                if (!isRunning() || isStale()) return;
+                await this.handle(message);
+              }
+            }
+          };
+          await Promise.all(Array.from({ length: o.transfersAtOnce ?? 32 }, lane));
+          if (!isRunning() || isStale()) return;
+          resolveOffset((messages[messages.length - 1] as KafkaMessage).offset);
+          await heartbeat();
+          await commitOffsetsIfNecessary();
+        }
       },
     });
   }
@@ -269,7 +276,8 @@ export class TransferProcessManager {
         const retriable = error instanceof KesError ? error.retriable : true;
         if (!retriable || this.stopping) throw error;
         this.metrics.retries.inc();
-        if (attempt % 10 === 0 || process.env.KES_DEBUG_RETRY) this.options.log.warn('a transfer step keeps failing; retrying', { attempt, error });
+        if (attempt % 10 === 0 || process.env.KES_DEBUG_RETRY)
+          this.options.log.warn('a transfer step keeps failing; retrying', { attempt, error });
         await sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2));
       }
     }
