@@ -13,7 +13,8 @@ import { CommandConflictError, CommandRejectedError } from '../../pipeline/error
  * log), every written command as an append attempt (for `kes check`), and the transfers it requested.
  */
 export interface WorkloadOptions {
-  client: CommandClient;
+  /** One client per guard: commands go round-robin, so writers of a hot account meet in different guards. */
+  clients: readonly CommandClient[];
   /** Prefix of every account and transfer id of this run. */
   runId: string;
   accounts: number;
@@ -67,6 +68,7 @@ export class BankWorkload {
   private readonly closed: Account[] = [];
   private readonly random: () => number;
   private transferSeq = 0;
+  private sent = 0;
   private stopped = false;
 
   constructor(private readonly options: WorkloadOptions) {
@@ -181,7 +183,9 @@ export class BankWorkload {
     const startMs = Date.now();
     this.stats.commands++;
     try {
-      const result = await this.options.client.send(category, id, type, data);
+      const clients = this.options.clients;
+      const client = clients[this.sent++ % clients.length] as CommandClient;
+      const result = await client.send(category, id, type, data);
       const endMs = Date.now();
       this.stats.ok++;
       this.stats.conflictsRetried += Math.max(0, result.attempts - 1);

@@ -11,7 +11,8 @@ import { findFreePort } from '../../pipeline/stack/ports.js';
  * after the demo exits; otherwise the demo stops them (SIGTERM, then SIGKILL after 15 s).
  */
 export interface DemoService {
-  name: 'guard' | 'projector' | 'transfers';
+  /** guard-1, guard-2, …, projector, transfers */
+  name: string;
   url: string;
   pid: number;
   log: string;

@@ -35,6 +35,8 @@ export interface DemoOptions {
   rate: number;
   accounts: number;
   concurrency: number;
+  /** Guard processes (clients spread their commands over them). */
+  guards: number;
   /** Leave the services (and the stack) running. */
   keep: boolean;
   /** Bring the stack up (false: use the services the configuration names, as they are). */
@@ -154,15 +156,15 @@ async function runWithServices(
   say: (line: string) => void,
 ): Promise<DemoResult> {
   const shared = { KES_HOME: config.KES_HOME, KES_LOG_LEVEL: 'warn' };
-  const guard = await services.start({
-    name: 'guard',
+  const guardSpec = (port: number) => ({
     args: ['guard'],
     portSetting: 'KES_GUARD_PORT',
-    defaultPort: config.KES_GUARD_PORT,
+    defaultPort: port,
     env: { ...shared, KES_API_KEYS: `@${keys.file}` },
     waitReady: true,
   });
-  say(`guard: ${guard.url} (pid ${guard.pid})`);
+  const guard = await services.start({ name: 'guard-1', ...guardSpec(config.KES_GUARD_PORT) });
+  say(`guard-1: ${guard.url} (pid ${guard.pid})`);
   const projector = await services.start({
     name: 'projector',
     args: ['project'],
@@ -181,11 +183,22 @@ async function runWithServices(
     waitReady: false,
   });
   say(`transfers process manager: ${transfers.url} (pid ${transfers.pid})`);
+  const guards = [guard];
+  for (let i = 2; i <= options.guards; i++) {
+    const more = await services.start({ name: `guard-${i}`, ...guardSpec(config.KES_GUARD_PORT + 10 + i) });
+    say(`guard-${i}: ${more.url} (pid ${more.pid})`);
+    guards.push(more);
+  }
   for (const line of services.moved) say(line);
 
-  const client = new CommandClient({ url: guard.url, apiKey: keys.teller });
+  // Each client falls back to the other guards when its own does not answer.
+  const urls = guards.map((g) => g.url);
+  const clients = urls.map(
+    (_, i) => new CommandClient({ url: [...urls.slice(i), ...urls.slice(0, i)], apiKey: keys.teller }),
+  );
+  const client = clients[0] as CommandClient;
   const workload = new BankWorkload({
-    client,
+    clients,
     runId,
     accounts: options.accounts,
     concurrency: options.concurrency,
@@ -385,7 +398,7 @@ function renderSummary(result: DemoResult, check: CheckReport, options: DemoOpti
       ],
       ['written', n(w.ok)],
       ['refused by a business rule (422)', rejected || '0'],
-      ['conflicts retried by the guard', n(w.conflictsRetried)],
+      ['compare-and-swap conflicts, decided again', n(w.conflictsRetried)],
       ['conflicts that outlived the retries (409)', n(w.conflictsSpent)],
       ['errors', w.errors === 0 ? '0' : `${n(w.errors)}`],
       ['latency p50 / p99', `${w.p50Ms} ms / ${w.p99Ms} ms`],
@@ -433,7 +446,7 @@ function renderSummary(result: DemoResult, check: CheckReport, options: DemoOpti
     `  kes check --history ${history} --allow-unlogged --read-models`,
     options.keep
       ? [
-          `  curl ${url('guard')}/metrics          # guard: appends, commands, conflicts, group commits`,
+          `  curl ${url('guard-1')}/metrics          # guard: appends, commands, conflicts, group commits`,
           `  curl ${url('projector')}/metrics      # projector: lag, freshness, batches`,
           `  curl ${url('transfers')}/metrics      # process manager: steps, refusals, retries`,
           `  curl ${url('projector')}/reports/money-check`,

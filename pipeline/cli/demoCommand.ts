@@ -10,6 +10,7 @@ interface DemoFlags {
   rate: string;
   accounts: string;
   concurrency: string;
+  guards: string;
   keep: boolean;
   stack: boolean;
   format: 'table' | 'json';
@@ -33,6 +34,11 @@ export function demoCommand(): Command {
     .option('--rate <commands/s>', 'commands per second over all clients (0: as fast as answered)', '0')
     .option('--accounts <n>', 'accounts to open', '200')
     .option('--concurrency <n>', 'concurrent clients', '16')
+    .option(
+      '--guards <n>',
+      'guard processes; commands go round-robin, so writers of hot accounts meet in different guards',
+      '2',
+    )
     .option('--keep', 'leave the guard, projector and process manager running afterwards', false)
     .option('--no-stack', 'do not run `kes stack up`: use the services the configuration names')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
@@ -46,6 +52,7 @@ export function demoCommand(): Command {
           rate: integer('--rate', flags.rate, 0, 1_000_000),
           accounts: integer('--accounts', flags.accounts, 2, 1_000_000),
           concurrency: integer('--concurrency', flags.concurrency, 1, 1_024),
+          guards: integer('--guards', flags.guards, 1, 16),
           keep: flags.keep,
           stack: flags.stack,
           format: flags.format,
