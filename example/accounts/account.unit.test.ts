@@ -22,7 +22,7 @@ describe('account decider', () => {
     spec
       .given([])
       .when({ type: 'open', data: { owner: 'ada', currency: 'EUR' } })
-      .then([opened]);
+      .thenDecides([opened]);
     spec
       .given([opened])
       .when({ type: 'open', data: { owner: 'ada', currency: 'EUR' } })
@@ -33,7 +33,7 @@ describe('account decider', () => {
     spec
       .given([opened, deposited(100)])
       .when({ type: 'withdraw', data: { amount: 100, currency: 'EUR' } })
-      .then([withdrawn(100)]);
+      .thenDecides([withdrawn(100)]);
     spec
       .given([opened, deposited(100)])
       .when({ type: 'withdraw', data: { amount: 101, currency: 'EUR' } })
@@ -68,7 +68,7 @@ describe('account decider', () => {
     spec
       .given([opened, deposited(5), withdrawn(5, 't1'), { type: 'DebitSettled', data: { transferId: 't1' } }])
       .when({ type: 'close', data: {} })
-      .then([{ type: 'AccountClosed', data: { reason: null } }]);
+      .thenDecides([{ type: 'AccountClosed', data: { reason: null } }]);
   });
 
   it("moves a transfer's money once: a repeated debit or credit decides nothing", () => {
@@ -107,7 +107,7 @@ describe('account decider', () => {
     spec
       .given(held)
       .when({ type: 'refundDebit', data: { transferId: 't1' } })
-      .then([deposited(30, 't1')]);
+      .thenDecides([deposited(30, 't1')]);
     spec
       .given([...held, deposited(30, 't1')])
       .when({ type: 'refundDebit', data: { transferId: 't1' } })
@@ -115,7 +115,7 @@ describe('account decider', () => {
     spec
       .given(held)
       .when({ type: 'settleDebit', data: { transferId: 't1' } })
-      .then([{ type: 'DebitSettled', data: { transferId: 't1' } }]);
+      .thenDecides([{ type: 'DebitSettled', data: { transferId: 't1' } }]);
     spec
       .given([opened])
       .when({ type: 'refundDebit', data: { transferId: 't9' } })

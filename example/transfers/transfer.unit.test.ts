@@ -15,7 +15,7 @@ describe('transfer decider', () => {
     spec
       .given([])
       .when({ type: 'request', data: { from: 'a', to: 'b', amount: 30, currency: 'EUR' } })
-      .then([requested]);
+      .thenDecides([requested]);
     spec
       .given([requested])
       .when({ type: 'request', data: { from: 'a', to: 'b', amount: 30, currency: 'EUR' } })
@@ -27,10 +27,10 @@ describe('transfer decider', () => {
   });
 
   it('records each step once, in order', () => {
-    spec.given([requested]).when({ type: 'recordDebit', data: {} }).then([debited]);
+    spec.given([requested]).when({ type: 'recordDebit', data: {} }).thenDecides([debited]);
     spec.given([requested, debited]).when({ type: 'recordDebit', data: {} }).thenNothing();
-    spec.given([requested, debited]).when({ type: 'recordCredit', data: {} }).then([credited]);
-    spec.given([requested, debited, credited]).when({ type: 'complete', data: {} }).then([completed]);
+    spec.given([requested, debited]).when({ type: 'recordCredit', data: {} }).thenDecides([credited]);
+    spec.given([requested, debited, credited]).when({ type: 'complete', data: {} }).thenDecides([completed]);
     spec.given([requested, debited, credited, completed]).when({ type: 'recordDebit', data: {} }).thenNothing();
     spec.given([requested]).when({ type: 'recordCredit', data: {} }).thenRejects('invalid_state');
     spec.given([]).when({ type: 'recordDebit', data: {} }).thenRejects('transfer_not_found');
@@ -40,11 +40,11 @@ describe('transfer decider', () => {
     spec
       .given([requested])
       .when({ type: 'fail', data: { reason: 'r' } })
-      .then([failed]);
+      .thenDecides([failed]);
     spec
       .given([requested, debited])
       .when({ type: 'fail', data: { reason: 'r' } })
-      .then([failed]);
+      .thenDecides([failed]);
     spec
       .given([requested, debited, credited])
       .when({ type: 'fail', data: { reason: 'r' } })

@@ -16,7 +16,7 @@ export function deciderSpec<S, C extends Command, E extends DomainEvent>(module:
         when(command: C) {
           const run = () => module.decide(command, state, id);
           return {
-            then(expected: readonly E[]) {
+            thenDecides(expected: readonly E[]) {
               expect(run()).toEqual(expected);
             },
             thenNothing() {

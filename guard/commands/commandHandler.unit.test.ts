@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { type AccountEvent, accountModule } from '../../example/accounts/account.js';
+import {
+  CommandConflictError,
+  CommandRejectedError,
+  ModuleError,
+  WrongExpectedVersionError,
+} from '../../pipeline/errors.js';
+import { CommandHandler, type CommandStore } from './commandHandler.js';
+import { anyModule, type CommandModule } from './decider.js';
+import type { StreamEvent } from './streamEvents.js';
+
+/**
+ * The handler's own logic (retries, recorded refusals, command ids, one command per stream at a time) against an
+ * event store kept in memory: a compare-and-swap on versions and an id index, nothing more. The same handler on the
+ * real guard is tested in commands.int.test.ts.
+ */
+class MemoryStore implements CommandStore {
+  readonly streams = new Map<string, StreamEvent[]>();
+  readonly ids = new Map<string, { stream: string; version: number }>();
+  appends = 0;
+  /** Runs before each append: tests let "another writer" in here. */
+  beforeAppend: (stream: string) => void = () => {};
+
+  async locate(stream: string) {
+    return { version: (this.streams.get(stream)?.length ?? 0) - 1, topic: 't', partition: 0 };
+  }
+  async read(slice: { stream: string; afterVersion: number; untilVersion: number }) {
+    return (this.streams.get(slice.stream) ?? []).slice(slice.afterVersion + 1, slice.untilVersion + 1);
+  }
+  async append(
+    _module: CommandModule,
+    stream: string,
+    expected: number,
+    events: readonly { id: string; type: string; data: unknown }[],
+  ) {
+    this.beforeAppend(stream);
+    const list = this.streams.get(stream) ?? [];
+    if (list.length - 1 !== expected) throw new WrongExpectedVersionError(stream, expected, list.length - 1);
+    this.appends++;
+    for (const e of events) {
+      this.ids.set(e.id, { stream, version: list.length });
+      list.push({ type: e.type, data: e.data as Record<string, unknown>, version: list.length, offset: list.length });
+    }
+    this.streams.set(stream, list);
+    const last = list.length - 1;
+    return {
+      stream,
+      firstVersion: last - events.length + 1,
+      lastVersion: last,
+      topic: 't',
+      partition: 0,
+      offset: last,
+      duplicate: false,
+    };
+  }
+  async written(eventId: string) {
+    return this.ids.get(eventId);
+  }
+  /** Another writer appends directly. */
+  push(stream: string, event: AccountEvent): void {
+    const list = this.streams.get(stream) ?? [];
+    list.push({ ...event, version: list.length, offset: list.length });
+    this.streams.set(stream, list);
+  }
+}
+
+const account = anyModule(accountModule);
+const settings = { maxAttempts: 4, retryBaseMs: 0, retryMaxMs: 0 };
+const opened: AccountEvent = { type: 'AccountOpened', data: { accountId: 'a', owner: 'o', currency: 'EUR' } };
+const deposit = (amount: number): AccountEvent => ({
+  type: 'MoneyDeposited',
+  data: { amount, currency: 'EUR', transferId: null },
+});
+
+describe('CommandHandler', () => {
+  it('decides again on the reloaded state after losing the compare-and-swap', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    store.push('account-a', deposit(100));
+    let interloper = true;
+    store.beforeAppend = () => {
+      if (interloper)
+        store.push('account-a', { type: 'MoneyWithdrawn', data: { amount: 80, currency: 'EUR', transferId: null } });
+      interloper = false;
+    };
+    const handler = new CommandHandler(store, undefined, settings);
+    // Decided on balance 100 first; after the other writer took 80, decided again on 20: refused.
+    await expect(
+      handler.handle(account, 'a', { type: 'withdraw', data: { amount: 50, currency: 'EUR' } }),
+    ).rejects.toMatchObject({
+      reason: 'insufficient_funds',
+      version: 2,
+    });
+    expect(store.appends).toBe(0);
+  });
+
+  it('answers a conflict once every attempt lost, having written nothing', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    store.beforeAppend = () => store.push('account-a', deposit(1));
+    const handler = new CommandHandler(store, undefined, settings);
+    const error = await handler
+      .handle(account, 'a', { type: 'deposit', data: { amount: 5, currency: 'EUR' } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandConflictError);
+    expect(error).toMatchObject({ attempts: 4, retriable: true });
+    expect(store.appends).toBe(0);
+  });
+
+  it('never retries a command that named its expected version', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    const handler = new CommandHandler(store, undefined, settings);
+    await expect(
+      handler.handle(account, 'a', { type: 'deposit', data: { amount: 5, currency: 'EUR' }, expectedVersion: 3 }),
+    ).rejects.toBeInstanceOf(WrongExpectedVersionError);
+  });
+
+  it('writes a recorded refusal, answers the refusal, and refuses a repeat without writing again', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    const handler = new CommandHandler(store, undefined, settings);
+    const step = { type: 'withdraw', data: { amount: 5, currency: 'EUR', transferId: 't1' }, commandId: 't1:debit' };
+    const first = await handler.handle(account, 'a', step).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(CommandRejectedError);
+    expect(first).toMatchObject({ reason: 'insufficient_funds', version: 1 });
+    expect(store.streams.get('account-a')?.[1]?.type).toBe('TransferStepRefused');
+    store.push('account-a', deposit(1_000));
+    await expect(handler.handle(account, 'a', step)).rejects.toMatchObject({ reason: 'insufficient_funds' });
+    expect(store.streams.get('account-a')?.length).toBe(3);
+  });
+
+  it('answers a repeated command id from its first write', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    const handler = new CommandHandler(store, undefined, settings);
+    const pay = { type: 'deposit', data: { amount: 5, currency: 'EUR' }, commandId: 'pay-1' };
+    expect(await handler.handle(account, 'a', pay)).toMatchObject({ version: 1, attempts: 1 });
+    expect(await handler.handle(account, 'a', pay)).toMatchObject({ version: 1, duplicate: true, events: [] });
+    expect(store.streams.get('account-a')?.length).toBe(2);
+  });
+
+  it('runs commands on one stream one at a time: concurrent writers in one process never conflict', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    const handler = new CommandHandler(store, undefined, settings);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        handler.handle(account, 'a', { type: 'deposit', data: { amount: 1, currency: 'EUR' } }),
+      ),
+    );
+    expect(results.map((r) => r.attempts)).toEqual(Array(20).fill(1));
+    expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('reports a module that throws something other than a rejection as a module error', async () => {
+    const broken: CommandModule = {
+      ...account,
+      decide: () => {
+        throw new TypeError('boom');
+      },
+    };
+    const handler = new CommandHandler(new MemoryStore(), undefined, settings);
+    await expect(handler.handle(broken, 'a', { type: 'close', data: {} })).rejects.toBeInstanceOf(ModuleError);
+  });
+});
