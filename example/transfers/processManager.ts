@@ -103,7 +103,15 @@ export class TransferProcessManager {
       // its stream key). The batch is worked through in slices; each slice's offsets are committed when it is done,
       // so a crash replays at most one slice, which the steps' idempotency absorbs.
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      eachBatch: async ({
+        batch,
+        resolveOffset,
+        heartbeat,
+        commitOffsetsIfNecessary,
+        uncommittedOffsets,
+        isRunning,
+        isStale,
+      }) => {
         const slice = o.sliceMessages ?? 256;
         for (let from = 0; from < batch.messages.length; from += slice) {
           const messages = batch.messages.slice(from, from + slice);
@@ -127,7 +135,8 @@ export class TransferProcessManager {
           if (!isRunning() || isStale()) return;
           resolveOffset((messages[messages.length - 1] as KafkaMessage).offset);
           await heartbeat();
-          await commitOffsetsIfNecessary();
+          // With offsets given, kafkajs commits now (without, only on an interval or threshold, neither set here).
+          await commitOffsetsIfNecessary(uncommittedOffsets());
         }
       },
     });

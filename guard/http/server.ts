@@ -22,7 +22,8 @@ import { registerCommandRoutes } from './commandRoutes.js';
 
 /**
  * The guard's HTTP API. Every answer is JSON; every error names what was wrong and where, and says by its status
- * whether anything could have been written (only 200 and 500 outcome_unknown can have written anything).
+ * whether anything could have been written: only 200, 500 outcome_unknown, and a 422 whose module records its
+ * refusals (a saga's step refused for good, e.g. TransferStepRefused) can have written anything.
  */
 export function buildServer(options: {
   service: AppendService;
