@@ -45,6 +45,17 @@ describe('transfers: the process manager', () => {
     return id;
   };
 
+  /** A process manager in this process, in consumer group `group` (a new group reads the topic from offset 0). */
+  const processManager = (group: string) =>
+    new TransferProcessManager({
+      kafka,
+      catalog,
+      client: new CommandClient({ url: guard.url, apiKey: TRANSFERS }),
+      topic: `${setup.topicPrefix}transfer`,
+      group,
+      log: createLogger('transfers', 'error'),
+    });
+
   beforeAll(async () => {
     guard = await startTestGuard(setup, { modules: EXAMPLE_MODULES });
     teller = new CommandClient({ url: guard.url, apiKey: TELLER });
@@ -56,14 +67,7 @@ describe('transfers: the process manager', () => {
   afterAll(async () => guard?.close());
 
   it('completes, fails a refused debit, refunds a refused credit; a full replay moves no money', async () => {
-    const manager = new TransferProcessManager({
-      kafka,
-      catalog,
-      client: new CommandClient({ url: guard.url, apiKey: TRANSFERS }),
-      topic: `${setup.topicPrefix}transfer`,
-      group: uniqueName('pm'),
-      log: createLogger('transfers', 'error'),
-    });
+    const manager = processManager(uniqueName('pm'));
     const ada = await open('ada', 100);
     const bob = await open('bob', 0);
     const gone = await open('gone', 0);
@@ -111,14 +115,7 @@ describe('transfers: the process manager', () => {
     // A second process manager, in a new group, replays every transfer event from offset 0: each step comes again,
     // after the balances changed (the refused debit would fit now). It must move no money.
     await teller.send('account', ada, 'deposit', { amount: 1_000, currency: 'EUR' });
-    const replay = new TransferProcessManager({
-      kafka,
-      catalog,
-      client: new CommandClient({ url: guard.url, apiKey: TRANSFERS }),
-      topic: `${setup.topicPrefix}transfer`,
-      group: uniqueName('pm-replay'),
-      log: createLogger('transfers', 'error'),
-    });
+    const replay = processManager(uniqueName('pm-replay'));
     const replaying = replay.start();
     try {
       // 4 debits, 3 credits, 2 refunds, 1 settle: every step of the first run, taken again.

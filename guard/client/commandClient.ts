@@ -4,14 +4,13 @@ import {
   CommandConflictError,
   CommandRejectedError,
   ForbiddenError,
-  InvalidRequestError,
   type KesError,
   ModuleError,
   NotReadyError,
-  UnauthorizedError,
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
 import type { CommandResult } from '../commands/commandHandler.js';
+import { backoff, definiteError } from './guardClient.js';
 
 /**
  * The typed client of `POST /commands/{category}/{id}`. Every command carries a command id (the caller's, or one
@@ -87,7 +86,7 @@ export class CommandClient {
         await backoff(attempt);
         continue;
       }
-      throw definiteError(response.status, code, message, json, stream);
+      throw commandError(response.status, code, message, json, stream);
     }
     throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
   }
@@ -109,11 +108,12 @@ export class CommandClient {
     const json = (await response.json()) as Record<string, unknown>;
     if (response.status === 200) return json as unknown as { stream: string; version: number; state: S };
     if (response.status === 503) throw new NotReadyError(String(json.message ?? 'guard not ready'));
-    throw definiteError(response.status, String(json.error), String(json.message), json, stream);
+    throw commandError(response.status, String(json.error), String(json.message), json, stream);
   }
 }
 
-function definiteError(
+/** The command API's own answers; everything else is answered as for appends. */
+function commandError(
   status: number,
   code: string,
   message: string,
@@ -130,13 +130,7 @@ function definiteError(
   if (status === 409 && code === 'wrong_expected_version') {
     return new WrongExpectedVersionError(stream, Number(json.expected), Number(json.actual));
   }
-  if (status === 401) return new UnauthorizedError(message);
   if (status === 403) return new ForbiddenError('this key', stream.split('-')[0] ?? stream, 'send commands to');
   if (status === 500 && code === 'module_failed') return new ModuleError(stream.split('-')[0] ?? '', stream, message);
-  return new InvalidRequestError(code, String(json.path ?? ''), message);
-}
-
-function backoff(attempt: number): Promise<void> {
-  const ms = Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return definiteError(status, code, message, json, stream);
 }

@@ -159,7 +159,8 @@ export class GuardClient {
   }
 }
 
-function definiteError(
+/** The typed error of a definite (not retriable) answer of the guard; shared by the command client. */
+export function definiteError(
   status: number,
   code: string,
   message: string,
@@ -176,7 +177,8 @@ function definiteError(
   return new InvalidRequestError(code, String(json.path ?? ''), message);
 }
 
-function backoff(attempt: number): Promise<void> {
+/** Jittered exponential backoff between a client's attempts (25 ms doubling, capped at 1 s). */
+export function backoff(attempt: number): Promise<void> {
   const ms = Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
