@@ -96,12 +96,23 @@ export async function runDemo(options: DemoOptions, say: (line: string) => void)
   const dir = join(config.KES_HOME, 'demo', runId);
   const services = new DemoServices(dir);
   const keys = demoKeys(dir);
+  // The services run in their own process groups (so --keep can leave them running): Ctrl-C reaches only this
+  // process, which must stop them itself.
+  const interrupted = () => {
+    say(options.keep ? 'interrupted: the services keep running (--keep)' : 'interrupted: stopping the services');
+    void (options.keep ? Promise.resolve(services.detach()) : services.stopAll()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const result = await (async () => {
     try {
       return await runWithServices(config, options, services, keys, runId, dir, say);
     } catch (error) {
       await services.stopAll();
       throw error;
+    } finally {
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
     }
   })();
   if (options.keep) {
