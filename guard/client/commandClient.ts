@@ -11,6 +11,7 @@ import {
 } from '../../pipeline/errors.js';
 import type { CommandResult } from '../commands/commandHandler.js';
 import { backoff, definiteError } from './guardClient.js';
+import { type JsonAnswer, requestJson } from './httpJson.js';
 
 /**
  * The typed client of `POST /commands/{category}/{id}`. Every command carries a command id (the caller's, or one
@@ -60,33 +61,32 @@ export class CommandClient {
     let lastError: KesError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const url = this.urls[this.current % this.urls.length] as string;
-      let response: Response;
-      let json: Record<string, unknown>;
+      let answer: JsonAnswer;
       try {
-        response = await fetch(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
+        answer = await requestJson(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.apiKey}` },
+          headers: { authorization: `Bearer ${this.options.apiKey}` },
           body,
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+          timeoutMs: this.options.timeoutMs ?? 10_000,
         });
-        json = (await response.json()) as Record<string, unknown>;
       } catch (error) {
+        // The request may have reached the guard: the outcome is unknown, a retry with the same command id is safe.
         this.current++;
         lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
         await backoff(attempt);
         continue;
       }
-      if (response.status === 200) return json as unknown as CommandResult;
+      const { status, json } = answer;
+      if (status === 200) return json as unknown as CommandResult;
       const code = String(json.error ?? 'unknown');
       const message = String(json.message ?? code);
-      if (response.status === 503 || (response.status === 500 && code === 'outcome_unknown')) {
-        if (response.status === 503) this.current++;
-        lastError =
-          response.status === 503 ? new NotReadyError(message) : new AppendIndeterminateError(stream, message);
+      if (status === 503 || (status === 500 && code === 'outcome_unknown')) {
+        if (status === 503) this.current++;
+        lastError = status === 503 ? new NotReadyError(message) : new AppendIndeterminateError(stream, message);
         await backoff(attempt);
         continue;
       }
-      throw commandError(response.status, code, message, json, stream);
+      throw commandError(status, code, message, json, stream);
     }
     throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
   }
@@ -95,20 +95,21 @@ export class CommandClient {
   async state<S>(category: string, id: string): Promise<{ stream: string; version: number; state: S }> {
     const stream = `${category}-${id}`;
     const url = this.urls[this.current % this.urls.length] as string;
-    let response: Response;
+    let answer: JsonAnswer;
     try {
-      response = await fetch(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
+      answer = await requestJson(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
+        method: 'GET',
         headers: { authorization: `Bearer ${this.options.apiKey}` },
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        timeoutMs: this.options.timeoutMs ?? 10_000,
       });
     } catch (error) {
       this.current++;
       throw new NotReadyError(`guard at ${url} did not answer: ${(error as Error).message}`);
     }
-    const json = (await response.json()) as Record<string, unknown>;
-    if (response.status === 200) return json as unknown as { stream: string; version: number; state: S };
-    if (response.status === 503) throw new NotReadyError(String(json.message ?? 'guard not ready'));
-    throw commandError(response.status, String(json.error), String(json.message), json, stream);
+    const { status, json } = answer;
+    if (status === 200) return json as unknown as { stream: string; version: number; state: S };
+    if (status === 503) throw new NotReadyError(String(json.message ?? 'guard not ready'));
+    throw commandError(status, String(json.error), String(json.message), json, stream);
   }
 }
 
