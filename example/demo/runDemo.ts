@@ -405,7 +405,8 @@ function renderSummary(result: DemoResult, check: CheckReport, options: DemoOpti
     [
       [
         'commands',
-        `${n(w.commands)} in ${w.seconds.toFixed(1)} s (${n(w.commandsPerS)}/s, ${options.concurrency} clients)`,
+        `${n(w.commands)} in ${w.seconds.toFixed(1)} s (${n(w.commandsPerS)}/s, ${options.concurrency} clients, ` +
+          `${options.guards} guard${options.guards === 1 ? '' : 's'})`,
       ],
       ['written', n(w.ok)],
       ['refused by a business rule (422)', rejected || '0'],
