@@ -277,12 +277,12 @@ export class CommandHandler {
     }
     const key = this.cache?.key(module.category, module.stateVersion, stream);
     const cached = key === undefined ? undefined : await this.cache?.get(key);
-    // An entry from before a repartitioning, or ahead of Redis' version (a rollback being repaired), is not used.
+    // An entry from before a repartitioning is not used. An entry ahead of the version just read is another
+    // writer's commit that landed between the two reads: it is committed, so it is exact at its version, and the
+    // compare-and-swap on that version is as good as on any other.
     const base =
-      cached && cached.partition === at.partition && cached.version <= at.version
-        ? cached
-        : { version: -1, offset: -1, state: module.initialState() };
-    if (base.version === at.version) {
+      cached && cached.partition === at.partition ? cached : { version: -1, offset: -1, state: module.initialState() };
+    if (base.version >= at.version) {
       this.hooks.onStateLoad?.('cache', 0);
       return { version: base.version, state: base.state };
     }

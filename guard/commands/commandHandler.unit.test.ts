@@ -7,7 +7,8 @@ import {
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
 import { CommandHandler, type CommandStore } from './commandHandler.js';
-import { anyModule, type CommandModule } from './decider.js';
+import { anyModule, type CommandModule, fold } from './decider.js';
+import type { StateCache } from './stateCache.js';
 import type { StreamEvent } from './streamEvents.js';
 
 /**
@@ -152,6 +153,31 @@ describe('CommandHandler', () => {
     );
     expect(results.map((r) => r.attempts)).toEqual(Array(20).fill(1));
     expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('uses a cached state ahead of the version it read: another writer committed between the two reads', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    store.push('account-a', deposit(100));
+    // The version was read just before the other writer's commit (1); the cache already holds its state (2).
+    store.push('account-a', deposit(50));
+    store.locate = async () => ({ version: 1, topic: 't', partition: 0 });
+    let reads = 0;
+    const read = store.read.bind(store);
+    store.read = async (slice) => {
+      reads++;
+      return read(slice);
+    };
+    const state = fold(accountModule, accountModule.initialState(), [opened, deposit(100), deposit(50)]);
+    const cache = {
+      key: () => 'k',
+      get: async () => ({ version: 2, partition: 0, offset: 2, state }),
+      put: async () => true,
+    } as unknown as StateCache;
+    const handler = new CommandHandler(store, cache, settings);
+    const result = await handler.handle(account, 'a', { type: 'withdraw', data: { amount: 150, currency: 'EUR' } });
+    expect(result).toMatchObject({ version: 3, attempts: 1 });
+    expect(reads).toBe(0);
   });
 
   it('reports a module that throws something other than a rejection as a module error', async () => {
