@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,7 @@ interface Options {
   streamsPerClient: number;
   samples: number;
   coldSizes: number[];
-  filler: number;
+  filler: number[];
   json: boolean;
   keep: boolean;
   quietPercent: number;
@@ -56,7 +56,7 @@ interface Options {
 function parseFlags(argv: readonly string[]): Options {
   const program = new Command('bench:commands')
     .description('commands vs raw guarded appends, a hot stream on one and two guards, cold state loads')
-    .option('--duration <s>', 'measured seconds per configuration (split in two halves, run A B B A)', '10')
+    .option('--duration <s>', 'measured seconds per configuration (two halves, run A B C then C B A)', '10')
     .option('--warmup <s>', 'unmeasured seconds before each half', '2')
     .option('--clients <list>', 'closed-loop client counts of the distinct-streams phase', '1,16')
     .option('--hot-clients <n>', 'closed-loop clients all commanding one account in the hot-stream phase', '16')
@@ -64,9 +64,9 @@ function parseFlags(argv: readonly string[]): Options {
     .option('--samples <n>', 'cold and warm commands per stream in the cold-load phase (the median is kept)', '5')
     .option('--cold-sizes <list>', 'events in the streams of the cold-load phase', '10,100,1000')
     .option(
-      '--filler <n>',
-      'events then added to the cold streams’ partition, before one more cold load (0: none)',
-      '20000',
+      '--filler <list>',
+      'then add events to the cold streams’ partition until it holds this many more, a cold load after each (0: none)',
+      '20000,100000',
     )
     .option('--json', 'print one JSON object on stdout instead of tables', false)
     .option('--keep', "keep the run's topic and Redis keys (deleted by default)", false)
@@ -75,7 +75,7 @@ function parseFlags(argv: readonly string[]): Options {
       'before each measurement, wait until the idle machine uses less CPU (% of one core)',
       '40',
     )
-    .option('--quiet-wait <s>', 'longest wait for a quiet machine (0: do not wait)', '60')
+    .option('--quiet-wait <s>', 'longest wait for a quiet machine (0: do not wait)', '120')
     .option('--max-noise <percent>', 'measure a half again when other processes took more CPU than this', '30')
     .option('--tries <n>', 'attempts at most per half (the least disturbed one is kept)', '3')
     .parse([...argv]);
@@ -90,7 +90,7 @@ function parseFlags(argv: readonly string[]): Options {
     streamsPerClient: positive('--streams-per-client', s('streamsPerClient')),
     samples: positive('--samples', s('samples')),
     coldSizes: list('--cold-sizes', s('coldSizes')),
-    filler: s('filler') === '0' ? 0 : positive('--filler', s('filler')),
+    filler: s('filler') === '0' ? [] : list('--filler', s('filler')),
     json: f.json === true,
     keep: f.keep === true,
     quietPercent: positive('--quiet', s('quiet'), false),
@@ -224,9 +224,11 @@ interface Measured {
   cpu: Record<string, number>;
   idleBefore: number[];
   attempts: number[];
+  /** The guards that served the load (their CPU is the guard's CPU per operation); default: every guard. */
+  guardsUsed?: string[];
 }
 
-interface Half extends Omit<Measured, 'cpu' | 'idleBefore' | 'attempts'> {
+interface Half extends Omit<Measured, 'cpu' | 'idleBefore' | 'attempts' | 'guardsUsed'> {
   cpu: Record<string, number>;
 }
 
@@ -336,10 +338,13 @@ async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, 
 // ---------------------------------------------------------------------------------------------------------------
 // main
 
-interface PairRow {
-  phase: string;
-  label: string;
-  m: Measured;
+interface DistinctResult {
+  clients: number;
+  /** GuardClient.appendToStream (fetch) */
+  raw: Measured;
+  /** the same appends through node:http (HttpLoadClient, the client of bench:guard) */
+  rawNodeHttp: Measured;
+  command: Measured;
 }
 
 interface ColdRow {
@@ -371,6 +376,7 @@ async function main(): Promise<void> {
   const stack = stackPids(ROOT).filter((s) => ['kafka', 'redis', 'registry'].includes(s.name));
   const guards: GuardProcess[] = [];
   const http: HttpLoadClient[] = [];
+  const closers: (() => void)[] = [];
   const snapshot = () =>
     cpuSnapshot([
       ...guards.flatMap((g, i) => (g.child.pid === undefined ? [] : [{ name: `guard ${i}`, pid: g.child.pid }])),
@@ -433,13 +439,21 @@ async function main(): Promise<void> {
       }
       return kept as Half & { idle: number | undefined; attempt: number };
     };
-    /** A then B then B then A, each half of --duration: drift over the run falls on both sides alike. */
-    const abba = async (a: [string, () => Promise<Half>], b: [string, () => Promise<Half>]) => {
-      const first = await measureHalf(`${a[0]} (1/2)`, a[1]);
-      const second = await measureHalf(`${b[0]} (1/2)`, b[1]);
-      const third = await measureHalf(`${b[0]} (2/2)`, b[1]);
-      const fourth = await measureHalf(`${a[0]} (2/2)`, a[1]);
-      return [merge([first, fourth]), merge([second, third])] as const;
+    /**
+     * Each configuration twice, for half of --duration: A B … then … B A, so drift over the run (other sessions'
+     * work, the topic growing) falls on every configuration alike.
+     */
+    const interleaved = async (configs: readonly [string, () => Promise<Half>][]): Promise<Measured[]> => {
+      const halves = configs.map(() => [] as (Half & { idle: number | undefined; attempt: number })[]);
+      for (let i = 0; i < configs.length; i++) {
+        const [label, run] = configs[i] as [string, () => Promise<Half>];
+        halves[i]?.push(await measureHalf(`${label} (1/2)`, run));
+      }
+      for (let i = configs.length - 1; i >= 0; i--) {
+        const [label, run] = configs[i] as [string, () => Promise<Half>];
+        halves[i]?.push(await measureHalf(`${label} (2/2)`, run));
+      }
+      return halves.map((h) => merge(h));
     };
     const halfMs = options.durationMs / 2;
 
@@ -449,17 +463,18 @@ async function main(): Promise<void> {
     progress(`topic ${topic}: ${partitions} partitions`);
 
     // 2. raw appends vs commands, each client on streams of its own
-    const pairs: PairRow[] = [];
+    const results: DistinctResult[] = [];
+    const load = new HttpLoadClient({ url: url0, apiKey: LOCAL_DEV_KEY, maxSockets: Math.max(...options.clients) + 8 });
+    closers.push(() => load.close());
     for (const c of options.clients) {
       const streamIds = (kind: string) =>
         Array.from({ length: c }, (_, w) =>
           Array.from({ length: options.streamsPerClient }, (_, k) => `${kind}${c}-w${w}-s${k}`),
         );
-      const rawIds = streamIds('raw');
       const cmdIds = streamIds('cmd');
       progress(`distinct streams, ${c} client(s): opening ${c * options.streamsPerClient} accounts for the commands`);
       await open(cmdIds.flat());
-      const rawWorkers = rawIds.map((ids) => {
+      const rawWorkers = streamIds('raw').map((ids) => {
         const client = appendsAt(url0);
         let k = 0;
         return () =>
@@ -470,20 +485,30 @@ async function main(): Promise<void> {
             return { attempts: 1 };
           });
       });
+      const nodeWorkers = streamIds('node').map((ids) => {
+        let k = 0;
+        return () =>
+          outcomeOf(async () => {
+            const stream = `${CATEGORY}-${ids[k++ % ids.length]}`;
+            const a = await load.append(stream, 'any', [{ id: randomUUID(), ...depositEvent }]);
+            if (a.outcome.status !== 'ok') throw new Error(`append to ${stream}: ${JSON.stringify(a.outcome)}`);
+            return { attempts: 1 };
+          });
+      });
       const cmdWorkers = cmdIds.map((ids) => {
         const client = commandsAt(url0);
         let k = 0;
         return () => outcomeOf(() => client.send(CATEGORY, ids[k++ % ids.length] as string, 'deposit', deposit));
       });
       const p = probe(http.slice(0, 1));
-      const [raw, cmd] = await abba(
-        [`raw append, ${c} client(s)`, () => closedLoop(rawWorkers, options.warmupMs, halfMs, p)],
+      const [raw, rawNodeHttp, command] = (await interleaved([
+        [`raw append (GuardClient), ${c} client(s)`, () => closedLoop(rawWorkers, options.warmupMs, halfMs, p)],
+        [`raw append (node:http), ${c} client(s)`, () => closedLoop(nodeWorkers, options.warmupMs, halfMs, p)],
         [`command, ${c} client(s)`, () => closedLoop(cmdWorkers, options.warmupMs, halfMs, p)],
-      );
-      pairs.push(
-        { phase: `distinct ${c}`, label: 'raw append', m: raw },
-        { phase: `distinct ${c}`, label: 'command', m: cmd },
-      );
+      ])) as [Measured, Measured, Measured];
+      // guard 1 idles through this phase: only guard 0's CPU is the guard's cost per operation
+      const on0 = (m: Measured): Measured => ({ ...m, guardsUsed: ['guard 0'] });
+      results.push({ clients: c, raw: on0(raw), rawNodeHttp: on0(rawNodeHttp), command: on0(command) });
     }
 
     // 3. one hot account, every client depositing to it: one guard, then clients alternating between two
@@ -495,10 +520,10 @@ async function main(): Promise<void> {
         return () => outcomeOf(() => client.send(CATEGORY, hotId, 'deposit', deposit));
       });
     progress(`hot stream: ${options.hotClients} clients on ${CATEGORY}-${hotId}`);
-    const [oneGuard, twoGuards] = await abba(
+    const [oneGuard, twoGuards] = (await interleaved([
       ['hot stream, one guard', () => closedLoop(hotWorkers(1), options.warmupMs, halfMs, probe(http))],
       ['hot stream, two guards', () => closedLoop(hotWorkers(2), options.warmupMs, halfMs, probe(http))],
-    );
+    ])) as [Measured, Measured];
     const hotPartition = partitionOf(`${CATEGORY}-${hotId}`, partitions);
 
     // 4. cold loads: streams of 10, 100, 1,000 events in one partition, their cache entry deleted before a command
@@ -572,18 +597,20 @@ async function main(): Promise<void> {
     for (const s of coldStreams) await measureCold(`${fmt(s.events, 0)} events`, s.id, s.events);
     let fillerAdded = 0;
     const smallest = coldStreams[0];
-    if (options.filler > 0 && smallest) {
-      const fillIds = idsIn('fill', 10);
-      const batches = Math.ceil(options.filler / 500);
+    const fillIds = idsIn('fill', 10);
+    for (const target of options.filler) {
+      if (!smallest || target <= fillerAdded) continue;
+      const batches: number[] = [];
+      for (let left = target - fillerAdded; left > 0; left -= 500) batches.push(Math.min(500, left));
       progress(
-        `adding ${fmt(options.filler, 0)} events to partition ${coldPartition} (${fillIds.length} other streams)`,
+        `adding ${fmt(target - fillerAdded, 0)} events to partition ${coldPartition} (${fillIds.length} other streams)`,
       );
       let next = 0;
       await Promise.all(
         Array.from({ length: 4 }, async () => {
-          while (next < batches) {
+          while (next < batches.length) {
             const b = next++;
-            const n = Math.min(500, options.filler - b * 500);
+            const n = batches[b] as number;
             await appender.appendToStream(
               `${CATEGORY}-${fillIds[b % fillIds.length]}`,
               Array.from({ length: n }, () => depositEvent),
@@ -603,6 +630,19 @@ async function main(): Promise<void> {
     // 5. figures
     const m = machine(ROOT, CODE_DIRS);
     const perSecond = (x: Measured) => x.ok / (x.elapsedMs / 1000);
+    /** CPU per successful operation, in µs: the processes' mean % of one core over the ops/s. */
+    const usPerOp = (x: Measured, names: (n: string) => boolean) =>
+      (Object.entries(x.cpu)
+        .filter(([n]) => names(n))
+        .reduce((sum, [, v]) => sum + v, 0) /
+        100) *
+      (1e6 / perSecond(x));
+    const cpuPerOp = (x: Measured) => ({
+      client: usPerOp(x, (n) => n === 'bench'),
+      guards: usPerOp(x, (n) => (x.guardsUsed ? x.guardsUsed.includes(n) : n.startsWith('guard'))),
+      redis: usPerOp(x, (n) => n === 'redis'),
+      kafka: usPerOp(x, (n) => n === 'kafka'),
+    });
     const settings = {
       KES_COMMAND_MAX_ATTEMPTS: config.KES_COMMAND_MAX_ATTEMPTS,
       KES_COMMAND_RETRY_BASE_MS: config.KES_COMMAND_RETRY_BASE_MS,
@@ -624,32 +664,28 @@ async function main(): Promise<void> {
       errorSample: x.errorSample ?? null,
       guard: x.guard,
       cpuPercent: x.cpu,
+      cpuUsPerOp: Object.fromEntries(Object.entries(cpuPerOp(x)).map(([k, v]) => [k, round(v, 0)])),
       idleMachineBefore: x.idleBefore,
       attempts: x.attempts,
     });
-    const distinct = options.clients.map((c) => {
-      const raw = pairs.find((p) => p.phase === `distinct ${c}` && p.label === 'raw append')?.m as Measured;
-      const cmd = pairs.find((p) => p.phase === `distinct ${c}` && p.label === 'command')?.m as Measured;
-      const lr = latencyOf(raw.latencies);
-      const lc = latencyOf(cmd.latencies);
+    /** `a` against the baseline `b`: throughput, latency, and CPU per operation of the guard(s) and Redis. */
+    const against = (a: Measured, b: Measured) => {
+      const la = latencyOf(a.latencies);
+      const lb = latencyOf(b.latencies);
       return {
-        clients: c,
-        raw,
-        cmd,
-        ratio: {
-          opsPerSecond: ratio(perSecond(cmd), perSecond(raw)),
-          p50: ratio(lc.p50, lr.p50),
-          p99: ratio(lc.p99, lr.p99),
-        },
+        opsPerSecond: ratio(perSecond(a), perSecond(b)),
+        p50: ratio(la.p50, lb.p50),
+        p99: ratio(la.p99, lb.p99),
+        guardUsPerOp: ratio(cpuPerOp(a).guards, cpuPerOp(b).guards),
+        redisUsPerOp: ratio(cpuPerOp(a).redis, cpuPerOp(b).redis),
       };
-    });
-    const lOne = latencyOf(oneGuard.latencies);
-    const lTwo = latencyOf(twoGuards.latencies);
-    const hotRatio = {
-      opsPerSecond: ratio(perSecond(twoGuards), perSecond(oneGuard)),
-      p50: ratio(lTwo.p50, lOne.p50),
-      p99: ratio(lTwo.p99, lOne.p99),
     };
+    const distinct = results.map((d) => ({
+      ...d,
+      overRaw: against(d.command, d.raw),
+      overNodeHttp: against(d.command, d.rawNodeHttp),
+    }));
+    const hotRatio = against(twoGuards, oneGuard);
     const coldJson = coldRows.map((r) => ({
       stream: r.label,
       events: r.events,
@@ -684,12 +720,10 @@ async function main(): Promise<void> {
       distinctStreams: distinct.map((d) => ({
         clients: d.clients,
         rawAppend: measuredJson(d.raw),
-        command: measuredJson(d.cmd),
-        commandOverRaw: {
-          opsPerSecond: round(d.ratio.opsPerSecond, 3),
-          p50: round(d.ratio.p50, 3),
-          p99: round(d.ratio.p99, 3),
-        },
+        rawAppendNodeHttp: measuredJson(d.rawNodeHttp),
+        command: measuredJson(d.command),
+        commandOverRaw: Object.fromEntries(Object.entries(d.overRaw).map(([k, v]) => [k, round(v, 3)])),
+        commandOverRawNodeHttp: Object.fromEntries(Object.entries(d.overNodeHttp).map(([k, v]) => [k, round(v, 3)])),
       })),
       hotStream: {
         stream: `${CATEGORY}-${hotId}`,
@@ -697,14 +731,12 @@ async function main(): Promise<void> {
         clients: options.hotClients,
         oneGuard: measuredJson(oneGuard),
         twoGuards: measuredJson(twoGuards),
-        twoOverOne: {
-          opsPerSecond: round(hotRatio.opsPerSecond, 3),
-          p50: round(hotRatio.p50, 3),
-          p99: round(hotRatio.p99, 3),
-        },
+        twoOverOne: Object.fromEntries(Object.entries(hotRatio).map(([k, v]) => [k, round(v, 3)])),
       },
       coldLoads: { partition: coldPartition, fillerAdded, rows: coldJson },
     };
+    writeFileSync(join(runDir, 'figures.json'), `${JSON.stringify(out, null, 2)}\n`);
+    progress(`figures in ${join(runDir, 'figures.json')}`);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return;
@@ -722,6 +754,9 @@ async function main(): Promise<void> {
       errors?: number;
       guardConflicts?: number;
       fromLog?: number;
+      clientUs?: number;
+      guardUs?: number;
+      redisUs?: number;
       ratio?: boolean;
     };
     const rowOf = (what: string, clients: number, x: Measured): Row => {
@@ -738,14 +773,19 @@ async function main(): Promise<void> {
         errors: x.errors,
         guardConflicts: x.guard.conflicts,
         fromLog: x.guard.loadsFromLog,
+        clientUs: cpuPerOp(x).client,
+        guardUs: cpuPerOp(x).guards,
+        redisUs: cpuPerOp(x).redis,
       };
     };
-    const ratioRow = (what: string, clients: number, r: { opsPerSecond: number; p50: number; p99: number }): Row => ({
+    const ratioRow = (what: string, clients: number, r: typeof hotRatio): Row => ({
       what,
       clients: String(clients),
       ops: r.opsPerSecond,
       p50: r.p50,
       p99: r.p99,
+      guardUs: r.guardUsPerOp,
+      redisUs: r.redisUsPerOp,
       ratio: true,
     });
     const cell = (r: Row, n: number | undefined, digits = 1) => (r.ratio ? times(n ?? Number.NaN) : fmt(n, digits));
@@ -758,10 +798,17 @@ async function main(): Promise<void> {
       { header: 'p99 ms', value: (r) => cell(r, r.p99), align: 'right' },
       { header: 'max ms', value: (r) => (r.ratio ? '' : fmt(r.max)), align: 'right' },
     ];
+    const perOp: Column<Row>[] = [
+      { header: 'client CPU µs/op', value: (r) => (r.ratio ? '' : fmt(r.clientUs, 0)), align: 'right' },
+      { header: 'guard CPU µs/op', value: (r) => cell(r, r.guardUs, 0), align: 'right' },
+      { header: 'Redis CPU µs/op', value: (r) => cell(r, r.redisUs, 0), align: 'right' },
+    ];
     const distinctRows = distinct.flatMap((d) => [
-      rowOf('raw append (baseline)', d.clients, d.raw),
-      rowOf('command', d.clients, d.cmd),
-      ratioRow('command / raw', d.clients, d.ratio),
+      rowOf('raw append, GuardClient (baseline)', d.clients, d.raw),
+      rowOf('raw append, node:http client', d.clients, d.rawNodeHttp),
+      rowOf('command', d.clients, d.command),
+      ratioRow('command / raw append (GuardClient)', d.clients, d.overRaw),
+      ratioRow('command / raw append (node:http)', d.clients, d.overNodeHttp),
     ]);
     const hotRows = [
       rowOf('one guard (baseline)', options.hotClients, oneGuard),
@@ -771,8 +818,9 @@ async function main(): Promise<void> {
     type Cold = (typeof coldJson)[number];
     const cpuRows = [
       ...distinct.flatMap((d) => [
-        { phase: `raw append, ${d.clients} client(s)`, x: d.raw },
-        { phase: `command, ${d.clients} client(s)`, x: d.cmd },
+        { phase: `raw append (GuardClient), ${d.clients} client(s)`, x: d.raw },
+        { phase: `raw append (node:http), ${d.clients} client(s)`, x: d.rawNodeHttp },
+        { phase: `command, ${d.clients} client(s)`, x: d.command },
       ]),
       { phase: 'hot stream, one guard', x: oneGuard },
       { phase: 'hot stream, two guards', x: twoGuards },
@@ -781,22 +829,26 @@ async function main(): Promise<void> {
     const lines = [
       `kes commands benchmark ${id} — ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}, ${m.date}, code ${m.code}`,
       `guards started by the bench (kes guard, example modules) on Kafka, Redis and the registry of the local stack; ` +
-        `${options.durationMs / 1000} s measured per configuration in two halves run A B B A, ${options.warmupMs / 1000} s warm-up before each half`,
+        `${options.durationMs / 1000} s measured per configuration in two halves, run A B (C) then (C) B A, ${options.warmupMs / 1000} s warm-up before each half`,
       `settings: ${Object.entries(settings)
         .map(([k, v]) => `${k}=${v}`)
         .join(' ')}`,
       '',
       `1. distinct streams: each client cycles through ${options.streamsPerClient} streams of its own, one event per operation ` +
-        '(raw: GuardClient.appendToStream MoneyDeposited, expectedVersion any; command: CommandClient.send account deposit on an open account), guard 0',
+        '(raw: MoneyDeposited with expectedVersion any, through GuardClient.appendToStream (fetch) and through node:http (HttpLoadClient); ' +
+        'command: CommandClient.send account deposit on an open account (node:http)), guard 0',
       renderRows(
         distinctRows,
         [
           ...common,
           { header: 'decided again', value: (r) => count(r, r.again), align: 'right' },
           { header: 'errors', value: (r) => count(r, r.errors), align: 'right' },
+          ...perOp,
         ],
         'table',
       ),
+      'CPU µs/op = CPU over the window / successful operations: client = this process (the clients), guard = guard 0 ' +
+        '(guard 1 idles), Redis = the stack’s Redis (server-wide); ratio rows divide the command’s figure by that raw append’s',
       '',
       `2. hot stream: ${options.hotClients} clients all depositing to ${CATEGORY}-${hotId} (partition ${hotPartition}); with two guards client i sends to guard i mod 2`,
       renderRows(
@@ -807,10 +859,13 @@ async function main(): Promise<void> {
           { header: '409s', value: (r) => count(r, r.c409), align: 'right' },
           { header: 'errors', value: (r) => count(r, r.errors), align: 'right' },
           { header: 'states read from Kafka', value: (r) => count(r, r.fromLog), align: 'right' },
+          ...perOp,
         ],
         'table',
       ),
-      'decided again = sum of (attempts − 1) over the answers: decisions a compare-and-swap refused, reloaded and decided again; 409 = retries spent (KES_COMMAND_MAX_ATTEMPTS)',
+      'decided again = sum of (attempts − 1) over the answers: decisions a compare-and-swap refused, reloaded and decided again; ' +
+        '409 = retries spent (KES_COMMAND_MAX_ATTEMPTS); states read from Kafka = command states folded from the log, not the cache; ' +
+        'guard CPU = both guards',
       '',
       `3. cold loads: the stream's cache entry deleted before each cold command (median of ${options.samples}); warm = the next command on the same stream`,
       renderRows(
@@ -848,12 +903,14 @@ async function main(): Promise<void> {
         'table',
       ),
     ];
-    const errors = [...distinct.flatMap((d) => [d.raw, d.cmd]), oneGuard, twoGuards].filter((x) => x.errorSample);
+    const errors = [...distinct.flatMap((d) => [d.raw, d.rawNodeHttp, d.command]), oneGuard, twoGuards].filter(
+      (x) => x.errorSample,
+    );
     for (const x of errors) lines.push(`an error answered: ${x.errorSample}`);
-    writeFileSync(join(runDir, 'figures.json'), `${JSON.stringify(out, null, 2)}\n`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     for (const c of http) c.close();
+    for (const close of closers) close();
     await Promise.all(guards.map((g) => stopGuard(g, progress).catch(() => {})));
     if (!options.keep) {
       await cleanUp(kafka, redis, topicPrefix, redisPrefix).catch((error: unknown) =>
