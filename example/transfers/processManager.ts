@@ -285,8 +285,7 @@ export class TransferProcessManager {
         const retriable = error instanceof KesError ? error.retriable : true;
         if (!retriable || this.stopping) throw error;
         this.metrics.retries.inc();
-        if (attempt % 10 === 0 || process.env.KES_DEBUG_RETRY)
-          this.options.log.warn('a transfer step keeps failing; retrying', { attempt, error });
+        if (attempt % 10 === 0) this.options.log.warn('a transfer step keeps failing; retrying', { attempt, error });
         await sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2));
       }
     }
