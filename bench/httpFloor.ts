@@ -1,7 +1,7 @@
 /**
  * The floor of the HTTP layer on this machine, for docs/guard-benchmark.md: a fastify server in its own process that
  * answers every append at once with a guard-shaped JSON answer (no validation, no Redis, no Kafka), loaded by the
- * same client as `npm run bench:guard` (guard/load/httpLoad.ts, closed loop). Whatever the guard does, it cannot
+ * same client as `npm run bench:guard` (verify/load/httpLoad.ts, closed loop). Whatever the guard does, it cannot
  * answer faster than this, and the CPU per request of both sides is what the HTTP API costs before any work.
  *
  *   node dist/bench/httpFloor.js [clients…]        (default 1 16 256; 2 s warm-up, 5 s measured each)
@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { HttpLoadClient } from '../guard/load/httpLoad.js';
+import { HttpLoadClient } from '../verify/load/httpLoad.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

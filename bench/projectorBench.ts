@@ -9,11 +9,9 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { type Kafka, logLevel, type Producer } from 'kafkajs';
-import { HttpLoadClient, type LoadAttempt } from '../guard/load/httpLoad.js';
 import { initTransactional } from '../guard/protocol/fencing.js';
 import { partitionOf } from '../guard/protocol/partitioner.js';
 import type { Expected } from '../guard/protocol/redisState.js';
-import { type Column, renderRows } from '../pipeline/cli/output.js';
 import type { ClickHouseEngine } from '../pipeline/clickhouse/engine.js';
 import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import { type KesConfig, LOCAL_DEV_KEY, loadConfig } from '../pipeline/config/config.js';
@@ -21,6 +19,7 @@ import { contentHash } from '../pipeline/events/contentHash.js';
 import { encodeHeaders } from '../pipeline/events/eventRecord.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { assertReadCommittedPatched } from '../pipeline/kafka/readCommittedPatch.js';
+import { type Column, renderRows } from '../pipeline/output/textOutput.js';
 import { openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { ProjectionCatalog } from '../projectors/catalog/projectionCatalog.js';
 import { ProjectorMetrics } from '../projectors/metrics.js';
@@ -30,6 +29,7 @@ import { DeadLetterSink } from '../projectors/run/deadLetterSink.js';
 import { EventDecoder } from '../projectors/run/eventDecoder.js';
 import { Projector } from '../projectors/run/projector.js';
 import { ProjectorService } from '../projectors/run/projectorService.js';
+import { HttpLoadClient, type LoadAttempt } from '../verify/load/httpLoad.js';
 
 import { formatNumber, positive, round, type Verdict } from './support/figures.js';
 import { type GuardProcess, startGuardProcess, stopGuard, waitReady } from './support/guardProcesses.js';

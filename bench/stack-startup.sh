@@ -15,7 +15,7 @@ while (($#)); do
     *) echo "unknown flag $1; valid: --warm-runs N, --keep-maven" >&2; exit 2 ;;
   esac
 done
-[ -f dist/pipeline/cli/main.js ] || npm run build >/dev/null
+[ -f dist/cli/main.js ] || npm run build >/dev/null
 work="$(mktemp -d /tmp/kes-bench-stack.XXXXXX)"
 export KES_HOME="$work/home" KES_CACHE_DIR="$work/cache" KES_STACK_MODE=local
 if ((fresh_maven)); then export MAVEN_OPTS="${MAVEN_OPTS:-} -Dmaven.repo.local=$work/m2"; fi

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addressesToEnv } from '../pipeline/stack/types.js';
+import { addressesToEnv } from '../devstack/types.js';
 import { freePort } from '../test/support/guardProcess.js';
 import { uniqueName } from '../test/support/names.js';
 import { runKes } from '../test/support/runKes.js';

@@ -5,7 +5,6 @@ import type { KesConfig } from '../pipeline/config/config.js';
 import { HighWatermarks } from '../pipeline/kafka/highWatermarks.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { type EventCatalog, openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
-import { AppendService } from './appendService.js';
 import { CommandHandler, type CommandHooks, type CommandResult } from './commands/commandHandler.js';
 import type { CommandRequest } from './commands/commandRequest.js';
 import type { CommandModule } from './commands/decider.js';
@@ -22,6 +21,7 @@ import { Resolver } from './recovery/resolver.js';
 import { StateMonitor } from './recovery/stateMonitor.js';
 import { TopicDirectory } from './topics.js';
 import { AppendQueue } from './write/appendQueue.js';
+import { AppendService } from './write/appendService.js';
 import { SlotLeases } from './write/slotLeases.js';
 import { Writer } from './write/writer.js';
 

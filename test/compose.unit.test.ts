@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { composeCommand, composePorts, dockerEngineAnswers } from '../devstack/dockerStack.js';
+import { serviceNames } from '../devstack/types.js';
 import { defaultPorts } from '../pipeline/config/config.js';
-import { composeCommand, composePorts, dockerEngineAnswers } from '../pipeline/stack/dockerStack.js';
-import { serviceNames } from '../pipeline/stack/types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const composeFile = join(root, 'docker-compose.yml');

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { HttpLoadClient } from '../../guard/load/httpLoad.js';
+import type { HttpLoadClient } from '../../verify/load/httpLoad.js';
 
 /** Guards the benchmarks start as processes of their own (`kes guard` from dist/), logging to the run directory. */
 export interface GuardProcess {

@@ -1,7 +1,7 @@
-import type { AppendAttempt } from '../../guard/check/history.js';
 import type { CommandClient } from '../../guard/client/commandClient.js';
 import type { CommandResult } from '../../guard/commands/commandHandler.js';
 import { CommandConflictError, CommandRejectedError } from '../../pipeline/errors.js';
+import type { AppendAttempt } from '../../verify/history/history.js';
 
 /**
  * The demo's workload: a bank's clients sending commands through the guard. Many accounts, a few hot ones that

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findFreePort } from '../../devstack/ports.js';
 import { ServiceStartError } from '../../pipeline/errors.js';
-import { findFreePort } from '../../pipeline/stack/ports.js';
 
 /**
  * The demo's own services, each a `kes` process like a user would run it (`kes guard`, `kes project`,

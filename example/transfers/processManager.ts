@@ -2,9 +2,9 @@ import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { CommandClient } from '../../guard/client/commandClient.js';
 import type { Logger } from '../../guard/log.js';
-import { failpoint } from '../../guard/write/failpoints.js';
 import { CommandRejectedError, KesError } from '../../pipeline/errors.js';
 import { decodeHeaders } from '../../pipeline/events/eventRecord.js';
+import { failpoint } from '../../pipeline/faults/failpoints.js';
 import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
 import type { TransferEvent, TransferState } from './transfer.js';
 

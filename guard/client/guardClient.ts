@@ -10,8 +10,8 @@ import {
   UnauthorizedError,
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
+import type { AppendOutcome } from '../append/types.js';
 import type { Expected } from '../protocol/redisState.js';
-import type { AppendOutcome } from '../write/types.js';
 
 /**
  * The typed client of the guard. `appendToStream` gives every event an id once (or keeps the caller's), so that

@@ -1,7 +1,7 @@
 import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
-import type { AppendService } from '../appendService.js';
+import { parseStream } from '../append/appendRequest.js';
 import type { GuardContext } from '../context.js';
-import { parseStream } from '../http/appendRequest.js';
+import type { AppendService } from '../write/appendService.js';
 import type { CommandStore } from './commandHandler.js';
 import { readStreamEvents } from './streamEvents.js';
 

@@ -13,10 +13,10 @@ import {
   UnauthorizedError,
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
-import type { AppendService } from '../appendService.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import type { CommandModule } from '../commands/decider.js';
 import type { GuardMetrics } from '../metrics.js';
+import type { AppendService } from '../write/appendService.js';
 import type { ApiKeys } from './apiKeys.js';
 import { registerCommandRoutes } from './commandRoutes.js';
 

@@ -1,4 +1,4 @@
-import type { AppendOutcome, PreparedAppend } from './types.js';
+import type { AppendOutcome, PreparedAppend } from '../append/types.js';
 
 /**
  * Appends waiting for a group commit. Writers take as many as fit in one transaction; an append that must wait

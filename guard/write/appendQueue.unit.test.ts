@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PreparedEvent } from '../append/types.js';
 import { AppendQueue, type QueuedAppend } from './appendQueue.js';
-import type { PreparedEvent } from './types.js';
 
 /** Fake timers: linger, retry delays, deadlines and the 100 ms sweep are driven by the test, not by sleeping. */
 beforeEach(() => {

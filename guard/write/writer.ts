@@ -1,6 +1,7 @@
 import type { Producer, RecordMetadata } from 'kafkajs';
 import { EventIdConflictError, WrongExpectedVersionError } from '../../pipeline/errors.js';
 import { encodeHeaders } from '../../pipeline/events/eventRecord.js';
+import { failpoint } from '../../pipeline/faults/failpoints.js';
 import type { GuardContext } from '../context.js';
 import { initTransactional, isFencedError, transactionalIdOf } from '../protocol/fencing.js';
 import {
@@ -15,7 +16,6 @@ import {
 import type { Resolver } from '../recovery/resolver.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
 import type { AppendQueue, QueuedAppend } from './appendQueue.js';
-import { failpoint } from './failpoints.js';
 import type { SlotLeases } from './slotLeases.js';
 
 interface PartitionGroup {

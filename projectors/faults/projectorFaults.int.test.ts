@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCommittedEvents } from '../../guard/check/topicContents.js';
 import type { RunningGuard } from '../../guard/guard.js';
-import { runWorkload } from '../../guard/load/workload.js';
 import { ServerEngine } from '../../pipeline/clickhouse/serverEngine.js';
 import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
 import { API_KEY, startTestGuard, testGuardConfig } from '../../test/support/guard.js';
@@ -14,8 +12,10 @@ import { KesProcess } from '../../test/support/kesProcess.js';
 import { uniqueName } from '../../test/support/names.js';
 import { projectorEnv, testProjectorSettings } from '../../test/support/projector.js';
 import { waitFor } from '../../test/support/waitFor.js';
+import { readCommittedEvents } from '../../verify/history/topicContents.js';
+import { runWorkload } from '../../verify/load/workload.js';
+import { compareReadModels } from '../../verify/readModels/readModelCheck.js';
 import { ProjectionCatalog } from '../catalog/projectionCatalog.js';
-import { compareReadModels } from '../check/readModelCheck.js';
 
 /**
  * Projector processes under faults while a guarded load runs: a projector that kills itself between the insert and

@@ -1,4 +1,4 @@
-import { type Column, type OutputFormat, renderRows } from '../../pipeline/cli/output.js';
+import { type Column, type OutputFormat, renderRows } from '../../pipeline/output/textOutput.js';
 import type { ColumnKind, ReportDefinition } from './reportDefinitions.js';
 import type { ReportRow, ReportValue } from './runReport.js';
 

@@ -1,7 +1,7 @@
 import type { Batch, Consumer, Kafka } from 'kafkajs';
-import { failpoint } from '../../guard/write/failpoints.js';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { DeadLetterWriteError, ProjectionWriteError } from '../../pipeline/errors.js';
+import { failpoint } from '../../pipeline/faults/failpoints.js';
 import type { PartitionProgress, ProjectionCatalog } from '../catalog/projectionCatalog.js';
 import type { ProjectorMetrics } from '../metrics.js';
 import { type Projection, versioned } from '../readModels/projection.js';

@@ -1,6 +1,6 @@
 /**
  * Testcontainers path of the test harness. It is used ONLY when a Docker engine answers (see
- * `dockerEngineAnswers()` in pipeline/stack/dockerStack.ts); without one the harness uses the local-process
+ * `dockerEngineAnswers()` in devstack/dockerStack.ts); without one the harness uses the local-process
  * stack instead, so this file cannot be exercised on machines without Docker.
  *
  * Images and container environments are read from docker-compose.yml, so `kes stack up` in Docker mode and
@@ -21,8 +21,8 @@ import {
   Wait,
 } from 'testcontainers';
 import { parse } from 'yaml';
+import type { ServiceName, StackAddresses } from '../../devstack/types.js';
 import { setGlobalCompatibility } from '../../pipeline/registry/compatibility.js';
-import type { ServiceName, StackAddresses } from '../../pipeline/stack/types.js';
 
 const composeFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docker-compose.yml');
 

@@ -1,9 +1,9 @@
 import type { TestProject } from 'vitest/node';
-import { progressPrinter } from '../../pipeline/cli/output.js';
+import { dockerEngineAnswers } from '../../devstack/dockerStack.js';
+import { localUp } from '../../devstack/localStack.js';
+import { addressesFromConfig } from '../../devstack/types.js';
 import { loadConfig } from '../../pipeline/config/config.js';
-import { dockerEngineAnswers } from '../../pipeline/stack/dockerStack.js';
-import { localUp } from '../../pipeline/stack/localStack.js';
-import { addressesFromConfig } from '../../pipeline/stack/types.js';
+import { progressPrinter } from '../../pipeline/output/textOutput.js';
 import '../support/stack.js';
 
 /**

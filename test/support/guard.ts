@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { addressesToEnv } from '../../devstack/types.js';
 import { type RunningGuard, startGuard } from '../../guard/guard.js';
 import { createLogger } from '../../guard/log.js';
 import { type KesConfig, LOCAL_DEV_KEY, loadConfig } from '../../pipeline/config/config.js';
-import { addressesToEnv } from '../../pipeline/stack/types.js';
 import { uniqueName } from './names.js';
 import { stack } from './stack.js';
 

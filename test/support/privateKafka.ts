@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readPid } from '../../pipeline/stack/processes.js';
+import { readPid } from '../../devstack/processes.js';
 import { freePort } from './guardProcess.js';
 import { runKes } from './runKes.js';
 

@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import type { StackAddresses } from '../../pipeline/stack/types.js';
+import type { StackAddresses } from '../../devstack/types.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,0 +1,61 @@
+import { Command } from 'commander';
+import { loadConfig } from '../pipeline/config/config.js';
+import { KesError, ProjectionWriteError, UsageError } from '../pipeline/errors.js';
+import { progressPrinter } from '../pipeline/output/textOutput.js';
+import { startProjector } from '../projectors/projector.js';
+import { PROJECTIONS, projectionNamed } from '../projectors/readModels/registry.js';
+
+interface ProjectFlags {
+  home?: string;
+  port?: string;
+  host?: string;
+  projection?: string[];
+}
+
+/** `kes project`: runs the projectors in the foreground until SIGINT/SIGTERM (see docs/projectors.md). */
+export function projectCommand(): Command {
+  return new Command('project')
+    .description('run the projectors: consumer groups building the ClickHouse read models (see docs/projectors.md)')
+    .option(
+      '--projection <name...>',
+      `projections to run (default: all of ${PROJECTIONS.map((p) => p.name).join(', ')})`,
+    )
+    .option('--port <port>', 'HTTP port for metrics, reports and stream reads (env KES_PROJECTOR_PORT, default 18091)')
+    .option('--host <host>', 'HTTP address to bind (env KES_PROJECTOR_HOST, default 127.0.0.1)')
+    .exitOverride()
+    .action(async (_options: unknown, command: Command) => {
+      const flags = command.optsWithGlobals<ProjectFlags>();
+      if (flags.port !== undefined && !/^\d+$/.test(flags.port)) {
+        throw new UsageError(`--port: not a port: ${flags.port}`);
+      }
+      const projections = flags.projection ? flags.projection.map(projectionNamed) : PROJECTIONS;
+      const config = loadConfig({
+        overrides: { KES_HOME: flags.home, KES_PROJECTOR_PORT: flags.port, KES_PROJECTOR_HOST: flags.host },
+      });
+      const log = progressPrinter();
+      let fatal: unknown;
+      let wake: () => void = () => {};
+      const stopped = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      const projector = await startProjector(config, {
+        projections,
+        log,
+        onFatal: (error) => {
+          fatal = error;
+          wake();
+        },
+      });
+      process.stdout.write(
+        `projector listening on ${projector.url} (${projections.map((p) => p.name).join(', ')}; database ${config.KES_CLICKHOUSE_DATABASE})\n`,
+      );
+      process.once('SIGINT', wake);
+      process.once('SIGTERM', wake);
+      await stopped;
+      process.stderr.write(fatal ? 'projector: stopping after an error no retry can fix\n' : 'projector: stopping\n');
+      await projector.close();
+      // The error itself is the exit: main prints it on one line and maps it to its exit code (14: dead letters).
+      if (fatal instanceof KesError) throw fatal;
+      if (fatal) throw new ProjectionWriteError(projections.map((p) => p.name).join(', '), [], false, fatal);
+    });
+}

@@ -1,0 +1,269 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import type { KesConfig } from '../pipeline/config/config.js';
+import { stackEnvPath } from '../pipeline/config/config.js';
+import { writeEnvFile } from '../pipeline/config/stackEnvFile.js';
+import { ServiceStartError, UsageError } from '../pipeline/errors.js';
+import { type PortDecision, planPorts, portsOf } from './portPlan.js';
+import { delay, isOurProcess, readPid, spawnDetached, stopProcess, tailFile } from './processes.js';
+import { clickhouseService } from './services/clickhouse.js';
+import { embeddedOwnerFile, embeddedService } from './services/embedded.js';
+import { kafkaService } from './services/kafka.js';
+import { redisService } from './services/redis.js';
+import { registryService } from './services/registry.js';
+import {
+  type LocalService,
+  logPath,
+  pidPath,
+  type StackContext,
+  type StackPorts,
+  serviceDir,
+} from './services/service.js';
+import { withStackLock } from './stackLock.js';
+import { readStackState, writeStackState } from './stackState.js';
+import {
+  addressesToEnv,
+  isModernClickHouse,
+  type LocalServiceName,
+  type ServiceStatus,
+  type StackAddresses,
+} from './types.js';
+
+/** In start order of importance; they start in parallel, none depends on another. */
+export const localServices: readonly LocalService[] = [
+  kafkaService,
+  registryService,
+  redisService,
+  clickhouseService,
+  embeddedService,
+];
+
+export interface UpOptions {
+  config: KesConfig;
+  progress: (line: string) => void;
+  /** Start only these (default: all). */
+  only?: readonly LocalServiceName[] | undefined;
+}
+
+export interface UpResult {
+  addresses: StackAddresses;
+  statuses: ServiceStatus[];
+  moves: PortDecision[];
+}
+
+function selected(only: readonly LocalServiceName[] | undefined): LocalService[] {
+  if (!only || only.length === 0) return [...localServices];
+  for (const name of only) {
+    if (!localServices.some((s) => s.name === name)) {
+      throw new UsageError(`unknown service '${name}'; valid: ${localServices.map((s) => s.name).join(', ')}`);
+    }
+  }
+  return localServices.filter((s) => only.includes(s.name));
+}
+
+function runningPid(home: string, service: LocalService): number | undefined {
+  const pid = readPid(pidPath({ home }, service.name));
+  return pid !== undefined && isOurProcess(pid, serviceDir({ home }, service.name)) ? pid : undefined;
+}
+
+/**
+ * Start what is not running, leave what runs alone, wait until every service answers, and write the
+ * addresses to `<KES_HOME>/stack.env`. Idempotent: after a crash of one service it restarts just that one,
+ * on the same ports and over the same data.
+ */
+export async function localUp(options: UpOptions): Promise<UpResult> {
+  mkdirSync(options.config.KES_HOME, { recursive: true });
+  return withStackLock(options.config.KES_HOME, options.progress, () => upLocked(options));
+}
+
+async function upLocked(options: UpOptions): Promise<UpResult> {
+  const { config, progress } = options;
+  const home = config.KES_HOME;
+  const services = selected(options.only);
+
+  // Every missing prerequisite is reported before anything starts or downloads.
+  const runnable = services.filter((s) => s.available(config));
+
+  const heldByUs = new Set<keyof StackPorts>();
+  for (const service of localServices) {
+    if (runningPid(home, service) !== undefined) for (const key of service.portKeys) heldByUs.add(key);
+  }
+  const state = readStackState(home);
+  const decisions = await planPorts(config, state?.ports, heldByUs);
+  const ports = portsOf(decisions);
+  writeStackState(home, { mode: 'local', ports });
+  const ctx: StackContext = { config, home, ports, progress };
+  const selectedKeys = new Set(runnable.flatMap((s) => s.portKeys));
+  const moves = decisions.filter((d) => d.movedFrom && selectedKeys.has(d.key));
+  for (const move of moves) {
+    progress(
+      `port ${move.movedFrom?.port} is in use${move.movedFrom?.holder ? ` by ${move.movedFrom.holder}` : ''}; ${move.key} uses ${move.port}`,
+    );
+  }
+
+  const started = await Promise.allSettled(runnable.map((service) => startOne(ctx, service)));
+  const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  // The first failure is thrown with its log; any others are named so none goes unnoticed.
+  for (const other of failures.slice(1))
+    progress(`also failed: ${other instanceof Error ? other.message : String(other)}`);
+  if (failures.length > 0) throw failures[0];
+
+  const statuses = await localStatus(config, ports);
+  const addresses = await addressesOf(ctx, statuses);
+  writeEnvFile(stackEnvPath(home), addressesToEnv(addresses), 'Written by `kes stack up` (local processes).');
+  return { addresses, statuses, moves };
+}
+
+async function startOne(ctx: StackContext, service: LocalService): Promise<void> {
+  const log = logPath(ctx, service.name);
+  let pid = runningPid(ctx.home, service);
+  const external = pid === undefined ? await service.externalPid?.(ctx) : undefined;
+  if (external !== undefined) {
+    // Provided by a process this stack did not start (an owner that took the data path over): leave it be.
+    await service.afterReady?.(ctx);
+    ctx.progress(`${service.name}: served by pid ${external}, not started by this stack, at ${service.address(ctx)}`);
+    return;
+  }
+  if (pid === undefined) {
+    const spec = await service.prepare(ctx);
+    ctx.progress(`${service.name}: starting`);
+    pid = spawnDetached(spec);
+  } else {
+    ctx.progress(`${service.name}: already running (pid ${pid})`);
+  }
+  const marker = serviceDir(ctx, service.name);
+  const deadline = Date.now() + ctx.config.KES_START_TIMEOUT_S * 1000;
+  const began = Date.now();
+  for (;;) {
+    if (await service.ready(ctx)) break;
+    if (!isOurProcess(pid, marker)) {
+      throw new ServiceStartError(service.name, 'the process exited', log, tailFile(log));
+    }
+    if (Date.now() > deadline) {
+      throw new ServiceStartError(
+        service.name,
+        `not ready after ${ctx.config.KES_START_TIMEOUT_S}s (KES_START_TIMEOUT_S)`,
+        log,
+        tailFile(log),
+      );
+    }
+    await delay(250);
+  }
+  await service.afterReady?.(ctx);
+  ctx.progress(`${service.name}: ready at ${service.address(ctx)} (${((Date.now() - began) / 1000).toFixed(1)}s)`);
+}
+
+async function addressesOf(ctx: StackContext, statuses: ServiceStatus[]): Promise<StackAddresses> {
+  const clickhouse = statuses.find((s) => s.service === 'clickhouse');
+  const serverUrl = clickhouse?.state === 'up' ? clickhouse.address : undefined;
+  return {
+    kafkaBrokers: [kafkaService.address(ctx)],
+    schemaRegistryUrl: registryService.address(ctx),
+    redisUrl: redisService.address(ctx),
+    clickhouseServerUrl: serverUrl,
+    // An old server serves the HTTP-path tests only; the read models then stay on the embedded engine.
+    clickhouseUrl: serverUrl && clickhouse?.version && isModernClickHouse(clickhouse.version) ? serverUrl : undefined,
+    clickhouseEmbeddedPath: ctx.config.CLICKHOUSE_EMBEDDED_PATH,
+  };
+}
+
+export async function localStatus(config: KesConfig, knownPorts?: StackPorts): Promise<ServiceStatus[]> {
+  const home = config.KES_HOME;
+  const remembered = knownPorts ?? readStackState(home)?.ports;
+  const rows: ServiceStatus[] = [];
+  for (const service of localServices) {
+    if (!remembered) {
+      rows.push({ service: service.name, state: 'down', address: '-', note: 'never started here' });
+      continue;
+    }
+    // A stack.json from before a service existed lacks its port: the default stands in.
+    const ports: StackPorts = {
+      ...remembered,
+      clickhouseEmbedded: remembered.clickhouseEmbedded ?? config.KES_CLICKHOUSE_EMBEDDED_PORT,
+    };
+    const ctx: StackContext = { config, home, ports, progress: () => undefined };
+    const pid = runningPid(home, service) ?? (await service.externalPid?.(ctx));
+    const external = pid !== undefined && runningPid(home, service) === undefined;
+    const address = service.address(ctx);
+    if (pid === undefined) {
+      const installed = service.available(config);
+      rows.push({
+        service: service.name,
+        state: installed ? 'down' : 'absent',
+        address,
+        note: installed ? undefined : absentNote(service.name),
+      });
+      continue;
+    }
+    const ready = await service.ready(ctx);
+    rows.push({
+      service: service.name,
+      state: ready ? 'up' : 'starting',
+      address,
+      pid,
+      version: ready ? await service.version(ctx) : undefined,
+      note: ready ? upNote(service.name, config, ctx, external) : undefined,
+    });
+  }
+  return rows;
+}
+
+function absentNote(name: LocalServiceName): string | undefined {
+  if (name === 'clickhouse') return 'no ClickHouse server on PATH (read models use the embedded engine)';
+  if (name === 'clickhouse-embedded') return 'npm package chdb not installed';
+  return undefined;
+}
+
+function upNote(name: LocalServiceName, config: KesConfig, ctx: StackContext, external: boolean): string | undefined {
+  if (name === 'clickhouse') return 'server for the HTTP client path; read models need >= 23.8';
+  if (name !== 'clickhouse-embedded') return undefined;
+  const role = config.CLICKHOUSE_URL
+    ? 'CLICKHOUSE_URL is set, so read models use the server'
+    : `read-model engine, data ${config.CLICKHOUSE_EMBEDDED_PATH}`;
+  const who = external ? '; owner not started by this stack (down leaves it)' : '';
+  return `${role}; found through ${embeddedOwnerFile(ctx)}${who}`;
+}
+
+export async function localDown(
+  config: KesConfig,
+  progress: (line: string) => void,
+  only?: readonly LocalServiceName[],
+): Promise<void> {
+  const home = config.KES_HOME;
+  if (!existsSync(home)) {
+    progress(`nothing to stop: ${home} does not exist`);
+    return;
+  }
+  await withStackLock(home, progress, async () => {
+    const running = selected(only).flatMap((service) => {
+      const pid = runningPid(home, service);
+      return pid === undefined ? [] : [{ service, pid }];
+    });
+    if (running.length === 0) progress('nothing to stop: no service of this stack is running');
+    await Promise.all(
+      running.map(async ({ service, pid }) => {
+        progress(`${service.name}: stopping pid ${pid}`);
+        await stopProcess(pid, serviceDir({ home }, service.name));
+        rmSync(pidPath({ home }, service.name), { force: true });
+        progress(`${service.name}: stopped`);
+      }),
+    );
+  });
+}
+
+export function localLogs(config: KesConfig, service: string, lines: number, follow: boolean): Promise<number> {
+  const found = localServices.find((s) => s.name === service);
+  if (!found) {
+    throw new UsageError(`unknown service '${service}'; valid: ${localServices.map((s) => s.name).join(', ')}`);
+  }
+  const path = logPath({ home: config.KES_HOME }, found.name);
+  if (!existsSync(path)) throw new UsageError(`${service} has no log yet at ${path} (has it been started here?)`);
+  if (!follow) {
+    process.stdout.write(`${tailFile(path, lines)}\n`);
+    return Promise.resolve(0);
+  }
+  return new Promise((resolvePromise) => {
+    const child = spawn('tail', ['-n', String(lines), '-F', path], { stdio: 'inherit' });
+    child.on('exit', (code) => resolvePromise(code ?? 0));
+  });
+}
