@@ -1,16 +1,12 @@
 /**
- * kes as a library, for services that embed it: run a guard (appends and commands) in-process, write domain modules,
- * talk to guards over HTTP. `handleCommand` on a started guard runs a module's command exactly as
- * `POST /commands/{category}/{id}` does.
+ * kes as a library, for services that embed it: run a guard (appends and commands) or a projector in-process with
+ * your own modules and reports, write domain modules, talk to guards over HTTP. `handleCommand` on a started guard
+ * runs a module's command exactly as `POST /commands/{category}/{id}` does. The example bank is not part of it: the
+ * `kes` commands host it (cli/wiring.ts), the same way a service hosts its own modules.
  *
- *   const guard = await startGuard(loadConfig(), { modules: [myModule] });
- *   await guard.handleCommand(myModule, 'id-1', { type: 'open', data: { … } });
+ *   const guard = await startGuard(loadConfig(), { modules: [anyModule(myModule)] });
+ *   await guard.handleCommand(anyModule(myModule), 'id-1', { type: 'open', data: { … } });
  */
-export type { AccountCommand, AccountEvent, AccountState } from './example/accounts/account.js';
-export { accountModule } from './example/accounts/account.js';
-export { EXAMPLE_MODULES } from './example/modules.js';
-export type { TransferCommand, TransferEvent, TransferState } from './example/transfers/transfer.js';
-export { transferModule } from './example/transfers/transfer.js';
 export { CommandClient } from './guard/client/commandClient.js';
 export { GuardClient } from './guard/client/guardClient.js';
 export type { CommandResult } from './guard/commands/commandHandler.js';
@@ -20,3 +16,7 @@ export { anyModule, fold, reject } from './guard/commands/decider.js';
 export { type RunningGuard, startGuard } from './guard/guard.js';
 export { type KesConfig, loadConfig } from './pipeline/config/config.js';
 export * from './pipeline/errors.js';
+export { type RunningProjector, type StartProjectorOptions, startProjector } from './projectors/projector.js';
+export type { Projection } from './projectors/readModels/projection.js';
+export { ReportCatalog } from './projectors/reports/reportCatalog.js';
+export { coreReports, type ReportDefinition } from './projectors/reports/reportDefinitions.js';

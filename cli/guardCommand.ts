@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { EXAMPLE_MODULES } from '../example/modules.js';
 import { startGuard } from '../guard/guard.js';
 import { loadConfig } from '../pipeline/config/config.js';
 import { UsageError } from '../pipeline/errors.js';
+import { hostedModules } from './wiring.js';
 
 interface GuardFlags {
   home?: string;
@@ -24,8 +24,8 @@ export function guardCommand(): Command {
       const config = loadConfig({
         overrides: { KES_HOME: flags.home, KES_GUARD_PORT: flags.port, KES_GUARD_HOST: flags.host },
       });
-      // The example domain's modules (accounts, transfers) are hosted at POST /commands/{category}/{id}.
-      const guard = await startGuard(config, { modules: EXAMPLE_MODULES });
+      // The hosted modules (cli/wiring.ts: the example's accounts and transfers) answer POST /commands/{category}/{id}.
+      const guard = await startGuard(config, { modules: hostedModules });
       process.stdout.write(`guard listening on ${guard.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -4,6 +4,7 @@ import { KesError, ProjectionWriteError, UsageError } from '../pipeline/errors.j
 import { progressPrinter } from '../pipeline/output/textOutput.js';
 import { startProjector } from '../projectors/projector.js';
 import { PROJECTIONS, projectionNamed } from '../projectors/readModels/registry.js';
+import { hostedReports } from './wiring.js';
 
 interface ProjectFlags {
   home?: string;
@@ -40,6 +41,7 @@ export function projectCommand(): Command {
       });
       const projector = await startProjector(config, {
         projections,
+        reports: hostedReports,
         log,
         onFatal: (error) => {
           fatal = error;

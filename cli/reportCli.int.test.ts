@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeForms } from '../projectors/reports/reportOptions.js';
-import { reportNames } from '../projectors/reports/reportRegistry.js';
+import { hostedReports } from './wiring.js';
+
+const reportNames = hostedReports.names;
+
 import { insertFixture, openReadModels, type ReadModelFixture } from '../test/support/readModelFixture.js';
 import { runKes } from '../test/support/runKes.js';
 

@@ -5,8 +5,8 @@ import { type OutputFormat, outputFormats } from '../pipeline/output/textOutput.
 import { renderReport, renderReportList, tableFooter } from '../projectors/reports/formatReport.js';
 import { ReportOptionError, UnknownReportError } from '../projectors/reports/reportErrors.js';
 import { optionNames, parseChoice } from '../projectors/reports/reportOptions.js';
-import { findReport, reportNames, reports } from '../projectors/reports/reportRegistry.js';
 import { prepareReport, runReport } from '../projectors/reports/runReport.js';
+import { hostedReports } from './wiring.js';
 
 interface ReportFlags {
   from?: string;
@@ -29,7 +29,7 @@ export function reportCommand(): Command {
       // Commander's own errors (an unknown flag) stay one line: no help or suggestion after them.
       .exitOverride()
       .showSuggestionAfterError(false)
-      .argument('[name]', `list | ${reportNames.join(' | ')}`)
+      .argument('[name]', `list | ${hostedReports.names.join(' | ')}`)
       .option('--from <time>', 'start of the range: ISO-8601 (UTC when no zone) or relative (-15m, -2h, -7d)')
       .option('--to <time>', 'end of the range, exclusive: same forms as --from')
       .option('--category <category>', 'only this category (one that has events)')
@@ -42,14 +42,17 @@ export function reportCommand(): Command {
           const given = optionNames.filter((o) => flags[o] !== undefined);
           if (given[0] !== undefined)
             throw new ReportOptionError(given[0], undefined, 'not an option of report list', ['format'], true);
-          process.stdout.write(`${renderReportList(reports, format)}\n`);
+          process.stdout.write(`${renderReportList(hostedReports.reports, format)}\n`);
           return;
         }
         if (name === undefined)
-          throw new ReportOptionError('report', undefined, 'a report name is required', ['list', ...reportNames]);
-        if (!findReport(name)) throw new UnknownReportError(name, ['list', ...reportNames]);
+          throw new ReportOptionError('report', undefined, 'a report name is required', [
+            'list',
+            ...hostedReports.names,
+          ]);
+        if (!hostedReports.find(name)) throw new UnknownReportError(name, ['list', ...hostedReports.names]);
         const raw = Object.fromEntries(optionNames.map((o) => [o, flags[o]]));
-        const prepared = prepareReport(name, raw);
+        const prepared = prepareReport(hostedReports, name, raw);
         const config = loadConfig({ overrides: { KES_HOME: command.optsWithGlobals<{ home?: string }>().home } });
         const engine = await openEngine(config);
         try {

@@ -10,10 +10,13 @@ import { streamRoutes } from './http/streamRoutes.js';
 import { ProjectorMetrics } from './metrics.js';
 import type { Projection } from './readModels/projection.js';
 import { PROJECTIONS } from './readModels/registry.js';
+import type { ReportCatalog } from './reports/reportCatalog.js';
 import { ProjectorService } from './run/projectorService.js';
 
 export interface StartProjectorOptions {
   projections?: readonly Projection[];
+  /** The reports served at GET /reports (default: the core reports). */
+  reports?: ReportCatalog;
   /** Route plugins mounted on the HTTP server (reports, stream reads). */
   plugins?: ((app: FastifyInstance, deps: { config: KesConfig; service: ProjectorService }) => Promise<void>)[];
   log?: (line: string) => void;
@@ -56,7 +59,11 @@ export async function startProjector(
       plugins: [
         // Reports and stream reads are served by every projector, over the same engine it writes.
         async (a) => {
-          await a.register(reportRoutes, { engine, database: config.KES_CLICKHOUSE_DATABASE });
+          await a.register(reportRoutes, {
+            engine,
+            database: config.KES_CLICKHOUSE_DATABASE,
+            ...(options.reports ? { reports: options.reports } : {}),
+          });
           await a.register(streamRoutes, { engine, database: config.KES_CLICKHOUSE_DATABASE });
         },
         ...(options.plugins ?? []).map((plugin) => (a: FastifyInstance) => plugin(a, { config, service })),

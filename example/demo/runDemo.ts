@@ -16,6 +16,7 @@ import { HistoryWriter } from '../../verify/history/history.js';
 import { type CheckReport, renderReport as renderCheck, runCheck } from '../../verify/history/report.js';
 import { readModelsCheck } from '../../verify/readModels/readModelCheck.js';
 import { checkLedger, type LedgerReport } from '../check/ledgerCheck.js';
+import { bankReportCatalog } from '../reports/reportCatalog.js';
 import type { TransferState } from '../transfers/transfer.js';
 import { BankWorkload } from './bankWorkload.js';
 import { type DemoService, DemoServices } from './demoServices.js';
@@ -296,7 +297,7 @@ async function runWithServices(
     });
     const reports: Record<string, ReportRow[]> = {};
     for (const { name, options: reportOptions } of REPORTS) {
-      const prepared = prepareReport(name, reportOptions);
+      const prepared = prepareReport(bankReportCatalog, name, reportOptions);
       reports[name] = (await runReport(engine, config.KES_CLICKHOUSE_DATABASE, prepared)).rows;
     }
     const latencies = [...workload.stats.latenciesMs].sort((a, b) => a - b);
@@ -429,7 +430,7 @@ function renderSummary(result: DemoResult, check: CheckReport, options: DemoOpti
     'table',
   );
   const reportBlocks = REPORTS.map(({ name, options: o }) => {
-    const prepared = prepareReport(name, o);
+    const prepared = prepareReport(bankReportCatalog, name, o);
     return `kes report ${name}${o.limit ? ` --limit ${o.limit}` : ''}\n${renderReport(prepared.definition, result.reports[name] ?? [], 'table')}`;
   });
   const ledger = result.ledger;

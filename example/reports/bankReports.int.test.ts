@@ -2,12 +2,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportRoutes } from '../../projectors/http/reportRoutes.js';
 import { reportParams } from '../../projectors/reports/reportDefinitions.js';
-import { findReport, reportNames } from '../../projectors/reports/reportRegistry.js';
 import { prepareReport, type ReportRow, runReport } from '../../projectors/reports/runReport.js';
 import type { DecodedEvent } from '../../projectors/run/decodedEvent.js';
 import { insertEvents, openReadModels, type ReadModelFixture } from '../../test/support/readModelFixture.js';
 import { runKes } from '../../test/support/runKes.js';
 import { bankReports } from './bankReports.js';
+import { bankReportCatalog } from './reportCatalog.js';
 
 /**
  * The bank's reports on the real engine over a hand-written ledger, each figure worked out by hand below. The
@@ -112,7 +112,7 @@ const events = ledger([
 
 const now = Date.parse(`${d2}18:00:00Z`);
 const run = async (fx: ReadModelFixture, name: string, options: Record<string, string> = {}) =>
-  (await runReport(fx.engine, fx.database, prepareReport(name, options, now))).rows;
+  (await runReport(fx.engine, fx.database, prepareReport(bankReportCatalog, name, options, now))).rows;
 
 /** Every report with the options the tests use, for comparing whole answers. */
 async function everything(fx: ReadModelFixture): Promise<Record<string, ReportRow[]>> {
@@ -265,9 +265,9 @@ describe('money-check over a broken ledger', () => {
 
 describe('bank reports as definitions', () => {
   it('are listed with the core reports, read only the serving views, and bind their options', () => {
-    expect(reportNames.slice(-4)).toEqual(['balances', 'money-daily', 'transfers', 'money-check']);
+    expect(bankReportCatalog.names.slice(-4)).toEqual(['balances', 'money-daily', 'transfers', 'money-check']);
     for (const report of bankReports) {
-      expect(findReport(report.name)).toBe(report);
+      expect(bankReportCatalog.find(report.name)).toBe(report);
       const options = { from: now - 86_400_000, to: now, limit: 5 };
       const sql = report.sql('kes', options);
       expect(sql).toContain('`kes`.`events`');
@@ -288,7 +288,12 @@ describe('bank reports served: kes report and GET /reports/:name', () => {
     fx = await openReadModels();
     await insertEvents(fx, events);
     app = Fastify();
-    await app.register(reportRoutes, { engine: fx.engine, database: fx.database, now: () => now });
+    await app.register(reportRoutes, {
+      engine: fx.engine,
+      database: fx.database,
+      reports: bankReportCatalog,
+      now: () => now,
+    });
     await app.ready();
   });
 
@@ -316,7 +321,7 @@ describe('bank reports served: kes report and GET /reports/:name', () => {
     await fx.releaseForChild();
     const report = (...args: string[]) => runKes(['report', ...args], { env: fx.env });
     const list = await report('list', '--format', 'json');
-    expect(JSON.parse(list.stdout).map((r: { name: string }) => r.name)).toEqual(reportNames);
+    expect(JSON.parse(list.stdout).map((r: { name: string }) => r.name)).toEqual(bankReportCatalog.names);
     const table = await report('money-check');
     expect(table.code).toBe(0);
     expect(table.stdout).toBe(

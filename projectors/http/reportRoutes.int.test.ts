@@ -7,8 +7,11 @@ import {
   openReadModels,
   type ReadModelFixture,
 } from '../../test/support/readModelFixture.js';
+import { coreReportCatalog } from '../reports/reportCatalog.js';
 import { timeForms } from '../reports/reportOptions.js';
-import { reportNames } from '../reports/reportRegistry.js';
+
+const reportNames = coreReportCatalog.names;
+
 import { reportRoutes } from './reportRoutes.js';
 
 /** The reports over HTTP (fastify inject) on the real engine, over the fixture's events inserted with duplicates. */

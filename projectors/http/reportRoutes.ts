@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { isCategory } from '../../pipeline/events/streamName.js';
+import { coreReportCatalog, type ReportCatalog } from '../reports/reportCatalog.js';
 import { ReportOptionError, UnknownReportError } from '../reports/reportErrors.js';
 import { parseChoice, type RawOptions } from '../reports/reportOptions.js';
-import { reports } from '../reports/reportRegistry.js';
 import { knownCategories, prepareReport, ReadModelsMissingError, runReport } from '../reports/runReport.js';
 
 export interface ReportRoutesOptions {
@@ -11,6 +11,8 @@ export interface ReportRoutesOptions {
   engine: ClickHouseEngine;
   /** The database of the serving views (KES_CLICKHOUSE_DATABASE). */
   database: string;
+  /** The reports served (default: the core reports; a deployment hands in its own domain's too). */
+  reports?: ReportCatalog;
   /** How long the list of known categories is reused before it is read again (default 5000 ms). */
   categoriesTtlMs?: number;
   /** The clock relative times (`-15m`) are taken from (default Date.now). */
@@ -33,12 +35,13 @@ export const CONSISTENCY_HEADER = 'x-kes-consistency';
  */
 export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (app, options) => {
   const now = options.now ?? Date.now;
+  const catalog = options.reports ?? coreReportCatalog;
   const categories = cachedCategories(options.engine, options.database, options.categoriesTtlMs ?? 5000);
 
   app.get('/reports', async (_request, reply) => {
     reply.header(CONSISTENCY_HEADER, 'eventual');
     return {
-      reports: reports.map((r) => ({
+      reports: catalog.reports.map((r) => ({
         name: r.name,
         description: r.description,
         options: r.options.map((o) => ({
@@ -58,7 +61,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (app,
     try {
       const { format, ...query } = request.query ?? {};
       if (format !== undefined) parseChoice('format', String(format), ['json']);
-      const prepared = prepareReport(request.params.name, query, now());
+      const prepared = prepareReport(catalog, request.params.name, query, now());
       const result = await runReport(options.engine, options.database, prepared, { categories });
       const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
       const { from, to, ...rest } = result.options;

@@ -73,7 +73,7 @@ const topStreamOrders = {
   recent: 'time DESC, stream',
 } as const;
 
-export const reports: readonly ReportDefinition[] = [
+export const coreReports: readonly ReportDefinition[] = [
   {
     name: 'event-rate',
     description: 'events per minute by category and type (minutes overlapping the range)',
@@ -179,11 +179,3 @@ export const reports: readonly ReportDefinition[] = [
       ORDER BY n DESC, type, category`,
   },
 ];
-
-/** The core reports only: the names users can ask for, domain reports included, are in reportRegistry.ts. */
-export const reportNames: readonly string[] = reports.map((r) => r.name);
-
-/** A core report; look reports up through reportRegistry.ts, which adds the example domain's. */
-export function findReport(name: string): ReportDefinition | undefined {
-  return reports.find((r) => r.name === name);
-}

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findReport, reportNames, reportParams, reports } from './reportDefinitions.js';
+import { coreReportCatalog } from './reportCatalog.js';
+import { reportParams } from './reportDefinitions.js';
 import { ReportOptionError, shown, UnknownReportError } from './reportErrors.js';
 import { checkCategory, MAX_TIME_MS, parseLimit, parseOptions, parseTime, timeForms } from './reportOptions.js';
-import { reportNames as allReportNames } from './reportRegistry.js';
 import { prepareReport, typed } from './runReport.js';
 
 const now = Date.parse('2026-01-10T13:00:00.000Z');
@@ -133,7 +133,7 @@ describe('other options', () => {
 
 describe('parseOptions', () => {
   const spec = (name: string) => {
-    const definition = findReport(name);
+    const definition = coreReportCatalog.find(name);
     if (!definition) throw new Error(`no report ${name}`);
     return definition.options;
   };
@@ -173,7 +173,7 @@ describe('parseOptions', () => {
   it('keeps a category for the check against the read models, and binds it as a parameter only', () => {
     const options = parseOptions('event-rate', spec('event-rate'), { category: "x' OR 1=1 --" }, now);
     expect(options.category).toBe("x' OR 1=1 --");
-    for (const report of reports) {
+    for (const report of coreReportCatalog.reports) {
       const sql = report.sql('kes', { ...options, limit: 5 });
       expect(sql).not.toContain('OR 1=1');
       expect(sql).not.toMatch(/'[^']*x'/);
@@ -188,14 +188,20 @@ describe('parseOptions', () => {
 
 describe('reports', () => {
   it('an unknown report lists the valid ones', () => {
-    const error = refusal(() => prepareReport('nope', {}));
+    const error = refusal(() => prepareReport(coreReportCatalog, 'nope', {}));
     expect(error).toBeInstanceOf(UnknownReportError);
-    expect(error.message).toBe(`report: unknown report 'nope'; valid: ${allReportNames.join(', ')}`);
+    expect(error.message).toBe(`report: unknown report 'nope'; valid: ${coreReportCatalog.names.join(', ')}`);
   });
 
   it('has the reports users ask for first, each with a description and columns', () => {
-    expect(reportNames).toEqual(['event-rate', 'category-activity', 'categories', 'top-streams', 'event-types']);
-    for (const report of reports) {
+    expect(coreReportCatalog.names).toEqual([
+      'event-rate',
+      'category-activity',
+      'categories',
+      'top-streams',
+      'event-types',
+    ]);
+    for (const report of coreReportCatalog.reports) {
       expect(report.description.length).toBeGreaterThan(10);
       expect(report.columns.length).toBeGreaterThan(1);
       expect(report.sql('kes', {})).toContain('`kes`.');

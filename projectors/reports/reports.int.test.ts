@@ -6,7 +6,8 @@ import {
   type ReadModelFixture,
 } from '../../test/support/readModelFixture.js';
 import { eventsProjection } from '../readModels/eventsProjection.js';
-import { findReport, reportParams } from './reportDefinitions.js';
+import { coreReportCatalog } from './reportCatalog.js';
+import { reportParams } from './reportDefinitions.js';
 import { ReportOptionError } from './reportErrors.js';
 import { knownCategories, prepareReport, ReadModelsMissingError, runReport } from './runReport.js';
 
@@ -27,7 +28,13 @@ afterAll(async () => {
 
 const day = '2026-01-10T';
 const run = async (name: string, options: Record<string, string> = {}) =>
-  (await runReport(fx.engine, fx.database, prepareReport(name, options, Date.parse(`${day}13:00:00Z`)))).rows;
+  (
+    await runReport(
+      fx.engine,
+      fx.database,
+      prepareReport(coreReportCatalog, name, options, Date.parse(`${day}13:00:00Z`)),
+    )
+  ).rows;
 
 describe('reports over the read models', () => {
   it('event-rate: events per minute by category and type, minutes overlapping the range', async () => {
@@ -186,7 +193,7 @@ describe('reports over the read models', () => {
       "--category: 'x' OR 1=1 --' is not a category name (1 to 100 lowercase letters, digits, _); valid: account, order",
     );
     // Even past validation the value is a bound parameter: the query matches no category, it does not widen.
-    const definition = findReport('top-streams');
+    const definition = coreReportCatalog.find('top-streams');
     if (!definition) throw new Error('no top-streams');
     const options = { category: attempt, limit: 10 };
     expect(await fx.engine.query(definition.sql(fx.database, options), reportParams(options))).toEqual([]);
@@ -208,7 +215,11 @@ describe('reports over the read models', () => {
   });
 
   it('a database without read models is a ReadModelsMissingError naming it', async () => {
-    const error = await runReport(fx.engine, 'kes_no_such_db', prepareReport('categories', {})).catch((e) => e);
+    const error = await runReport(
+      fx.engine,
+      'kes_no_such_db',
+      prepareReport(coreReportCatalog, 'categories', {}),
+    ).catch((e) => e);
     expect(error).toBeInstanceOf(ReadModelsMissingError);
     expect((error as Error).message).toMatch(/^KES_CLICKHOUSE_DATABASE: database kes_no_such_db has no read models/);
   });

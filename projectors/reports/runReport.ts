@@ -2,10 +2,10 @@ import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { ClickHouseQueryError } from '../../pipeline/clickhouse/engine.js';
 import { ConfigError } from '../../pipeline/errors.js';
 import { qualified } from '../readModels/projection.js';
+import type { ReportCatalog } from './reportCatalog.js';
 import { type ColumnKind, type ReportDefinition, reportParams } from './reportDefinitions.js';
 import { UnknownReportError } from './reportErrors.js';
 import { checkCategory, parseOptions, type RawOptions, type ReportOptions } from './reportOptions.js';
-import { findReport, reportNames } from './reportRegistry.js';
 
 /** One value of a report row: counts, amounts and percentages are numbers, times ISO-8601 UTC text (`…Z`). */
 export type ReportValue = string | number | null;
@@ -24,9 +24,14 @@ export interface ReportResult extends PreparedReport {
  * Everything that can be checked without the read models: the report exists, its options are its own and well
  * formed. Throws UnknownReportError or ReportOptionError; nothing has run yet.
  */
-export function prepareReport(name: string, raw: RawOptions, nowMs: number = Date.now()): PreparedReport {
-  const definition = findReport(name);
-  if (!definition) throw new UnknownReportError(name, reportNames);
+export function prepareReport(
+  catalog: ReportCatalog,
+  name: string,
+  raw: RawOptions,
+  nowMs: number = Date.now(),
+): PreparedReport {
+  const definition = catalog.find(name);
+  if (!definition) throw new UnknownReportError(name, catalog.names);
   return { definition, options: parseOptions(name, definition.options, raw, nowMs) };
 }
 
