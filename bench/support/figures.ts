@@ -25,3 +25,11 @@ export interface Verdict {
   measured: string;
   result: 'PASS' | 'FAIL' | 'n/a';
 }
+
+/** Every field of `o` rounded, for the JSON figures. */
+export function roundAll<T extends object>(o: T, digits = 2): Record<keyof T, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(Number(v), digits)])) as Record<
+    keyof T,
+    number
+  >;
+}

@@ -1,0 +1,44 @@
+import type { Kafka } from 'kafkajs';
+import type { KesConfig } from '../../pipeline/config/config.js';
+import type { Accounted } from '../support/cpuMeter.js';
+import type { FloorPhase } from './httpFloorPhase.js';
+import type { GuardedResult, LoadContext, Noted, OpenLoopResult } from './load.js';
+import type { Options } from './options.js';
+import type { RawResult } from './rawCeiling.js';
+
+/** What the phases of bench:guard share: the set-up, and each phase's figures for the phases after it. */
+export interface GuardRun {
+  id: string;
+  options: Options;
+  config: KesConfig;
+  kafka: Kafka;
+  ctx: LoadContext;
+  partitions: number;
+  rawTopic: string;
+  /** Processes a phase starts of its own (the HTTP floor's server), accounted while they run. */
+  extraProcesses: Accounted[];
+  /** A phase's measurement after a quiet machine, again while others disturbed it (see leastDisturbed). */
+  measure: <T extends Noted>(
+    label: string,
+    run: () => Promise<T>,
+    cpuOf: (r: T) => Record<string, number>,
+  ) => Promise<T>;
+  guarded: GuardedResult[];
+  floor?: FloorPhase;
+  raw: RawResult[];
+  half?: OpenLoopResult;
+}
+
+export function bestOf(run: GuardRun): GuardedResult | undefined {
+  return run.guarded.reduce<GuardedResult | undefined>(
+    (b, r) => (b === undefined || r.appendsPerSecond > b.appendsPerSecond ? r : b),
+    undefined,
+  );
+}
+
+export function mostClientsOf(run: GuardRun): GuardedResult | undefined {
+  return run.guarded.reduce<GuardedResult | undefined>(
+    (b, r) => (b === undefined || r.clients > b.clients ? r : b),
+    undefined,
+  );
+}
