@@ -5,7 +5,7 @@ import { InvalidRequestError, TooLargeError } from '../../pipeline/errors.js';
 import { contentHash } from '../../pipeline/events/contentHash.js';
 import { buildEventCatalog } from '../../pipeline/schemas/eventCatalog.js';
 import { HEADER_BYTES } from '../../pipeline/schemas/wireFormat.js';
-import { parseAppendRequest, parseExpected, parseStream } from './appendRequest.js';
+import { parseAppendRequest, parseStream } from './appendRequest.js';
 
 const orderPlaced = avro.Type.forSchema({
   type: 'record',
@@ -411,13 +411,6 @@ describe('stream names', () => {
       }),
       { numRuns: 2000 },
     );
-  });
-});
-
-describe('parseExpected', () => {
-  it('names the path it was given', () => {
-    const e = thrown(() => parseExpected('x', 'appends[3].expectedVersion'));
-    expect(e.path).toBe('appends[3].expectedVersion');
   });
 });
 

@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AppendIndeterminateError,
-  CommandConflictError,
-  CommandRejectedError,
-  ForbiddenError,
-  type KesError,
-  ModuleError,
-  NotReadyError,
-  WrongExpectedVersionError,
-} from '../../pipeline/errors.js';
+import { AppendIndeterminateError, type KesError, NotReadyError } from '../../pipeline/errors.js';
+import { errorFromAnswer, type ReceivedAnswer } from '../append/errorAnswers.js';
 import type { CommandResult } from '../commands/commandHandler.js';
-import { backoff, definiteError } from './guardClient.js';
+import { backoff } from './guardClient.js';
 import { type JsonAnswer, requestJson } from './httpJson.js';
 
 /**
@@ -76,17 +68,15 @@ export class CommandClient {
         await backoff(attempt);
         continue;
       }
-      const { status, json } = answer;
-      if (status === 200) return json as unknown as CommandResult;
-      const code = String(json.error ?? 'unknown');
-      const message = String(json.message ?? code);
-      if (status === 503 || (status === 500 && code === 'outcome_unknown')) {
-        if (status === 503) this.current++;
-        lastError = status === 503 ? new NotReadyError(message) : new AppendIndeterminateError(stream, message);
+      if (answer.status === 200) return answer.json as unknown as CommandResult;
+      const error = errorFromAnswer(received(answer), stream);
+      if (error instanceof NotReadyError || error instanceof AppendIndeterminateError) {
+        if (error instanceof NotReadyError) this.current++;
+        lastError = error;
         await backoff(attempt);
         continue;
       }
-      throw commandError(status, code, message, json, stream);
+      throw error;
     }
     throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
   }
@@ -106,32 +96,11 @@ export class CommandClient {
       this.current++;
       throw new NotReadyError(`guard at ${url} did not answer: ${(error as Error).message}`);
     }
-    const { status, json } = answer;
-    if (status === 200) return json as unknown as { stream: string; version: number; state: S };
-    if (status === 503) throw new NotReadyError(String(json.message ?? 'guard not ready'));
-    throw commandError(status, String(json.error), String(json.message), json, stream);
+    if (answer.status === 200) return answer.json as unknown as { stream: string; version: number; state: S };
+    throw errorFromAnswer(received(answer), stream);
   }
 }
 
-/** The command API's own answers; everything else is answered as for appends. */
-function commandError(
-  status: number,
-  code: string,
-  message: string,
-  json: Record<string, unknown>,
-  stream: string,
-): KesError {
-  if (status === 422) {
-    const plain = message.startsWith(`${stream}: `) ? message.slice(stream.length + 2) : message;
-    return new CommandRejectedError(String(json.code), plain, { stream, version: Number(json.version ?? -1) });
-  }
-  if (status === 409 && code === 'concurrency_conflict') {
-    return new CommandConflictError(stream, Number(json.attempts), Number(json.expected), Number(json.actual));
-  }
-  if (status === 409 && code === 'wrong_expected_version') {
-    return new WrongExpectedVersionError(stream, Number(json.expected), Number(json.actual));
-  }
-  if (status === 403) return new ForbiddenError('this key', stream.split('-')[0] ?? stream, 'send commands to');
-  if (status === 500 && code === 'module_failed') return new ModuleError(stream.split('-')[0] ?? '', stream, message);
-  return definiteError(status, code, message, json, stream);
+function received(answer: JsonAnswer): ReceivedAnswer {
+  return { status: answer.status, body: answer.json, retryAfter: answer.headers['retry-after'] };
 }

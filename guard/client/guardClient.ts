@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
   AppendIndeterminateError,
-  EventIdConflictError,
-  ForbiddenError,
-  InvalidRequestError,
   type KesError,
   NotReadyError,
-  TooLargeError,
-  UnauthorizedError,
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
-import type { AppendOutcome } from '../append/types.js';
-import type { Expected } from '../protocol/redisState.js';
+import type { AppendOutcome } from '../append/appendOutcome.js';
+import { errorFromAnswer } from '../append/errorAnswers.js';
+import type { Expected } from '../append/expectedVersion.js';
 
 /**
  * The typed client of the guard. `appendToStream` gives every event an id once (or keeps the caller's), so that
@@ -114,26 +110,28 @@ export class GuardClient {
         report({ status: 'ok', result });
         return result;
       }
-      const code = String(json.error ?? 'unknown');
-      const message = String(json.message ?? code);
-      if (response.status === 409 && code === 'wrong_expected_version') {
-        report({ status: 'conflict', actual: Number(json.actual) });
-        throw new WrongExpectedVersionError(stream, options.expectedVersion, Number(json.actual));
+      const error = errorFromAnswer(
+        { status: response.status, body: json, retryAfter: response.headers.get('retry-after') },
+        stream,
+      );
+      if (error instanceof WrongExpectedVersionError) {
+        report({ status: 'conflict', actual: error.actual });
+        throw error;
       }
-      if (response.status === 500 && code === 'outcome_unknown') {
-        report({ status: 'indeterminate', reason: code });
-        lastError = new AppendIndeterminateError(stream, message);
+      if (error instanceof AppendIndeterminateError) {
+        report({ status: 'indeterminate', reason: 'outcome_unknown' });
+        lastError = error;
         await backoff(attempt);
         continue;
       }
-      report({ status: 'rejected', httpStatus: response.status, code });
-      if (response.status === 503) {
+      report({ status: 'rejected', httpStatus: response.status, code: String(json.error ?? 'unknown') });
+      if (error instanceof NotReadyError) {
         this.rotate();
-        lastError = new NotReadyError(message, Number(response.headers.get('retry-after') ?? 1));
+        lastError = error;
         await backoff(attempt);
         continue;
       }
-      throw definiteError(response.status, code, message, json, stream);
+      throw error;
     }
     throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
   }
@@ -153,28 +151,13 @@ export class GuardClient {
     });
     const json = (await response.json()) as Record<string, unknown>;
     if (!response.ok) {
-      throw definiteError(response.status, String(json.error), String(json.message), json, stream);
+      throw errorFromAnswer(
+        { status: response.status, body: json, retryAfter: response.headers.get('retry-after') },
+        stream,
+      );
     }
     return Number(json.version);
   }
-}
-
-/** The typed error of a definite (not retriable) answer of the guard; shared by the command client. */
-export function definiteError(
-  status: number,
-  code: string,
-  message: string,
-  json: Record<string, unknown>,
-  stream: string,
-): KesError {
-  if (status === 409 && code === 'event_id_conflict') {
-    return new EventIdConflictError(stream, String(json.eventId), message);
-  }
-  if (status === 401) return new UnauthorizedError(message);
-  if (status === 403) return new ForbiddenError('this key', stream.split('-')[0] ?? stream);
-  if (status === 413) return new TooLargeError(String(json.path ?? 'body'), 0, 0);
-  if (status === 503) return new NotReadyError(message);
-  return new InvalidRequestError(code, String(json.path ?? ''), message);
 }
 
 /** Jittered exponential backoff between a client's attempts (25 ms doubling, capped at 1 s). */

@@ -8,7 +8,7 @@ import {
   ModuleError,
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
-import type { AppendOutcome } from '../append/types.js';
+import type { AppendOutcome } from '../append/appendOutcome.js';
 import { type CommandRequest, commandEventId, parseCommandData } from './commandRequest.js';
 import { type CommandModule, type DomainEvent, fold } from './decider.js';
 import type { StateCache } from './stateCache.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidRequestError } from '../../pipeline/errors.js';
+import { isObject } from '../../pipeline/isObject.js';
 import type { CommandModule } from './decider.js';
 
 /**
@@ -20,10 +21,6 @@ export interface CommandRequest {
 
 const COMMAND_ID = /^[A-Za-z0-9_.:@-]{1,200}$/;
 const FIELDS = ['type', 'data', 'expectedVersion', 'commandId'];
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function parseCommandRequest(body: unknown): CommandRequest {
   if (!isObject(body)) throw new InvalidRequestError('invalid_body', 'body', 'expected a JSON object');

@@ -1,5 +1,6 @@
 import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
 import { parseStream } from '../append/appendRequest.js';
+import { moduleAuthority } from '../append/authority.js';
 import type { GuardContext } from '../context.js';
 import type { AppendService } from '../write/appendService.js';
 import type { CommandStore } from './commandHandler.js';
@@ -14,11 +15,10 @@ export function guardStore(ctx: GuardContext, service: AppendService, catalog: E
   return {
     locate: (stream) => service.locate(parseStream(stream)),
     read: (slice) => readStreamEvents(ctx.kafka, ctx.watermarks, catalog, slice),
-    append: (module, stream, expected, events) =>
-      service.append(
-        stream,
-        { expectedVersion: expected, events },
-        { service: module.service, categories: new Set([module.category]), commands: new Set() },
+    append: async (module, stream, expected, events) =>
+      service.appendPrepared(
+        { stream: parseStream(stream), expected, events: service.prepare(events) },
+        moduleAuthority(module.service, module.category),
       ),
     async written(eventId) {
       // The idempotency window: event id -> "stream|version|topic|partition|offset|hash" (guard/protocol/keys.ts).

@@ -1,22 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
-import { ConfigError, ForbiddenError, UnauthorizedError } from '../../pipeline/errors.js';
+import { ConfigError, UnauthorizedError } from '../../pipeline/errors.js';
+import type { Principal } from '../append/authority.js';
 
 /**
- * API keys name the service that holds them and the categories it owns: a service has exclusive write authority
- * over its categories. Keys are kept only as SHA-256 digests, and looked up by digest, so comparing them leaks
+ * API keys name the service that holds them and the categories it owns (what each may do is decided in
+ * guard/append/authority.ts). Keys are kept only as SHA-256 digests, and looked up by digest, so comparing them leaks
  * nothing through timing.
  */
-export interface Principal {
-  service: string;
-  categories: ReadonlySet<string>;
-  /**
-   * Categories whose commands this service may send although it does not own them: the owning module decides and
-   * writes, under its own authority. A raw append to those categories stays forbidden.
-   */
-  commands: ReadonlySet<string>;
-}
 
 const keyList = z
   .array(
@@ -82,20 +75,16 @@ export class ApiKeys {
     if (!principal) throw new UnauthorizedError();
     return principal;
   }
-}
 
-export function authorizeWrite(principal: Principal, category: string): void {
-  if (!principal.categories.has(category) && !principal.categories.has('*')) {
-    throw new ForbiddenError(principal.service, category);
+  /** The principal of a request, from its headers as Node parsed them. */
+  authenticateHeaders(headers: IncomingHttpHeaders): Principal {
+    return this.authenticate(headers.authorization, header(headers['x-api-key']));
   }
 }
 
-/** Commands may be sent to the categories a service owns, and to those its key lists under `commands`. */
-export function authorizeCommand(principal: Principal, category: string): void {
-  const may = (set: ReadonlySet<string>) => set.has(category) || set.has('*');
-  if (!may(principal.categories) && !may(principal.commands)) {
-    throw new ForbiddenError(principal.service, category, 'send commands to');
-  }
+/** A header sent more than once counts by its first value. */
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function digest(key: string): string {

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../../pipeline/errors.js';
+import { authorizeCommand } from '../append/authority.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import { parseCommandRequest } from '../commands/commandRequest.js';
 import type { CommandModule } from '../commands/decider.js';
-import { type ApiKeys, authorizeCommand } from './apiKeys.js';
+import type { ApiKeys } from './apiKeys.js';
 
 /**
  * `POST /commands/{category}/{id}` runs a command of the module that owns the category on stream `<category>-<id>`;
@@ -17,7 +18,7 @@ export function registerCommandRoutes(
   const byCategory = new Map(options.modules.map((m) => [m.category, m]));
 
   const moduleFor = (request: FastifyRequest<{ Params: { category: string } }>): CommandModule => {
-    const principal = options.keys.authenticate(request.headers.authorization, header(request.headers['x-api-key']));
+    const principal = options.keys.authenticateHeaders(request.headers);
     const { category } = request.params;
     const module = byCategory.get(category);
     if (!module) {
@@ -42,7 +43,7 @@ export function registerCommandRoutes(
   );
 
   app.get('/commands', async (request) => {
-    options.keys.authenticate(request.headers.authorization, header(request.headers['x-api-key']));
+    options.keys.authenticateHeaders(request.headers);
     return {
       modules: options.modules.map((m) => ({
         category: m.category,
@@ -51,8 +52,4 @@ export function registerCommandRoutes(
       })),
     };
   });
-}
-
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,18 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import {
-  AppendIndeterminateError,
-  CommandConflictError,
-  CommandRejectedError,
-  EventIdConflictError,
-  ForbiddenError,
-  InvalidRequestError,
-  KesError,
-  ModuleError,
-  NotReadyError,
-  TooLargeError,
-  UnauthorizedError,
-  WrongExpectedVersionError,
-} from '../../pipeline/errors.js';
+import { KesError } from '../../pipeline/errors.js';
+import { appendAnswer } from '../append/appendOutcome.js';
+import { type ErrorAnswer, errorAnswer } from '../append/errorAnswers.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import type { CommandModule } from '../commands/decider.js';
 import type { GuardMetrics } from '../metrics.js';
@@ -36,21 +25,12 @@ export function buildServer(options: {
   const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, return503OnClosing: true });
 
   app.post<{ Params: { stream: string } }>('/streams/:stream/events', async (request, reply) => {
-    const principal = keys.authenticate(request.headers.authorization, header(request.headers['x-api-key']));
-    const outcome = await service.append(request.params.stream, request.body, principal);
-    return reply.send({
-      stream: outcome.stream,
-      firstVersion: outcome.firstVersion,
-      lastVersion: outcome.lastVersion,
-      topic: outcome.topic,
-      partition: outcome.partition,
-      offset: outcome.offset,
-      ...(outcome.duplicate ? { duplicate: true } : {}),
-    });
+    const principal = keys.authenticateHeaders(request.headers);
+    return reply.send(appendAnswer(await service.append(request.params.stream, request.body, principal)));
   });
 
   app.get<{ Params: { stream: string } }>('/streams/:stream', async (request) => {
-    keys.authenticate(request.headers.authorization, header(request.headers['x-api-key']));
+    keys.authenticateHeaders(request.headers);
     return service.streamVersion(request.params.stream);
   });
 
@@ -76,91 +56,31 @@ export function buildServer(options: {
   return app;
 }
 
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+/** Fastify's own refusals (body too large, media type, malformed JSON), answered in the shape of the guard's. */
+function frameworkAnswer(error: unknown): ErrorAnswer | undefined {
+  if (error instanceof KesError) return undefined;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return {
+      status: 413,
+      body: { error: 'too_large', message: 'request body exceeds the limit', path: 'body' },
+      headers: {},
+    };
+  }
+  if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return {
+      status: 415,
+      body: { error: 'unsupported_media_type', message: 'send application/json', path: 'content-type' },
+      headers: {},
+    };
+  }
+  if (fastifyError.statusCode === 400 || fastifyError.code?.startsWith('FST_ERR_CTP')) {
+    return { status: 400, body: { error: 'malformed_body', message: fastifyError.message, path: 'body' }, headers: {} };
+  }
+  return undefined;
 }
 
 function sendError(reply: FastifyReply, error: unknown): FastifyReply {
-  if (error instanceof WrongExpectedVersionError) {
-    return reply.code(409).send({
-      error: 'wrong_expected_version',
-      stream: error.stream,
-      expected: error.expected,
-      actual: error.actual,
-      message: error.message,
-    });
-  }
-  if (error instanceof CommandRejectedError) {
-    return reply.code(422).send({
-      error: 'command_rejected',
-      code: error.reason,
-      message: error.message,
-      stream: error.stream,
-      version: error.version,
-    });
-  }
-  if (error instanceof CommandConflictError) {
-    return reply.code(409).send({
-      error: 'concurrency_conflict',
-      stream: error.stream,
-      attempts: error.attempts,
-      expected: error.expected,
-      actual: error.actual,
-      message: error.message,
-      retriable: true,
-    });
-  }
-  if (error instanceof ModuleError) {
-    return reply.code(500).send({ error: 'module_failed', message: error.message });
-  }
-  if (error instanceof EventIdConflictError) {
-    return reply
-      .code(409)
-      .send({ error: 'event_id_conflict', stream: error.stream, eventId: error.eventId, message: error.message });
-  }
-  if (error instanceof InvalidRequestError) {
-    return reply.code(400).send({ error: error.error, message: error.message, path: error.path });
-  }
-  if (error instanceof TooLargeError) {
-    return reply.code(413).send({ error: 'too_large', message: error.message, path: error.path });
-  }
-  if (error instanceof UnauthorizedError)
-    return reply.code(401).send({ error: 'unauthorized', message: error.message });
-  if (error instanceof ForbiddenError) return reply.code(403).send({ error: 'forbidden', message: error.message });
-  if (error instanceof NotReadyError) {
-    return reply
-      .code(503)
-      .header('Retry-After', String(error.retryAfterS))
-      .send({ error: 'not_ready', message: error.message, retriable: true });
-  }
-  if (error instanceof AppendIndeterminateError) {
-    return reply.code(500).send({ error: 'outcome_unknown', message: error.message, retriable: true });
-  }
-  const fastifyError = error as FastifyError;
-  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return reply.code(413).send({ error: 'too_large', message: 'request body exceeds the limit', path: 'body' });
-  }
-  if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return reply
-      .code(415)
-      .send({ error: 'unsupported_media_type', message: 'send application/json', path: 'content-type' });
-  }
-  if (fastifyError.statusCode === 400 || fastifyError.code?.startsWith('FST_ERR_CTP')) {
-    return reply.code(400).send({ error: 'malformed_body', message: fastifyError.message, path: 'body' });
-  }
-  if (error instanceof KesError && error.retriable) {
-    return reply
-      .code(503)
-      .header('Retry-After', '1')
-      .send({ error: 'unavailable', message: error.message, retriable: true });
-  }
-  // Anything else happened before a reservation (a service unreachable while preparing): nothing was written.
-  return reply
-    .code(503)
-    .header('Retry-After', '1')
-    .send({
-      error: 'unavailable',
-      message: error instanceof Error ? error.message : String(error),
-      retriable: true,
-    });
+  const answer = frameworkAnswer(error) ?? errorAnswer(error);
+  return reply.code(answer.status).headers(answer.headers).send(answer.body);
 }

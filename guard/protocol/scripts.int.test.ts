@@ -4,6 +4,7 @@ import { createRedis } from '../../pipeline/redis/redisClient.js';
 import { uniqueName } from '../../test/support/names.js';
 import { stack } from '../../test/support/stack.js';
 import { waitFor } from '../../test/support/waitFor.js';
+import { matchesExpectedVersion } from '../append/expectedVersion.js';
 import { serverRunId } from './generation.js';
 import { KeySpace, type PartitionKeys } from './keys.js';
 import {
@@ -172,6 +173,8 @@ describe('reserve', () => {
     if (before >= 0) await redis.hset(c.pk.ver, 'order-1', before);
     const ids = events(2);
     expect(await doReserve(c, 'r1', [{ stream: 'order-1', expected, events: ids }])).toEqual([answer]);
+    // The script's compare-and-swap and the TypeScript rule (guard/append/expectedVersion.ts) decide alike.
+    expect(answer.kind === 'ok').toBe(matchesExpectedVersion(expected, before));
     if (answer.kind === 'ok') {
       expect(await ver(c, 'order-1')).toBe(String(answer.last));
       expect(await redis.hget(c.pk.lock, 'order-1')).toBe(`r1|${before}`);

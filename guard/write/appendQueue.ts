@@ -1,4 +1,5 @@
-import type { AppendOutcome, PreparedAppend } from '../append/types.js';
+import type { AppendOutcome } from '../append/appendOutcome.js';
+import type { PreparedAppend } from '../append/preparedAppend.js';
 
 /**
  * Appends waiting for a group commit. Writers take as many as fit in one transaction; an append that must wait

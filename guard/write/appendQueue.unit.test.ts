@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PreparedEvent } from '../append/types.js';
+import type { PreparedEvent } from '../append/preparedAppend.js';
 import { AppendQueue, type QueuedAppend } from './appendQueue.js';
 
 /** Fake timers: linger, retry delays, deadlines and the 100 ms sweep are driven by the test, not by sleeping. */

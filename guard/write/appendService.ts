@@ -1,10 +1,12 @@
 import { AppendIndeterminateError, NotReadyError } from '../../pipeline/errors.js';
 import type { StreamName } from '../../pipeline/events/streamName.js';
 import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
-import { parseAppendRequest, parseStream } from '../append/appendRequest.js';
-import type { AppendOutcome } from '../append/types.js';
+import type { AppendOutcome } from '../append/appendOutcome.js';
+import { type AppendRequest, parseAppendRequest, parseStream } from '../append/appendRequest.js';
+import { authorizeWrite, type Principal } from '../append/authority.js';
+import type { PreparedEvent } from '../append/preparedAppend.js';
+import { prepareEvents } from '../append/prepareEvents.js';
 import type { GuardContext } from '../context.js';
-import { authorizeWrite, type Principal } from '../http/apiKeys.js';
 import { partitionOf } from '../protocol/partitioner.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
 import type { AppendQueue, QueuedAppend } from './appendQueue.js';
@@ -30,9 +32,23 @@ export class AppendService {
     return { ready: true, reason: '' };
   }
 
+  /** An HTTP append: its stream parameter and JSON body. */
   async append(streamParam: string, body: unknown, principal: Principal): Promise<AppendOutcome> {
     const started = process.hrtime.bigint();
-    const request = parseAppendRequest(streamParam, body, this.catalog, this.maxEventBytes);
+    return this.write(parseAppendRequest(streamParam, body, this.catalog, this.maxEventBytes), principal, started);
+  }
+
+  /** Events checked and encoded as an HTTP append's are (paths `events[i]...`), for callers inside the guard. */
+  prepare(events: readonly unknown[]): PreparedEvent[] {
+    return prepareEvents(events, this.catalog, this.maxEventBytes);
+  }
+
+  /** An append whose stream name and events are already checked (a command's decision). */
+  appendPrepared(request: AppendRequest, principal: Principal): Promise<AppendOutcome> {
+    return this.write(request, principal, process.hrtime.bigint());
+  }
+
+  private async write(request: AppendRequest, principal: Principal, started: bigint): Promise<AppendOutcome> {
     authorizeWrite(principal, request.stream.category);
     const { ready, reason } = this.readiness();
     if (!ready) {

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin, type Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Expected } from '../../guard/append/expectedVersion.js';
 import { contentHash } from '../../pipeline/events/contentHash.js';
 import { encodeHeaders } from '../../pipeline/events/eventRecord.js';
 import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
 import { uniqueName } from '../../test/support/names.js';
 import { runKes } from '../../test/support/runKes.js';
 import { stack } from '../../test/support/stack.js';
-import { type AppendAttempt, type AttemptOutcome, type ExpectedVersion, HistoryWriter } from './history.js';
+import { type AppendAttempt, type AttemptOutcome, HistoryWriter } from './history.js';
 import { READ_MODELS_NOT_CHECKED, runCheck } from './report.js';
 
 /**
@@ -83,7 +84,7 @@ describe('kes check on real Kafka', () => {
     history: HistoryWriter,
     stream: string,
     eventIds: string[],
-    expectedVersion: ExpectedVersion,
+    expectedVersion: Expected,
     outcome: AttemptOutcome,
     attempt = 1,
   ): void {

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import type { Expected } from '../../guard/append/expectedVersion.js';
 import { UsageError } from '../../pipeline/errors.js';
 
 /**
@@ -10,8 +11,6 @@ import { UsageError } from '../../pipeline/errors.js';
  * Several attempts of one logical append (retries) carry the same event ids. Times are the client's wall clock in
  * ms since the epoch: `startMs` before the request was sent, `endMs` after the answer (or the failure) arrived.
  */
-
-export type ExpectedVersion = number | 'any' | 'no_stream' | 'stream_exists';
 
 export type AttemptOutcome =
   /** Answered as written: the events are at versions firstVersion..lastVersion; `offset` is the last event's. */
@@ -28,7 +27,7 @@ export interface AppendAttempt {
   /** Who made the attempt (a workload worker, a benchmark connection). */
   client: string;
   stream: string;
-  expectedVersion: ExpectedVersion;
+  expectedVersion: Expected;
   eventIds: string[];
   /** 1 for the first try of a logical append, 2 for its first retry, … */
   attempt: number;

@@ -1,4 +1,5 @@
-import type { AppendAttempt, AttemptStatus, ExpectedVersion } from './history.js';
+import { type Expected, matchesExpectedVersion } from '../../guard/append/expectedVersion.js';
+import type { AppendAttempt, AttemptStatus } from './history.js';
 
 /**
  * The history checker's rules: what clients were told (the history) against what Kafka committed, for the
@@ -321,11 +322,9 @@ function checkOk(
 }
 
 /** Whether an append whose first event got `first` honours `expected`. */
-export function honours(expected: ExpectedVersion, first: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return first === 0;
-  if (expected === 'stream_exists') return first >= 1;
-  return first === expected + 1;
+export function honours(expected: Expected, first: number): boolean {
+  // The guard decided on the version before the append: one below its first event's.
+  return matchesExpectedVersion(expected, first - 1);
 }
 
 // --- Invariant 3: an append answered conflict or rejected wrote nothing ---

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AppendAttempt, AttemptOutcome, ExpectedVersion } from './history.js';
+import type { Expected } from '../../guard/append/expectedVersion.js';
+import type { AppendAttempt, AttemptOutcome } from './history.js';
 import { type CheckResult, type CommittedEvent, checkHistory, honours, type ViolationKind } from './invariants.js';
 
 const T = 'k.acct';
@@ -478,14 +479,7 @@ function simulate(ops: readonly Op[]): { attempts: AppendAttempt[]; committed: C
     versions.set(stream, first + eventIds.length - 1);
     return ok(first, first + eventIds.length - 1, offset - 1, partition, topic);
   };
-  const log = (
-    op: Op,
-    stream: string,
-    eventIds: string[],
-    expected: ExpectedVersion,
-    outcome: AttemptOutcome,
-    n = 1,
-  ) => {
+  const log = (op: Op, stream: string, eventIds: string[], expected: Expected, outcome: AttemptOutcome, n = 1) => {
     const startMs = clock;
     clock += 5;
     attempts.push({
@@ -506,8 +500,8 @@ function simulate(ops: readonly Op[]): { attempts: AppendAttempt[]; committed: C
     const stream = STREAMS[op.stream] ?? 'acct-0';
     const eventIds = Array.from({ length: op.n }, () => `e${++ids}`);
     const current = versions.get(stream) ?? -1;
-    const exact: ExpectedVersion = current === -1 ? 'no_stream' : current;
-    const expected: ExpectedVersion = op.expect === 'any' ? 'any' : exact;
+    const exact: Expected = current === -1 ? 'no_stream' : current;
+    const expected: Expected = op.expect === 'any' ? 'any' : exact;
     switch (op.fate) {
       case 'ok':
         log(op, stream, eventIds, expected, write(stream, eventIds, op.skip));

@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http';
+import type { Expected } from '../../guard/append/expectedVersion.js';
 import type { AttemptReport } from '../../guard/client/guardClient.js';
-import type { Expected } from '../../guard/protocol/redisState.js';
 
 /**
  * A lean HTTP client for load against a guard: node:http with one keep-alive agent (no fetch, no retries, no

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Expected } from '../../guard/append/expectedVersion.js';
 import { type AttemptReport, GuardClient, type NewEvent } from '../../guard/client/guardClient.js';
-import type { Expected } from '../../guard/protocol/redisState.js';
 import type { AppendAttempt, HistoryWriter } from '../history/history.js';
 
 /**

@@ -1,5 +1,6 @@
-import type { Expected } from '../protocol/redisState.js';
+import type { Expected } from './expectedVersion.js';
 
+/** One event checked (shape, schema, size) and encoded: what the guard writes to Kafka. */
 export interface PreparedEvent {
   id: string;
   type: string;
@@ -18,16 +19,4 @@ export interface PreparedAppend {
   partition: number;
   expected: Expected;
   events: PreparedEvent[];
-}
-
-export interface AppendOutcome {
-  stream: string;
-  firstVersion: number;
-  lastVersion: number;
-  topic: string;
-  partition: number;
-  /** Offset of the append's last event. */
-  offset: number;
-  /** True when this answer comes from the first write of the same event ids (a retry). */
-  duplicate: boolean;
 }
