@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { sleep } from './run.js';
 
 export type Admin = ReturnType<Kafka['admin']>;
 
@@ -44,8 +45,16 @@ export async function ensureTopic(
 
 /** High watermark per partition: where a reader that has read everything committed stands. */
 export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
-  const offsets = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
-  return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  // A topic its first append just created may not have its leaders yet (NOT_LEADER_FOR_PARTITION): ask again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const offsets = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    } catch (error) {
+      if (attempt >= 10 || (error as { retriable?: boolean }).retriable !== true) throw error;
+      await sleep(300);
+    }
+  }
 }
 
 export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
