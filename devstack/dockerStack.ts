@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KesConfig } from '../pipeline/config/config.js';
 import { defaultPorts } from '../pipeline/config/config.js';
 import { DockerError, PrerequisiteMissingError, UsageError } from '../pipeline/errors.js';
@@ -332,10 +333,6 @@ export async function dockerLogs(
 // Readiness
 
 const POLL_MS = 1_000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** For compose clients without `up --wait`: the healthchecks in docker-compose.yml decide, as `--wait` would. */
 async function waitHealthy(compose: ComposeCommand, opts: DockerStackOptions, service: ServiceName): Promise<void> {

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KesConfig } from '../pipeline/config/config.js';
 import { stackEnvPath } from '../pipeline/config/config.js';
 import { writeEnvFile } from '../pipeline/config/stackEnvFile.js';
 import { ServiceStartError, UsageError } from '../pipeline/errors.js';
 import { type PortDecision, planPorts, portsOf } from './portPlan.js';
-import { delay, isOurProcess, readPid, spawnDetached, stopProcess, tailFile } from './processes.js';
+import { isOurProcess, readPid, spawnDetached, stopProcess, tailFile } from './processes.js';
 import { clickhouseService } from './services/clickhouse.js';
 import { embeddedOwnerFile, embeddedService } from './services/embedded.js';
 import { kafkaService } from './services/kafka.js';
@@ -147,7 +148,7 @@ async function startOne(ctx: StackContext, service: LocalService): Promise<void>
         tailFile(log),
       );
     }
-    await delay(250);
+    await sleep(250);
   }
   await service.afterReady?.(ctx);
   ctx.progress(`${service.name}: ready at ${service.address(ctx)} (${((Date.now() - began) / 1000).toFixed(1)}s)`);

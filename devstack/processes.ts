@@ -12,6 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Services of the local stack run as detached processes that outlive the `kes` command that started them.
@@ -90,10 +91,10 @@ export async function stopProcess(pid: number, marker: string, graceMs = 15_000)
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isOurProcess(pid, marker)) return;
-    await delay(100);
+    await sleep(100);
   }
   signalGroup(pid, 'SIGKILL');
-  while (isOurProcess(pid, marker)) await delay(50);
+  while (isOurProcess(pid, marker)) await sleep(50);
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -106,10 +107,6 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
       // already gone
     }
   }
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The last `lines` lines of a log, reading only its last 256 KiB: logs are appended to for the stack's life. */

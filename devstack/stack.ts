@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KesConfig } from '../pipeline/config/config.js';
 import { stackEnvPath } from '../pipeline/config/config.js';
 import { writeEnvFile } from '../pipeline/config/stackEnvFile.js';
 import { UsageError } from '../pipeline/errors.js';
 import { dockerDown, dockerEngineAnswers, dockerLogs, dockerStatus, dockerUp } from './dockerStack.js';
+import { findUpwards } from './findUpwards.js';
 import { localDown, localLogs, localStatus, localUp, type UpResult } from './localStack.js';
 import { readStackState, writeStackState } from './stackState.js';
 import { addressesToEnv, type LocalServiceName, type ServiceStatus } from './types.js';
@@ -17,13 +17,6 @@ import { addressesToEnv, type LocalServiceName, type ServiceStatus } from './typ
 
 /** docker-compose.yml at the package root: found upwards from here, which works from src/ and from dist/. */
 export const composeFile = findUpwards('docker-compose.yml', dirname(fileURLToPath(import.meta.url)));
-
-function findUpwards(name: string, from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, name))) return join(dir, name);
-    if (dirname(dir) === dir) return join(from, name);
-  }
-}
 
 async function chooseMode(config: KesConfig): Promise<'local' | 'docker'> {
   if (config.KES_STACK_MODE !== 'auto') return config.KES_STACK_MODE;

@@ -9,10 +9,11 @@ import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import { readOwner } from '../pipeline/clickhouse/ownership.js';
 import { readEnvFile } from '../pipeline/config/stackEnvFile.js';
 import { registerSchema } from '../pipeline/registry/subjects.js';
+import { freePorts } from '../test/support/freePort.js';
 import { uniqueName } from '../test/support/names.js';
 import { runKes } from '../test/support/runKes.js';
 import { waitFor } from '../test/support/waitFor.js';
-import { findFreePort, isPortFree } from './ports.js';
+import { isPortFree } from './ports.js';
 import { isOurProcess, readPid } from './processes.js';
 
 /**
@@ -20,19 +21,6 @@ import { isOurProcess, readPid } from './processes.js';
  * it starts real services, restarts only what crashed, keeps data, stops only its own processes, and says
  * clearly what is wrong when it cannot start.
  */
-
-async function freePorts(count: number): Promise<number[]> {
-  const taken = new Set<number>();
-  const ports: number[] = [];
-  let from = 30_000 + Math.floor(Math.random() * 20_000);
-  for (let i = 0; i < count; i++) {
-    const port = await findFreePort(from, taken);
-    taken.add(port);
-    ports.push(port);
-    from = port + 1;
-  }
-  return ports;
-}
 
 function pidOf(home: string, service: string): number {
   const pid = readPid(join(home, service, `${service}.pid`));

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KesError } from '../pipeline/errors.js';
 import { isAlive } from './processes.js';
 
@@ -41,7 +42,7 @@ export async function withStackLock<T>(
       progress(`waiting for another kes command (pid ${owner}) working on this stack`);
       told = true;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   try {
     return await fn();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addressesToEnv } from '../devstack/types.js';
-import { freePort } from '../test/support/guardProcess.js';
+import { freePort } from '../test/support/freePort.js';
 import { uniqueName } from '../test/support/names.js';
 import { runKes } from '../test/support/runKes.js';
 import { stack } from '../test/support/stack.js';

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { liveOwner, ownerFilePath, readOwner } from '../../pipeline/clickhouse/ownership.js';
+import { findUpwards } from '../findUpwards.js';
 import { readPid } from '../processes.js';
 import { httpGet, type LocalService, logPath, pidPath, type StackContext, serviceDir } from './service.js';
 
@@ -78,10 +80,3 @@ export function embeddedOwnerFile(ctx: Pick<StackContext, 'config'>): string {
 
 /** bin/kes.js of this package, found upwards from here (src under vitest, dist/ when built). */
 const kesBin = findUpwards(join('bin', 'kes.js'), dirname(fileURLToPath(import.meta.url)));
-
-function findUpwards(name: string, from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, name))) return join(dir, name);
-    if (dirname(dir) === dir) return join(from, name);
-  }
-}

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandClient } from '../../guard/client/commandClient.js';
 import type { CommandResult } from '../../guard/commands/commandHandler.js';
 import { CommandConflictError, CommandRejectedError } from '../../pipeline/errors.js';
@@ -229,8 +230,4 @@ export class BankWorkload {
       },
     });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

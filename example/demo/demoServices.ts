@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { findFreePort } from '../../devstack/ports.js';
 import { ServiceStartError } from '../../pipeline/errors.js';
@@ -82,7 +83,7 @@ export class DemoServices {
         if (Date.now() > deadline) {
           throw new ServiceStartError(spec.name, `not ready at ${probe} after ${timeoutMs / 1000} s`, log, tail(log));
         }
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     })();
     await Promise.race([ready, exited]);

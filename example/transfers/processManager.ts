@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { CommandClient } from '../../guard/client/commandClient.js';
@@ -290,8 +291,4 @@ export class TransferProcessManager {
       }
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

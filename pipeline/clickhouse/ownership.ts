@@ -11,6 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EmbeddedOwnerError, PortInUseError } from '../errors.js';
 import { EmbeddedEngine } from './embeddedEngine.js';
 import type { ClickHouseEngine, QueryParams } from './engine.js';
@@ -126,7 +127,7 @@ export async function openEmbedded(path: string, options: OpenEmbeddedOptions): 
         { retriable: true, pid: current?.pid, url: current?.url },
       );
     }
-    await new Promise((r) => setTimeout(r, 50 + Math.random() * 50));
+    await sleep(50 + Math.random() * 50);
   }
 }
 

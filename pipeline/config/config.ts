@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { compatibilityLevels } from '../registry/compatibility.js';
 import { readEnvFile } from './stackEnvFile.js';
 
 /**
@@ -38,15 +39,7 @@ const schema = z.object({
   /** Redis AOF fsync policy for the local stack. @default everysec */
   KES_REDIS_APPENDFSYNC: z.enum(['always', 'everysec', 'no']),
   /** Global compatibility the stack sets on the registry at start. @default BACKWARD */
-  KES_REGISTRY_COMPATIBILITY: z.enum([
-    'BACKWARD',
-    'BACKWARD_TRANSITIVE',
-    'FORWARD',
-    'FORWARD_TRANSITIVE',
-    'FULL',
-    'FULL_TRANSITIVE',
-    'NONE',
-  ]),
+  KES_REGISTRY_COMPATIBILITY: z.enum(compatibilityLevels),
   /** Ports of the local stack. An explicitly set port that is taken is an error; a default one moves. */
   KES_KAFKA_PORT: port,
   KES_KAFKA_CONTROLLER_PORT: port,

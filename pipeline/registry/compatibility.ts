@@ -1,5 +1,17 @@
 import { RegistryError, ServiceUnavailableError } from '../errors.js';
 
+/** The registry's compatibility levels (Confluent's, which Apicurio's ccompat API takes too). */
+export const compatibilityLevels = [
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+  'NONE',
+] as const;
+export type CompatibilityLevel = (typeof compatibilityLevels)[number];
+
 /**
  * Sets the registry-wide compatibility level through the Confluent-compatible API. Every subject without its
  * own level inherits it, so schema evolution is checked from the first registration on.

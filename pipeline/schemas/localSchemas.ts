@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import avro, { type Type } from 'avsc';
 import { SchemaFileError } from '../errors.js';
+import { type CompatibilityLevel, compatibilityLevels } from '../registry/compatibility.js';
 
 /**
  * The event schemas in a directory: one Avro record per event type in `<dir>/**\/<Type>.avsc`, plus optional
@@ -9,17 +10,6 @@ import { SchemaFileError } from '../errors.js';
  * (namespace.name) is the registry subject (RecordNameStrategy), so many event types can share a category topic.
  * Every problem is a SchemaFileError naming the file.
  */
-
-export const compatibilityLevels = [
-  'BACKWARD',
-  'BACKWARD_TRANSITIVE',
-  'FORWARD',
-  'FORWARD_TRANSITIVE',
-  'FULL',
-  'FULL_TRANSITIVE',
-  'NONE',
-] as const;
-export type CompatibilityLevel = (typeof compatibilityLevels)[number];
 
 export const COMPATIBILITY_FILE = 'compatibility.json';
 

@@ -8,7 +8,6 @@
  * with a stack the developer already has running on the default ports.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import {
 import { parse } from 'yaml';
 import type { ServiceName, StackAddresses } from '../../devstack/types.js';
 import { setGlobalCompatibility } from '../../pipeline/registry/compatibility.js';
+import { freePort } from '../support/freePort.js';
 
 const composeFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docker-compose.yml');
 
@@ -62,22 +62,6 @@ function composeServices(): Record<ServiceName, ComposeService> {
     redis: service('redis'),
     clickhouse: service('clickhouse'),
   };
-}
-
-/** A port free on this machine now; Docker binds it moments later, so a collision is possible but unlikely. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not allocate a free port'));
-      });
-    });
-  });
 }
 
 /**

@@ -1,13 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { logLevel } from 'kafkajs';
 import { LOCAL_DEV_KEY } from '../../pipeline/config/config.js';
 import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
 import { HistoryWriter } from '../../verify/history/history.js';
 import { type CheckReport, runCheck } from '../../verify/history/report.js';
 import { runWorkload, type WorkloadOptions, type WorkloadStats } from '../../verify/load/workload.js';
-import { freePort, GuardProcess } from './guardProcess.js';
+import { freePort } from './freePort.js';
+import { GuardProcess } from './guardProcess.js';
 import { uniqueName } from './names.js';
 import { stack } from './stack.js';
 
@@ -141,22 +143,21 @@ export async function keepRestarting(guards: GuardProcess[], signal: AbortSignal
   while (!signal.aborted) {
     for (const g of guards) {
       if (!g.running && !signal.aborted) {
-        await new Promise((r) => setTimeout(r, Math.random() * 300));
+        await sleep(Math.random() * 300);
         await g.start().catch(() => {});
       }
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 
+/**
+ * Resolves after `ms`, or at once when the signal aborts during the pause; it never rejects, so a chaos script goes
+ * on to its next fault. A pause that starts after the abort runs its full length, so the faults a script still
+ * injects after the load has ended stay spaced out.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  return setTimeout(ms, undefined, signal?.aborted ? {} : { signal }).catch(() => {});
 }
 
 export function describeResult(r: ScenarioResult): string {

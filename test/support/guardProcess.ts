@@ -1,17 +1,4 @@
-import { createServer } from 'node:net';
 import { KesProcess } from './kesProcess.js';
-
-/** A free TCP port on 127.0.0.1, chosen by the kernel. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * A guard in its own process (`kes guard`, from dist/), so that tests can kill -9 it, SIGSTOP it, and start it

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readPid } from '../../devstack/processes.js';
-import { freePort } from './guardProcess.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive, readPid } from '../../devstack/processes.js';
+import { freePort } from './freePort.js';
 import { runKes } from './runKes.js';
 
 /**
@@ -36,7 +37,7 @@ export class PrivateKafka {
     const pid = readPid(join(this.home, 'kafka', 'kafka.pid'));
     if (pid !== undefined) {
       process.kill(pid, 'SIGKILL');
-      while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+      while (isAlive(pid)) await sleep(50);
     }
     this.restarts += 1;
     await this.start();
@@ -53,14 +54,5 @@ export class PrivateKafka {
   async stop(): Promise<void> {
     await runKes(['--home', this.home, 'stack', 'down'], { env: this.env }).catch(() => undefined);
     rmSync(this.home, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './guardProcess.js';
+import { freePort } from './freePort.js';
 import { waitFor } from './waitFor.js';
 
 /**

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProjectionCatalog } from '../../projectors/catalog/projectionCatalog.js';
 import { eventsProjection } from '../../projectors/readModels/eventsProjection.js';
 import { qualified, versioned } from '../../projectors/readModels/projection.js';
@@ -161,7 +162,7 @@ export function readModelsCheck(
         const { violations } = await compareReadModels(catalog, committed, scope);
         const onlyBehind = violations.every((v) => v.detail.includes('missing from the read model'));
         if (violations.length === 0 || !onlyBehind || Date.now() > deadline) return violations;
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
       }
     },
   };
