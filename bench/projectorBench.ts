@@ -33,7 +33,11 @@ import { HttpLoadClient, type LoadAttempt } from '../verify/load/httpLoad.js';
 
 import { formatNumber, positive, round, type Verdict } from './support/figures.js';
 import { type GuardProcess, startGuardProcess, stopGuard, waitReady } from './support/guardProcesses.js';
-import { machine, machinePercent, machineSeconds, stackPids, statCpuSeconds, waitQuiet } from './support/machine.js';
+import { endOffsets, ensureTopic, withAdmin } from './support/kafkaAdmin.js';
+import { percentile } from './support/latency.js';
+import { machine, machinePercent, machineSeconds, stackPids, statCpuSeconds } from './support/machine.js';
+import { quietBefore } from './support/quiet.js';
+import { errorText, progress, sleep } from './support/run.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TARGET_EVENTS_PER_S = 100_000;
@@ -134,31 +138,9 @@ function parseFlags(argv: readonly string[]): Options {
 // ---------------------------------------------------------------------------------------------------------------
 // small helpers
 
-const progress = (() => {
-  const began = Date.now();
-  return (line: string) => process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
-})();
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** Where the code a projector runs lives: a change there shows in the figures' `code`. */
 const CODE_DIRS = ['projectors', 'pipeline', 'bench'];
 const fmt = (n: number | undefined, digits = 0) => formatNumber(n, digits);
-
-/** The machine's CPU in the last idle second before a phase (see waitQuiet), or undefined with --quiet-wait 0. */
-async function quietBefore(options: { quietPercent: number; quietWaitS: number }): Promise<number | undefined> {
-  if (options.quietWaitS <= 0) return undefined;
-  return (await waitQuiet(options.quietPercent, options.quietWaitS * 1000, progress)).idleCpu;
-}
-
-function percentileOf(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // CPU: this process (its main thread apart: the JS event loop), Kafka, the guard, the whole machine
@@ -317,38 +299,6 @@ class Profiler {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Kafka admin
-
-async function withAdmin<T>(kafka: Kafka, fn: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function createTopic(kafka: Kafka, topic: string, partitions: number, replication: number): Promise<void> {
-  await withAdmin(kafka, (admin) =>
-    admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: partitions,
-          replicationFactor: replication,
-          configEntries: [{ name: 'retention.ms', value: '-1' }],
-        },
-      ],
-    }),
-  );
-}
-
-/** The end of each partition: where a reader that has read everything committed stands. */
-async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
-  const offsets = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
-  return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // 1. pre-load: committed events as the guard writes them
@@ -794,10 +744,10 @@ async function consumeAll(args: {
     eventsPerSecondAfterJoin: events / (seconds - joinSeconds),
     inserts: rows.count,
     meanRowsPerInsert: rows.count > 0 ? rows.sum / rows.count : Number.NaN,
-    p50RowsPerInsert: percentileOf(sizes, 50),
+    p50RowsPerInsert: percentile(sizes, 50),
     maxRowsPerInsert: sizes[sizes.length - 1] ?? Number.NaN,
     meanInsertMs: times.length > 0 ? insertMs / times.length : Number.NaN,
-    p99InsertMs: percentileOf(times, 99),
+    p99InsertMs: percentile(times, 99),
     insertShareOfWall: insertMs / (t1 - t0),
     meanFlushMs: flushes.count > 0 ? (1000 * flushes.sum) / flushes.count : Number.NaN,
     flushes: flushes.count,
@@ -877,7 +827,7 @@ async function closedLoopPeak(
   await Promise.all(workers);
   return {
     appendsPerSecond: ok / seconds,
-    p99Ms: percentileOf(
+    p99Ms: percentile(
       latencies.sort((a, b) => a - b),
       99,
     ),
@@ -974,8 +924,8 @@ async function openLoop(
     ok,
     failed,
     poolWaits,
-    p50Ms: percentileOf(latencies, 50),
-    p99Ms: percentileOf(latencies, 99),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
     windowFromMs: Math.round(from + epochOffset),
     windowToMs: Math.round(to + epochOffset),
   };
@@ -1066,7 +1016,9 @@ async function main(): Promise<void> {
     // 1. pre-load
     // Registers the schemas (idempotent) and fails early on one the registry refuses.
     await openEventCatalog({ registryUrl: config.SCHEMA_REGISTRY_URL, dir: config.KES_SCHEMAS_DIR });
-    await createTopic(kafka, topic, options.partitions, config.KES_TOPIC_REPLICATION);
+    await ensureTopic(kafka, topic, options.partitions, config.KES_TOPIC_REPLICATION, [
+      { name: 'retention.ms', value: '-1' },
+    ]);
     progress(
       `pre-load: ${fmt(options.events)} events over ${fmt(options.streams)} streams into ${options.partitions} partitions, ` +
         `${options.producers} transactional producers in ${options.preloadThreads} thread(s), ${fmt(options.txEvents)} events per transaction`,
@@ -1097,7 +1049,7 @@ async function main(): Promise<void> {
     ): Promise<T> => {
       let kept: T | undefined;
       for (let attempt = 1; attempt <= options.tries; attempt++) {
-        const idle = await quietBefore(options);
+        const idle = await quietBefore({ ...options, quietWaitMs: options.quietWaitS * 1000 });
         const r = await run(attempt, idle);
         r.attempts = attempt;
         if (kept === undefined || r.cpu.others < kept.cpu.others) kept = r;
@@ -1257,7 +1209,7 @@ async function main(): Promise<void> {
       await caughtUp(streams.ok, 120_000);
       progress(`  projector service caught up (${fmt(streams.ok)} events so far); load at ${fmt(rate)} appends/s`);
 
-      const idleFresh = await quietBefore(options);
+      const idleFresh = await quietBefore({ ...options, quietWaitMs: options.quietWaitS * 1000 });
       const cpu0 = cpu.snapshot();
       const load = await openLoop(
         loadClient,
