@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { generationRecord, runIdOf, validGeneration } from './generationRecord.js';
 import type { KeySpace } from './keys.js';
 import type { Validated } from './redisState.js';
 
@@ -11,18 +12,12 @@ import type { Validated } from './redisState.js';
  */
 
 export async function serverRunId(redis: Redis): Promise<string> {
-  const info = await redis.info('server');
-  const runId = /run_id:(\w+)/.exec(info)?.[1];
-  if (!runId) throw new Error('Redis INFO server has no run_id');
-  return runId;
+  return runIdOf(await redis.info('server'));
 }
 
 export async function currentGeneration(redis: Redis, keys: KeySpace): Promise<Validated | undefined> {
   const [record, runId] = await Promise.all([redis.get(keys.gen), serverRunId(redis)]);
-  if (!record) return undefined;
-  const [gen, recordedRunId] = record.split('|');
-  if (!gen || recordedRunId !== runId) return undefined;
-  return { gen, runId };
+  return validGeneration(record, runId);
 }
 
 /** Whether any generation was ever written: without one, nothing in Redis can be trusted (not even watermarks). */
@@ -32,6 +27,6 @@ export async function hasGenerationRecord(redis: Redis, keys: KeySpace): Promise
 
 export async function writeGeneration(redis: Redis, keys: KeySpace, runId: string): Promise<Validated> {
   const gen = randomUUID();
-  await redis.set(keys.gen, `${gen}|${runId}`);
+  await redis.set(keys.gen, generationRecord(gen, runId));
   return { gen, runId };
 }

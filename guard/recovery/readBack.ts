@@ -1,7 +1,12 @@
-import { decodeHeaders } from '../../pipeline/events/eventRecord.js';
 import { type ReadRange, readCommitted } from '../../pipeline/kafka/committedReader.js';
 import type { GuardContext } from '../context.js';
 import { type AppliedEvent, apply, type Validated } from '../protocol/redisState.js';
+import { appliedEventOf } from './readBackRecord.js';
+import { watermarkAfter } from './readRanges.js';
+
+// Tested by: guard/protocol/scripts.int.test.ts ('apply': what applying does to versions, ids and watermarks),
+// guard/guard.api.int.test.ts ('guard state: lost, rebuilt…') and guard/faults/redisLoss.int.test.ts (read back
+// after real data loss). What a record means and which watermark a range earns: readBackRecord, readRanges.
 
 const CHUNK = 500;
 
@@ -42,17 +47,10 @@ export async function readBack(
     async ({ topic, partition, messages }) => {
       let events: AppliedEvent[] = [];
       for (const m of messages) {
-        const h = decodeHeaders(m.headers);
-        if (!h) continue;
-        onEvent(topic, partition, h.eventId);
-        events.push({
-          id: h.eventId,
-          stream: h.stream,
-          version: h.version,
-          offset: Number(m.offset),
-          hash: h.contentHash,
-          timeMs: h.timeMs,
-        });
+        const event = appliedEventOf(m);
+        if (!event) continue;
+        onEvent(topic, partition, event.id);
+        events.push(event);
         if (events.length >= CHUNK) {
           await flush(topic, partition, events, -1);
           events = [];
@@ -64,7 +62,8 @@ export async function readBack(
   );
   // Watermarks move only once a range is read to its end.
   for (const r of ranges) {
-    if (r.until > 0) await flush(r.topic, r.partition, [], r.until - 1);
+    const watermark = watermarkAfter(r);
+    if (watermark !== undefined) await flush(r.topic, r.partition, [], watermark);
   }
   return applied;
 }

@@ -3,7 +3,15 @@ import type { GuardContext } from '../context.js';
 import { fence, transactionalIdOf } from '../protocol/fencing.js';
 import { currentGeneration, hasGenerationRecord, serverRunId, writeGeneration } from '../protocol/generation.js';
 import { reservations, resolve, type Validated } from '../protocol/redisState.js';
+import { ProbeWatch } from './probeWatch.js';
 import { readBack, StaleStateError } from './readBack.js';
+import { rebuildRange } from './readRanges.js';
+
+// Tested by: guard/faults/redisLoss.int.test.ts (restart with AOF, rollback to an older snapshot carrying the same
+// generation record, restart empty, under load) and guard/guard.api.int.test.ts ('guard state: lost, rebuilt, and
+// not ready meanwhile'); the rebuild lease's generation in guard/protocol/scripts.int.test.ts ('stale state'). The
+// decisions: where each partition is read from (readRanges), roll forward or back (probeWatch), whether the state is
+// valid (protocol/generationRecord), all unit-tested.
 
 /**
  * Rebuilds the guard's Redis state from Kafka when it cannot be trusted: Redis restarted (its run id changed),
@@ -51,34 +59,31 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
       const high = await ctx.watermarks.of(topic);
       for (let partition = 0; partition < partitions; partition++) {
         const pk = keys.partition(topic, partition);
-        let from = 0;
         if (fresh) {
           // Whatever is left without a generation record is not known to be a prefix of anything: start over.
           await redis.del(pk.ver, pk.lock, pk.res, pk.wm, pk.seen);
+          ranges.push(rebuildRange(topic, partition, high.get(partition)));
         } else {
           const pending = await reservations(redis, pk);
-          const wm = Number((await redis.get(pk.wm)) ?? '-1');
-          from = Math.min(wm, ...pending.map((r) => r.watermark)) + 1;
+          const watermark = await redis.get(pk.wm);
           for (const r of pending) open.push({ topic, partition, resId: r.resId, probeId: r.probeId });
+          ranges.push(rebuildRange(topic, partition, high.get(partition), { watermark, pending }));
         }
-        ranges.push({ topic, partition, from: Math.max(0, from), until: high.get(partition) ?? 0 });
       }
     }
     if (fresh) await redis.del(keys.ids, keys.idx);
 
-    const probes = new Set(open.map((o) => o.probeId));
-    const found = new Set<string>();
-    const applied = await readBack(
-      ctx,
-      v,
-      ranges,
-      (_t, _p, id) => {
-        if (probes.has(id)) found.add(id);
-      },
-      60 * 60_000,
-    );
+    const probes = new ProbeWatch(open.map((o) => o.probeId));
+    const applied = await readBack(ctx, v, ranges, (_t, _p, id) => probes.seen(id), 60 * 60_000);
     for (const o of open) {
-      const result = await resolve(redis, keys, keys.partition(o.topic, o.partition), v, o.resId, found.has(o.probeId));
+      const result = await resolve(
+        redis,
+        keys,
+        keys.partition(o.topic, o.partition),
+        v,
+        o.resId,
+        probes.found(o.probeId),
+      );
       if (result === 'stale') throw new StaleStateError();
     }
     if ((await redis.get(keys.rebuild)) !== holder || (await serverRunId(redis)) !== runId) throw new StaleStateError();

@@ -1,7 +1,16 @@
 import type { GuardContext } from '../context.js';
 import { fence, transactionalIdOf } from '../protocol/fencing.js';
 import { parseReservation, resolve, type Validated } from '../protocol/redisState.js';
+import { type DueReservation, dueReservations, slotsToFence } from './dueReservations.js';
+import { ProbeWatch } from './probeWatch.js';
 import { readBack, StaleStateError } from './readBack.js';
+import { resolveRange } from './readRanges.js';
+
+// Tested by: guard/faults/crash.int.test.ts (guards killed between reserve, send, commit and confirm: their
+// reservations expire and are resolved), guard/faults/zombie.int.test.ts (paused owners fenced, then resolved),
+// guard/faults/brokerRestart.int.test.ts (a writer resolving its own commit of unknown outcome); the resolve script's
+// forward/back/gone in guard/protocol/scripts.int.test.ts ('resolve'). The decisions: which reservations are due and
+// which slots to fence (dueReservations), where to read (readRanges), roll forward or back (probeWatch).
 
 export type Resolution = 'forward' | 'back' | 'gone';
 
@@ -42,12 +51,10 @@ export class Resolver {
     if (!text) return 'gone';
     const reservation = parseReservation(resId, text);
     if (options.fence) await fence(ctx.kafka, transactionalIdOf(ctx.settings.namespace, reservation.slot));
-    const high = (await ctx.watermarks.of(topic)).get(partition) ?? 0;
-    let found = false;
-    await readBack(ctx, v, [{ topic, partition, from: reservation.watermark + 1, until: high }], (_t, _p, id) => {
-      if (id === reservation.probeId) found = true;
-    });
-    const result = await resolve(ctx.redis, ctx.keys, pk, v, resId, found);
+    const high = (await ctx.watermarks.of(topic)).get(partition);
+    const probe = new ProbeWatch([reservation.probeId]);
+    await readBack(ctx, v, [resolveRange(topic, partition, reservation, high)], (_t, _p, id) => probe.seen(id));
+    const result = await resolve(ctx.redis, ctx.keys, pk, v, resId, probe.found(reservation.probeId));
     if (result === 'stale') throw new StaleStateError();
     ctx.metrics.recoveries.inc({ kind: result === 'gone' ? 'resolve_gone' : `resolve_${result}` });
     ctx.log.info('resolved reservation', { topic, partition, resId, result, owner: reservation.slot });
@@ -65,24 +72,19 @@ export class Resolver {
   async sweep(options: { ownSlot?: number; ownPrefix?: string } = {}): Promise<number> {
     const { ctx } = this;
     const now = Number((await ctx.redis.time())[0]) * 1000;
-    const due: { topic: string; partition: number; resId: string; slot: number; own: boolean }[] = [];
+    const due: DueReservation[] = [];
     for (const { topic, partitions } of await ctx.topics.all()) {
       const pipeline = ctx.redis.pipeline();
       for (let p = 0; p < partitions; p++) pipeline.hgetall(ctx.keys.partition(topic, p).res);
       const results = (await pipeline.exec()) ?? [];
       for (let p = 0; p < partitions; p++) {
-        const entries = Object.entries((results[p]?.[1] ?? {}) as Record<string, string>);
-        for (const [resId, text] of entries) {
-          const r = parseReservation(resId, text);
-          const own =
-            options.ownSlot === r.slot && options.ownPrefix !== undefined && !resId.startsWith(options.ownPrefix);
-          if (own || r.deadlineMs < now) due.push({ topic, partition: p, resId, slot: r.slot, own });
-        }
+        due.push(...dueReservations(topic, p, (results[p]?.[1] ?? {}) as Record<string, string>, now, options));
       }
     }
     if (due.length === 0) return 0;
-    const toFence = [...new Set(due.filter((d) => !d.own).map((d) => d.slot))];
-    await Promise.all(toFence.map((slot) => fence(ctx.kafka, transactionalIdOf(ctx.settings.namespace, slot))));
+    await Promise.all(
+      slotsToFence(due).map((slot) => fence(ctx.kafka, transactionalIdOf(ctx.settings.namespace, slot))),
+    );
     await runLimited(due, 4, (d) => this.resolve(d.topic, d.partition, d.resId, { fence: false }));
     return due.length;
   }

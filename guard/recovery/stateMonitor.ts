@@ -3,6 +3,10 @@ import { currentGeneration } from '../protocol/generation.js';
 import type { Validated } from '../protocol/redisState.js';
 import { rebuildState } from './rebuild.js';
 
+// Tested by: guard/guard.api.int.test.ts ('guard state: lost, rebuilt, and not ready meanwhile': 503 while another
+// guard holds the rebuild lease, rebuild after a wipe) and guard/faults/redisLoss.int.test.ts (restarts and
+// rollbacks noticed under load). Whether a generation record is valid: protocol/generationRecord, unit-tested.
+
 /**
  * Knows whether the guard may take writes: Redis holds a generation record bound to the running server's run id.
  * Checks on start, on every Redis reconnect, whenever a script answers 'stale', and once a second; when the state

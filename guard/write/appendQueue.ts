@@ -1,5 +1,6 @@
 import type { AppendOutcome } from '../append/appendOutcome.js';
 import type { PreparedAppend } from '../append/preparedAppend.js';
+import { cutGroup } from './cutGroup.js';
 
 /**
  * Appends waiting for a group commit. Writers take as many as fit in one transaction; an append that must wait
@@ -98,21 +99,8 @@ export class AppendQueue {
     if (lingerMs > 0 && this.readyEvents < maxEvents) {
       await new Promise<void>((resolve) => setTimeout(resolve, lingerMs));
     }
-    const now = Date.now();
-    const group: QueuedAppend[] = [];
-    let events = 0;
-    let i = 0;
-    for (; i < this.ready.length; i++) {
-      const item = this.ready[i] as QueuedAppend;
-      if (item.deadline <= now) {
-        this.onExpired(item);
-        continue;
-      }
-      if (group.length > 0 && events + item.append.events.length > maxEvents) break;
-      group.push(item);
-      events += item.append.events.length;
-    }
-    const rest = this.ready.slice(i);
+    const { group, expired, rest } = cutGroup(this.ready, maxEvents, Date.now());
+    for (const item of expired) this.onExpired(item);
     this.ready = rest;
     this.readyEvents = rest.reduce((n, item) => n + item.append.events.length, 0);
     return group;

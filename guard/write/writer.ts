@@ -1,38 +1,28 @@
-import type { Producer, RecordMetadata } from 'kafkajs';
-import { EventIdConflictError, WrongExpectedVersionError } from '../../pipeline/errors.js';
-import { encodeHeaders } from '../../pipeline/events/eventRecord.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { failpoint } from '../../pipeline/faults/failpoints.js';
 import type { GuardContext } from '../context.js';
-import { initTransactional, isFencedError, transactionalIdOf } from '../protocol/fencing.js';
-import {
-  type ConfirmEvent,
-  confirm,
-  parseReserve,
-  type ReserveAnswer,
-  release,
-  reserve,
-  type Validated,
-} from '../protocol/redisState.js';
+import { isFencedError } from '../protocol/fencing.js';
+import { confirm, release, reserve, type Validated } from '../protocol/redisState.js';
 import type { Resolver } from '../recovery/resolver.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
 import type { AppendQueue, QueuedAppend } from './appendQueue.js';
+import { buildMessages } from './buildMessages.js';
+import { commitOutcomes, type PartitionConfirm } from './commitOutcomes.js';
+import { commitTransaction } from './commitTransaction.js';
+import {
+  decideReserveAnswers,
+  type ReserveDecision,
+  type ReservedAppend,
+  type ReservedPartition,
+} from './decideReserveAnswers.js';
+import { groupByPartition, type PartitionGroup } from './groupByPartition.js';
 import type { SlotLeases } from './slotLeases.js';
+import { SlotProducer } from './slotProducer.js';
 
-interface PartitionGroup {
-  topic: string;
-  partition: number;
-  items: QueuedAppend[];
-}
-
-interface Reserved {
-  item: QueuedAppend;
-  first: number;
-  last: number;
-}
+type Reserved = ReservedPartition<QueuedAppend>;
 
 /**
- * One transactional writer: a leased slot, the producer initialised under the slot's stable transactional id, and
- * the group-commit loop. Each turn of the loop:
+ * One transactional writer: the group-commit loop over a leased slot's producer (SlotProducer). Each turn:
  *
  *   1. reserve  one Redis script per partition, all in one pipeline: idempotency, then compare-and-swap, then
  *               versions reserved under a reservation id with a deadline
@@ -47,23 +37,25 @@ interface Reserved {
  * the appends, which are then answered from the first write if it committed.
  */
 export class Writer {
-  private producer: Producer | undefined;
-  private slot: number | undefined;
-  private incarnation = 0;
+  private readonly lease: SlotProducer;
   private seq = 0;
   private stopped = false;
-  private renewTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
-  ready = false;
 
   constructor(
     private readonly ctx: GuardContext,
     private readonly queue: AppendQueue,
-    private readonly slots: SlotLeases,
+    slots: SlotLeases,
     private readonly state: StateMonitor,
     private readonly resolver: Resolver,
     readonly name: string,
-  ) {}
+  ) {
+    this.lease = new SlotProducer(ctx, slots, state, resolver, name);
+  }
+
+  get ready(): boolean {
+    return this.lease.ready;
+  }
 
   start(): void {
     this.loop = this.run();
@@ -71,15 +63,9 @@ export class Writer {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.lease.stopRenewing();
     await this.loop;
-    await this.dropProducer();
-    if (this.slot !== undefined) await this.slots.release(this.slot).catch(() => {});
-    this.slot = undefined;
-  }
-
-  private get prefix(): string {
-    return `${this.slot}.${this.ctx.instanceId}.${this.name}.${this.incarnation}.`;
+    await this.lease.close();
   }
 
   private async run(): Promise<void> {
@@ -90,8 +76,8 @@ export class Writer {
           await Promise.race([this.state.whenValid(), sleep(1_000)]);
           continue;
         }
-        if (!this.producer) {
-          await this.init();
+        if (!this.lease.producer) {
+          await this.lease.init();
           continue;
         }
         const group = await this.queue.take(this.ctx.settings.maxBatchEvents, this.ctx.settings.lingerMs);
@@ -105,73 +91,55 @@ export class Writer {
         }
       } catch (error) {
         this.ctx.log.warn('writer loop error', { writer: this.name, error });
-        await this.dropProducer();
+        await this.lease.drop();
         await sleep(200);
       }
     }
   }
 
-  /** Lease a slot, take its transactional id (fencing any earlier holder), settle what that holder left open. */
-  private async init(): Promise<void> {
-    this.ready = false;
-    // Re-initialising a slot another guard has since leased would fence that guard: lease again instead.
-    if (this.slot !== undefined && !(await this.slots.renew(this.slot))) this.slot = undefined;
-    if (this.slot === undefined) this.slot = await this.slots.acquire();
-    this.incarnation += 1;
-    const transactionalId = transactionalIdOf(this.ctx.settings.namespace, this.slot);
-    this.producer = await initTransactional(
-      this.ctx.kafka,
-      transactionalId,
-      Math.max(10_000, this.ctx.settings.leaseMs * 2),
-    );
-    this.ctx.log.info('writer ready', { writer: this.name, slot: this.slot, transactionalId });
-    if (!this.renewTimer) {
-      this.renewTimer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.ctx.settings.leaseMs / 3)));
-      this.renewTimer.unref();
-    }
-    this.ready = true;
-    // What this slot's earlier holder left open can be settled now (its epoch is gone); in the background, since
-    // it only concerns the streams those reservations lock.
-    if (this.state.validated) {
-      void this.resolver
-        .sweep({ ownSlot: this.slot, ownPrefix: this.prefix })
-        .catch((error: unknown) => this.ctx.log.warn('sweep after init failed', { error }));
-    }
-  }
-
-  private async renew(): Promise<void> {
-    if (this.slot === undefined || this.stopped) return;
-    try {
-      if (!(await this.slots.renew(this.slot))) {
-        this.ctx.log.warn('slot lease lost to another guard; re-leasing', { writer: this.name, slot: this.slot });
-        this.slot = undefined;
-        await this.dropProducer();
-      }
-    } catch {
-      // Redis unreachable: the lease may lapse, and then Kafka's fencing protects the log.
-    }
-  }
-
-  private async dropProducer(): Promise<void> {
-    this.ready = false;
-    const producer = this.producer;
-    this.producer = undefined;
-    if (producer) await producer.disconnect().catch(() => {});
-  }
-
   private async commitGroup(group: QueuedAppend[]): Promise<void> {
-    const producer = this.producer;
+    const producer = this.lease.producer;
     const v = this.state.validated;
-    if (!producer || !v || this.slot === undefined) {
+    if (!producer || !v || this.lease.slot === undefined) {
       for (const item of group) this.queue.retryLater(item, 50);
       return;
     }
     const started = process.hrtime.bigint();
-    const resId = `${this.prefix}${++this.seq}`;
-    const partitions = groupByPartition(group);
+    const resId = `${this.lease.prefix}${++this.seq}`;
 
     // 1. reserve
-    const reserved = new Map<PartitionGroup, Reserved[]>();
+    const reserved = await this.reserve(group, resId, v, this.lease.slot);
+    if (reserved.length === 0) return;
+    failpoint('after-reserve');
+    this.ctx.metrics.groupCommitAppends.observe(reserved.reduce((n, pg) => n + pg.appends.length, 0));
+
+    // 2. produce and commit
+    const tx = await commitTransaction(producer, buildMessages(reserved, Date.now()), resId);
+    if (!tx.ok) {
+      await this.afterFailedCommit(tx.error, tx.committing, resId, reserved, v);
+      return;
+    }
+
+    failpoint('after-commit');
+    // 3. confirm (the answer no longer depends on it: the events are committed)
+    const { confirms, answers } = commitOutcomes(reserved, tx.metadata);
+    this.confirm(confirms, resId, v);
+
+    failpoint('after-confirm');
+    // 4. answer
+    let events = 0;
+    for (const { item, outcome } of answers) {
+      events += item.append.events.length;
+      this.ctx.metrics.appends.inc({ outcome: 'written' });
+      item.resolve(outcome);
+    }
+    this.ctx.metrics.events.inc(events);
+    this.ctx.metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** One reserve script per partition, all in one pipeline; every answer that needs no write is carried out here. */
+  private async reserve(group: QueuedAppend[], resId: string, v: Validated, slot: number): Promise<Reserved[]> {
+    const partitions = groupByPartition(group);
     let results: [Error | null, unknown][] | null;
     try {
       const pipeline = this.ctx.redis.pipeline();
@@ -181,7 +149,7 @@ export class Writer {
           this.ctx.keys,
           this.ctx.keys.partition(pg.topic, pg.partition),
           v,
-          { resId, slot: this.slot, ttlMs: this.ctx.settings.reservationMs },
+          { resId, slot, ttlMs: this.ctx.settings.reservationMs },
           pg.items.map((i) => ({ stream: i.append.stream, expected: i.append.expected, events: i.append.events })),
         );
       }
@@ -189,132 +157,48 @@ export class Writer {
     } catch (error) {
       this.ctx.log.warn('reserve failed', { error });
       for (const item of group) this.requeue(item, 'redis', 100);
-      return;
+      return [];
     }
+    const reserved: Reserved[] = [];
     partitions.forEach((pg, index) => {
-      const [error, raw] = results?.[index] ?? [new Error('no answer'), undefined];
-      if (error) {
-        for (const item of pg.items) this.requeue(item, 'redis', 100);
+      const decision = decideReserveAnswers(pg.items, results?.[index]);
+      if (decision.kind === 'retry') {
+        if (decision.reason === 'stale') this.state.invalidate('a reservation found the Redis state changed');
+        for (const item of pg.items) this.requeue(item, decision.reason, decision.delayMs);
         return;
       }
-      const answers = parseReserve(raw);
-      if (answers === 'stale') {
-        this.state.invalidate('a reservation found the Redis state changed');
-        for (const item of pg.items) this.requeue(item, 'stale', 200);
-        return;
+      const appends: ReservedAppend<QueuedAppend>[] = [];
+      for (const d of decision.decisions) {
+        if (d.kind === 'write') appends.push({ item: d.item, first: d.first, last: d.last });
+        else this.settle(d, pg);
       }
-      const ok: Reserved[] = [];
-      pg.items.forEach((item, i) => {
-        const answer = answers[i];
-        if (answer?.kind === 'ok') ok.push({ item, first: answer.first, last: answer.last });
-        else if (answer) this.settle(item, answer, pg);
-      });
-      if (ok.length > 0) reserved.set(pg, ok);
+      if (appends.length > 0) reserved.push({ topic: pg.topic, partition: pg.partition, appends });
     });
-    if (reserved.size === 0) return;
-    failpoint('after-reserve');
-    this.ctx.metrics.groupCommitAppends.observe([...reserved.values()].reduce((n, r) => n + r.length, 0));
+    return reserved;
+  }
 
-    // 2. produce and commit
-    const timeMs = Date.now();
-    const byTopic = new Map<
-      string,
-      { key: string; value: Buffer; partition: number; headers: Record<string, string>; timestamp: string }[]
-    >();
-    for (const [pg, list] of reserved) {
-      let messages = byTopic.get(pg.topic);
-      if (!messages) {
-        messages = [];
-        byTopic.set(pg.topic, messages);
-      }
-      for (const r of list) {
-        r.item.append.events.forEach((e, i) => {
-          messages.push({
-            key: r.item.append.stream,
-            value: e.value,
-            partition: pg.partition,
-            timestamp: String(timeMs),
-            headers: encodeHeaders({
-              stream: r.item.append.stream,
-              version: r.first + i,
-              eventId: e.id,
-              type: e.type,
-              timeMs,
-              contentHash: e.hash,
-              ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
-            }),
-          });
-        });
-      }
-    }
-    let committing = false;
-    let metadata: RecordMetadata[];
-    try {
-      const tx = await producer.transaction();
-      try {
-        metadata = await tx.sendBatch({
-          acks: -1,
-          timeout: 10_000,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
-        failpoint('after-send', `reservation ${resId}`);
-        committing = true;
-        await tx.commit();
-      } catch (error) {
-        if (!committing) await tx.abort().catch(() => {});
-        throw error;
-      }
-    } catch (error) {
-      await this.afterFailedCommit(error, committing, resId, reserved, v);
-      return;
-    }
-
-    failpoint('after-commit');
-    // 3. confirm (the answer no longer depends on it: the events are committed)
-    const base = new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset)]));
-    const outcomes: {
-      item: QueuedAppend;
-      first: number;
-      last: number;
-      topic: string;
-      partition: number;
-      offset: number;
-    }[] = [];
+  /**
+   * Sent, not awaited: this writer's next reservation (and the other writer's) goes out on the same Redis
+   * connection after it, so Redis applies the confirmation first; the answer does not depend on it.
+   */
+  private confirm(confirms: readonly PartitionConfirm[], resId: string, v: Validated): void {
     const pipeline = this.ctx.redis.pipeline();
-    for (const [pg, list] of reserved) {
-      let offset = base.get(`${pg.topic}:${pg.partition}`) ?? Number.NaN;
-      const events: ConfirmEvent[] = [];
-      for (const r of list) {
-        r.item.append.events.forEach((e, i) => {
-          events.push({ id: e.id, stream: r.item.append.stream, version: r.first + i, offset, hash: e.hash });
-          offset += 1;
-        });
-        outcomes.push({
-          item: r.item,
-          first: r.first,
-          last: r.last,
-          topic: pg.topic,
-          partition: pg.partition,
-          offset: offset - 1,
-        });
-      }
+    for (const c of confirms) {
       confirm(
         pipeline,
         this.ctx.keys,
-        this.ctx.keys.partition(pg.topic, pg.partition),
+        this.ctx.keys.partition(c.topic, c.partition),
         v,
         {
           resId,
           windowMs: this.ctx.settings.windowMs,
-          topic: pg.topic,
-          partition: pg.partition,
-          lastOffset: offset - 1,
+          topic: c.topic,
+          partition: c.partition,
+          lastOffset: c.lastOffset,
         },
-        events,
+        c.events,
       );
     }
-    // Sent, not awaited: this writer's next reservation (and the other writer's) goes out on the same Redis
-    // connection after it, so Redis applies the confirmation first; the answer does not depend on it.
     void pipeline
       .exec()
       .then((confirmed) => {
@@ -325,32 +209,13 @@ export class Writer {
       .catch((error: unknown) => {
         this.ctx.log.warn('confirm failed; the reservation will be resolved from Kafka', { resId, error });
       });
-
-    failpoint('after-confirm');
-    // 4. answer
-    let events = 0;
-    for (const o of outcomes) {
-      events += o.item.append.events.length;
-      this.ctx.metrics.appends.inc({ outcome: 'written' });
-      o.item.resolve({
-        stream: o.item.append.stream,
-        firstVersion: o.first,
-        lastVersion: o.last,
-        topic: o.topic,
-        partition: o.partition,
-        offset: o.offset,
-        duplicate: false,
-      });
-    }
-    this.ctx.metrics.events.inc(events);
-    this.ctx.metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   private async afterFailedCommit(
     error: unknown,
     committing: boolean,
     resId: string,
-    reserved: Map<PartitionGroup, Reserved[]>,
+    reserved: readonly Reserved[],
     v: Validated,
   ): Promise<void> {
     const fenced = isFencedError(error);
@@ -361,33 +226,33 @@ export class Writer {
       error,
     });
     this.ctx.metrics.fenced.inc();
-    await this.dropProducer();
+    await this.lease.drop();
     if (!committing) {
       // The commit was never asked for: nothing of this transaction can become visible.
       // On state that is no longer validated the release does nothing: the rebuild settles the reservation.
       await Promise.all(
-        [...reserved.keys()].map((pg) =>
+        reserved.map((pg) =>
           release(this.ctx.redis, this.ctx.keys, this.ctx.keys.partition(pg.topic, pg.partition), v, resId),
         ),
       ).catch(() => {});
-      for (const list of reserved.values()) for (const r of list) this.requeue(r.item, 'produce', 50);
+      for (const pg of reserved) for (const r of pg.appends) this.requeue(r.item, 'produce', 50);
       return;
     }
-    for (const list of reserved.values()) for (const r of list) r.item.maybeWritten = true;
+    for (const pg of reserved) for (const r of pg.appends) r.item.maybeWritten = true;
     try {
       // Taking the slot's epoch again finishes the transaction one way or the other; then Kafka says which. If the
       // slot went to another guard meanwhile, the resolver fences it explicitly.
-      const slot = this.slot;
-      await this.init();
-      const fence = this.slot !== slot;
-      for (const pg of reserved.keys()) await this.resolver.resolve(pg.topic, pg.partition, resId, { fence });
+      const slot = this.lease.slot;
+      await this.lease.init();
+      const fence = this.lease.slot !== slot;
+      for (const pg of reserved) await this.resolver.resolve(pg.topic, pg.partition, resId, { fence });
     } catch (recoveryError) {
       this.ctx.log.warn('could not settle own reservation yet; it will be resolved after its deadline', {
         resId,
         error: recoveryError,
       });
     }
-    for (const list of reserved.values()) for (const r of list) this.requeue(r.item, 'commit_unknown', 20);
+    for (const pg of reserved) for (const r of pg.appends) this.requeue(r.item, 'commit_unknown', 20);
   }
 
   private requeue(item: QueuedAppend, reason: string, delayMs: number): void {
@@ -395,58 +260,27 @@ export class Writer {
     this.queue.retryLater(item, delayMs);
   }
 
-  /** Answers that need no write. */
-  private settle(item: QueuedAppend, answer: Exclude<ReserveAnswer, { kind: 'ok' }>, pg: PartitionGroup): void {
-    const { stream } = item.append;
-    switch (answer.kind) {
-      case 'dup':
+  /** Carries out an answer that needs no write. */
+  private settle(d: Exclude<ReserveDecision<QueuedAppend>, { kind: 'write' }>, pg: PartitionGroup<QueuedAppend>): void {
+    switch (d.kind) {
+      case 'answer':
         this.ctx.metrics.appends.inc({ outcome: 'duplicate' });
-        item.resolve({
-          stream,
-          firstVersion: answer.first,
-          lastVersion: answer.last,
-          topic: answer.topic,
-          partition: answer.partition,
-          offset: answer.offset,
-          duplicate: true,
-        });
+        d.item.resolve(d.outcome);
         return;
-      case 'conflict':
-        // Also final after an earlier try with an unknown outcome: the stream was locked until that try was
-        // resolved, and had it committed, its ids would have answered 'dup' above.
-        this.ctx.metrics.appends.inc({ outcome: 'conflict' });
-        item.reject(new WrongExpectedVersionError(stream, item.append.expected, answer.actual));
+      case 'refuse':
+        this.ctx.metrics.appends.inc({ outcome: d.metric });
+        d.item.reject(d.error);
         return;
-      case 'idconflict':
-        this.ctx.metrics.appends.inc({ outcome: 'id_conflict' });
-        item.reject(new EventIdConflictError(stream, answer.eventId, answer.why));
-        return;
-      case 'busy':
-        if (answer.expired) {
+      case 'wait': {
+        const holder = d.resolveHolder;
+        if (holder !== undefined) {
           void this.resolver
-            .resolve(pg.topic, pg.partition, answer.holder, { fence: true })
-            .catch((error: unknown) => this.ctx.log.warn('resolve failed', { resId: answer.holder, error }));
+            .resolve(pg.topic, pg.partition, holder, { fence: true })
+            .catch((error: unknown) => this.ctx.log.warn('resolve failed', { resId: holder, error }));
         }
-        this.requeue(item, 'busy', Math.min(5 + item.attempts * 5, 100));
+        this.requeue(d.item, 'busy', d.delayMs);
         return;
+      }
     }
   }
-}
-
-function groupByPartition(group: QueuedAppend[]): PartitionGroup[] {
-  const map = new Map<string, PartitionGroup>();
-  for (const item of group) {
-    const key = `${item.append.topic}:${item.append.partition}`;
-    let pg = map.get(key);
-    if (!pg) {
-      pg = { topic: item.append.topic, partition: item.append.partition, items: [] };
-      map.set(key, pg);
-    }
-    pg.items.push(item);
-  }
-  return [...map.values()];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
