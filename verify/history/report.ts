@@ -1,25 +1,20 @@
 import type { Kafka } from 'kafkajs';
 import { ServiceUnavailableError, UsageError } from '../../pipeline/errors.js';
 import { type Column, type OutputFormat, renderRows } from '../../pipeline/output/textOutput.js';
+import { checkHistory } from './checkHistory.js';
+import type { CheckResult, CheckSummary, Violation, ViolationKind } from './checkTypes.js';
+import type { CommittedEvent } from './committedEvents.js';
 import { type AppendAttempt, readHistory } from './history.js';
-import {
-  type CheckResult,
-  type CheckSummary,
-  type CommittedEvent,
-  checkHistory,
-  formatPosition,
-  type Violation,
-  type ViolationKind,
-} from './invariants.js';
+import { formatPosition } from './positions.js';
 import { readTopicContents } from './topicContents.js';
 
 /**
- * `kes check` as a function: read the history, read what Kafka committed, apply the rules of invariants.ts and any
+ * `kes check` as a function: read the history, read what Kafka committed, apply the rules of checkHistory.ts and any
  * plugged-in checks, and say what was and was not checked.
  */
 
 /**
- * A further check run after the rules of invariants.ts, on the same history and committed events. The read-model
+ * A further check run after the rules of checkHistory.ts, on the same history and committed events. The read-model
  * check (invariant 5) plugs in here when the projectors exist; until one does, the report says read models were not
  * checked.
  */

@@ -3,7 +3,8 @@ import { decodeHeaders } from '../../pipeline/events/eventRecord.js';
 import { categoryOfTopic } from '../../pipeline/events/streamName.js';
 import { readCommitted } from '../../pipeline/kafka/committedReader.js';
 import { HighWatermarks } from '../../pipeline/kafka/highWatermarks.js';
-import { type CommittedEvent, compareEvents, type ForeignRecord } from './invariants.js';
+import type { CommittedEvent, ForeignRecord } from './committedEvents.js';
+import { compareEvents } from './positions.js';
 
 /**
  * Everything committed in the category topics under a prefix, as read_committed consumers see it: records of

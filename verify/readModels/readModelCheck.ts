@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProjectionCatalog } from '../../projectors/catalog/projectionCatalog.js';
 import { eventsProjection } from '../../projectors/readModels/eventsProjection.js';
 import { qualified, versioned } from '../../projectors/readModels/projection.js';
-import type { CommittedEvent, Violation } from '../history/invariants.js';
+import type { Violation } from '../history/checkTypes.js';
+import type { CommittedEvent } from '../history/committedEvents.js';
 import type { PluggedCheck } from '../history/report.js';
 
 /**

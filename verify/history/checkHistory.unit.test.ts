@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Expected } from '../../guard/append/expectedVersion.js';
+import { honours } from './answeredOk.js';
+import { checkHistory } from './checkHistory.js';
+import type { CheckResult, ViolationKind } from './checkTypes.js';
+import type { CommittedEvent } from './committedEvents.js';
 import type { AppendAttempt, AttemptOutcome } from './history.js';
-import { type CheckResult, type CommittedEvent, checkHistory, honours, type ViolationKind } from './invariants.js';
 
 const T = 'k.acct';
 
