@@ -8,17 +8,17 @@
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { HttpLoadClient } from '../verify/load/httpLoad.js';
+import { HttpLoadClient, type LoadAttempt } from '../verify/load/httpLoad.js';
+import { closedLoop } from './support/closedLoop.js';
+import { statCpuSeconds } from './support/machine.js';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
+/** CPU seconds of a process so far (the system's clock ticks per second, see machine.ts). */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const s = statCpuSeconds(`/proc/${pid}/stat`);
+  if (s === undefined) throw new Error(`no /proc/${pid}/stat: the http floor server is gone`);
+  return s;
 }
 
 async function server(): Promise<void> {
@@ -68,42 +68,39 @@ export async function measureFloor(
 ): Promise<FloorResult> {
   const client = new HttpLoadClient({ url, apiKey: 'none', maxSockets: clients + 8 });
   let ok = 0;
-  let stop = false;
-  let measuring = false;
   const latencyMs: number[] = [];
-  const worker = async () => {
-    while (!stop) {
-      const stream = `account-${Math.floor(Math.random() * 10_000)}`;
-      const event = {
-        id: randomUUID(),
-        type: 'MoneyDeposited',
-        data: { amount: 100, currency: 'EUR', transferId: null },
-      };
+  const append = () =>
+    client.append(`account-${Math.floor(Math.random() * 10_000)}`, 'no_stream', [
+      { id: randomUUID(), type: 'MoneyDeposited', data: { amount: 100, currency: 'EUR', transferId: null } },
+    ]);
+  const measured = await closedLoop({
+    workers: clients,
+    op: append,
+    record: (a: LoadAttempt, latency) => {
+      if (a.outcome.status !== 'ok') return;
+      ok += 1;
+      latencyMs.push(latency);
+    },
+    warmupMs,
+    durationMs,
+    window: async () => {
+      const own0 = process.cpuUsage();
+      const server0 = cpuSeconds(pid);
       const t0 = performance.now();
-      const a = await client.append(stream, 'no_stream', [event]);
-      if (measuring && a.outcome.status === 'ok') {
-        ok += 1;
-        latencyMs.push(performance.now() - t0);
-      }
-    }
-  };
-  const workers = Array.from({ length: clients }, worker);
-  await sleep(warmupMs);
-  const own0 = process.cpuUsage();
-  const server0 = cpuSeconds(pid);
-  const t0 = performance.now();
-  window.onStart?.();
-  measuring = true;
-  await sleep(durationMs);
-  measuring = false;
-  window.onEnd?.();
-  const seconds = (performance.now() - t0) / 1000;
-  const own = process.cpuUsage(own0);
-  const clientCpu = (own.user + own.system) / 1e6;
-  const serverCpu = cpuSeconds(pid) - server0;
-  stop = true;
-  await Promise.all(workers);
+      window.onStart?.();
+      return async () => {
+        window.onEnd?.();
+        const own = process.cpuUsage(own0);
+        return {
+          seconds: (performance.now() - t0) / 1000,
+          clientCpu: (own.user + own.system) / 1e6,
+          serverCpu: cpuSeconds(pid) - server0,
+        };
+      };
+    },
+  });
   client.close();
+  const { seconds, clientCpu, serverCpu } = measured;
   return {
     clients,
     requestsPerSecond: ok / seconds,
