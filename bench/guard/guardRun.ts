@@ -1,10 +1,33 @@
 import type { Kafka } from 'kafkajs';
 import type { KesConfig } from '../../pipeline/config/config.js';
 import type { Accounted } from '../support/cpuMeter.js';
-import type { FloorPhase } from './httpFloorPhase.js';
+import type { LatencySummary } from '../support/latency.js';
 import type { GuardedResult, LoadContext, Noted, OpenLoopResult } from './load.js';
 import type { Options } from './options.js';
-import type { RawResult } from './rawCeiling.js';
+
+/** The raw ceiling's figures for one --raw-batch (bench/guard/rawCeiling.ts). */
+export interface RawResult extends Noted {
+  batch: number;
+  batchSource: string;
+  producers: number;
+  eventsPerSecond: number;
+  transactions: number;
+  /** Begin → sendBatch → commit, per transaction. */
+  latency: LatencySummary;
+  /** Mean time to build one transaction's records (Avro, hash, headers): CPU the guard spends too. */
+  meanBuildMs: number;
+  cpu: Record<string, number>;
+}
+
+/** The HTTP floor's figures (bench/guard/httpFloorPhase.ts). */
+export interface FloorPhase extends Noted {
+  clients: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  clientUsPerRequest: number;
+  serverUsPerRequest: number;
+  cpu: Record<string, number>;
+}
 
 /** What the phases of bench:guard share: the set-up, and each phase's figures for the phases after it. */
 export interface GuardRun {

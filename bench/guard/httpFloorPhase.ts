@@ -1,19 +1,9 @@
 import { measureFloor, startHttpFloor } from '../httpFloor.js';
 import { CpuMeter, type CpuSnapshot, cpuRecord } from '../support/cpuMeter.js';
 import { formatNumber } from '../support/figures.js';
-import { type LatencySummary, summarize } from '../support/latency.js';
+import { summarize } from '../support/latency.js';
 import { progress } from '../support/run.js';
-import { type GuardRun, mostClientsOf } from './guardRun.js';
-import type { Noted } from './load.js';
-
-export interface FloorPhase extends Noted {
-  clients: number;
-  requestsPerSecond: number;
-  latency: LatencySummary;
-  clientUsPerRequest: number;
-  serverUsPerRequest: number;
-  cpu: Record<string, number>;
-}
+import { type FloorPhase, type GuardRun, mostClientsOf } from './guardRun.js';
 
 /** The same client against a server that does nothing, at the most clients: what the HTTP API costs before any work. */
 export async function httpFloorPhase(run: GuardRun): Promise<void> {

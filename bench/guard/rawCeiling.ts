@@ -9,23 +9,10 @@ import { closedLoop } from '../support/closedLoop.js';
 import { CpuMeter, cpuRecord } from '../support/cpuMeter.js';
 import { formatNumber } from '../support/figures.js';
 import { deleteTopics, ensureTopic } from '../support/kafkaAdmin.js';
-import { type LatencySummary, summarize } from '../support/latency.js';
+import { summarize } from '../support/latency.js';
 import { errorText, progress } from '../support/run.js';
-import { type GuardRun, mostClientsOf } from './guardRun.js';
-import { CATEGORY, EVENT_TYPE, eventData, type Noted } from './load.js';
-
-export interface RawResult extends Noted {
-  batch: number;
-  batchSource: string;
-  producers: number;
-  eventsPerSecond: number;
-  transactions: number;
-  /** Begin → sendBatch → commit, per transaction. */
-  latency: LatencySummary;
-  /** Mean time to build one transaction's records (Avro, hash, headers): CPU the guard spends too. */
-  meanBuildMs: number;
-  cpu: Record<string, number>;
-}
+import { type GuardRun, mostClientsOf, type RawResult } from './guardRun.js';
+import { CATEGORY, EVENT_TYPE, eventData } from './load.js';
 
 /** The raw ceiling: kafkajs alone, records as the guard writes them, one measurement per --raw-batch. */
 export async function rawKafkaPhase(run: GuardRun): Promise<void> {
