@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Expected } from '../../guard/protocol/redisState.js';
+import type { Expected } from '../../guard/append/expectedVersion.js';
 import type { HistoryWriter } from '../../verify/history/history.js';
 import type { HttpLoadClient, LoadAttempt, LoadEvent } from '../../verify/load/httpLoad.js';
 import { toHistory } from '../../verify/load/workload.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import { initTransactional } from '../../guard/protocol/fencing.js';
 import { partitionOf } from '../../guard/protocol/partitioner.js';
 import { contentHash } from '../../pipeline/events/contentHash.js';
@@ -94,13 +94,7 @@ async function rawTransactions(args: {
   let n = 0;
   const build = () => {
     const timeMs = Date.now();
-    const messages = new Array<{
-      key: string;
-      value: Buffer;
-      partition: number;
-      headers: Record<string, string>;
-      timestamp: string;
-    }>(batch);
+    const messages = new Array<Message>(batch);
     for (let i = 0; i < batch; i++) {
       n += 1;
       const stream = `${CATEGORY}-${Math.floor(Math.random() * args.streams)}`;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { logLevel, type Producer } from 'kafkajs';
+import { logLevel, type Message, type Producer } from 'kafkajs';
 import { initTransactional } from '../../guard/protocol/fencing.js';
 import { contentHash } from '../../pipeline/events/contentHash.js';
 import { encodeHeaders } from '../../pipeline/events/eventRecord.js';
@@ -56,13 +56,7 @@ export async function runPreloadProducers(
       remaining -= n;
       // One time for the whole transaction, as the guard stamps a group commit.
       const timeMs = Date.now();
-      const messages = new Array<{
-        key: string;
-        value: Buffer;
-        partition: number;
-        headers: Record<string, string>;
-        timestamp: string;
-      }>(n);
+      const messages = new Array<Message>(n);
       for (let i = 0; i < n; i++) {
         const s = own[Math.floor(Math.random() * own.length)] as StreamState;
         const version = s.next;

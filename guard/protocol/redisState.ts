@@ -9,7 +9,6 @@ import { APPLY, CONFIRM, RELEASE, RESERVE, RESOLVE } from './scripts.lua.js';
  */
 
 // Re-exported for callers not yet moved to guard/append/expectedVersion.ts (bench/).
-export type { Expected };
 
 export interface ReserveAppend {
   stream: string;
