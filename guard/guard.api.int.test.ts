@@ -175,6 +175,23 @@ describe('guard HTTP API', () => {
     expect(await new GuardClient({ url: guard.url, apiKey: API_KEY }).streamVersion('transfer-t1')).toBe(-1);
   });
 
+  it('never reserves an attempt its client has given up on (kes-attempt-deadline), and refuses a bad one', async () => {
+    const s = `account-${randomUUID()}`;
+    const body = { expectedVersion: 'no_stream', events: [deposit()] };
+    const auth = { authorization: `Bearer ${API_KEY}` };
+    const bad = await post(guard.url, s, body, { ...auth, 'kes-attempt-deadline': 'soon' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: 'invalid_header', path: 'kes-attempt-deadline' });
+    // A client that gave up a moment ago: answered "nothing written", and indeed nothing is.
+    const late = await post(guard.url, s, body, { ...auth, 'kes-attempt-deadline': String(Date.now() - 1) });
+    expect(late.status).toBe(503);
+    expect(late.body.error).toBe('not_ready');
+    expect(await new GuardClient({ url: guard.url, apiKey: API_KEY }).streamVersion(s)).toBe(-1);
+    // With time to spare it is written as any append.
+    const inTime = await post(guard.url, s, body, { ...auth, 'kes-attempt-deadline': String(Date.now() + 5_000) });
+    expect(inTime.body).toMatchObject({ stream: s, firstVersion: 0, lastVersion: 0 });
+  });
+
   it('serves health and Prometheus metrics', async () => {
     expect((await fetch(`${guard.url}/health/live`)).status).toBe(200);
     expect(await (await fetch(`${guard.url}/health/ready`)).json()).toEqual({ status: 'ready' });

@@ -6,6 +6,7 @@ import {
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
 import type { AppendOutcome } from '../append/appendOutcome.js';
+import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import { errorFromAnswer } from '../append/errorAnswers.js';
 import type { Expected } from '../append/expectedVersion.js';
 
@@ -92,7 +93,13 @@ export class GuardClient {
       try {
         response = await fetch(`${this.url}/streams/${encodeURIComponent(stream)}/events`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.apiKey}` },
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${this.options.apiKey}`,
+            // The attempt is given up at the timeout; the guard must not reserve it after that, or it could be
+            // written after the retry below was answered.
+            [ATTEMPT_DEADLINE_HEADER]: String(startMs + this.timeoutMs),
+          },
           body,
           signal: AbortSignal.timeout(this.timeoutMs),
         });

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { KesError } from '../../pipeline/errors.js';
 import { appendAnswer } from '../append/appendOutcome.js';
+import { ATTEMPT_DEADLINE_HEADER, parseAttemptDeadline } from '../append/attemptDeadline.js';
 import { type ErrorAnswer, errorAnswer } from '../append/errorAnswers.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import type { CommandModule } from '../commands/decider.js';
@@ -26,7 +27,8 @@ export function buildServer(options: {
 
   app.post<{ Params: { stream: string } }>('/streams/:stream/events', async (request, reply) => {
     const principal = keys.authenticateHeaders(request.headers);
-    return reply.send(appendAnswer(await service.append(request.params.stream, request.body, principal)));
+    const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
+    return reply.send(appendAnswer(await service.append(request.params.stream, request.body, principal, deadline)));
   });
 
   app.get<{ Params: { stream: string } }>('/streams/:stream', async (request) => {

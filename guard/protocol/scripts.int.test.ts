@@ -211,7 +211,7 @@ describe('reserve', () => {
       { stream: 'order-2', expected: 9, events: events(1) },
       { stream: 'order-1', expected: 1, events: events(3) },
       { stream: 'order-1', expected: 'any', events: events(1) },
-      // sees the versions reserved earlier in the same call
+      // would conflict only with versions reserved earlier in the same call: waits for them to settle (issue 12)
       { stream: 'order-1', expected: 1, events: events(1) },
     ]);
     expect(answers).toEqual([
@@ -219,7 +219,7 @@ describe('reserve', () => {
       { kind: 'ok', first: 10, last: 10 },
       { kind: 'ok', first: 2, last: 4 },
       { kind: 'ok', first: 5, last: 5 },
-      { kind: 'conflict', actual: 5 },
+      { kind: 'busy', holder: 'r1', expired: false },
     ]);
     expect(await redis.hgetall(c.pk.ver)).toEqual({ 'order-1': '5', 'order-2': '10' });
     // the lock and the reservation keep the version from before the call, once per stream
@@ -604,13 +604,68 @@ describe('release', () => {
     expect(await doReserve(c, 'r1', [{ stream: 'order-a', expected: 'any', events: [ev] }])).toEqual([
       { kind: 'ok', first: 0, last: 0 },
     ]);
+    // not refused while r1 is open: had r1 been rolled back, the id would have been free (issue 12)
     expect(await doReserve(c, 'r2', [{ stream: 'order-b', expected: 'any', events: [ev] }])).toEqual([
-      { kind: 'idconflict', eventId: ev.id, why: 'is being written by another append' },
+      { kind: 'busy', holder: 'r1', expired: false },
     ]);
     // the same append again (a retry racing its first attempt) waits for it
     expect(await doReserve(c, 'r3', [{ stream: 'order-a', expected: 'any', events: [ev] }])).toEqual([
       { kind: 'busy', holder: 'r1', expired: false },
     ]);
+  });
+
+  describe('refusals are decided on settled state only (issue 12)', () => {
+    // The race, seen once in five runs of guard/faults/brokerRestart: w2's append and w1's, both expecting 10, met
+    // in one group commit. w2's reserved 11..12 and w1's was answered 409 (actual 12) at once. The group's
+    // transaction then failed and the reservation was released: the 409 was about versions that never existed, and
+    // w1's first attempt, still queued, was written at 11..12 after its retry had been told 409.
+    it('a conflict with versions an earlier append of the same call reserved waits; after a release it is written', async () => {
+      const c = await fresh();
+      await redis.hset(c.pk.ver, 'order-1', 10);
+      const w1 = events(2, 'w1');
+      expect(
+        await doReserve(c, 'r1', [
+          { stream: 'order-1', expected: 10, events: events(2, 'w2') },
+          { stream: 'order-1', expected: 10, events: w1 },
+        ]),
+      ).toEqual([
+        { kind: 'ok', first: 11, last: 12 },
+        { kind: 'busy', holder: 'r1', expired: false },
+      ]);
+      expect(await release(redis, c.keys, c.pk, c.v, 'r1')).toBe('released');
+      expect(await doReserve(c, 'r2', [{ stream: 'order-1', expected: 10, events: w1 }])).toEqual([
+        { kind: 'ok', first: 11, last: 12 },
+      ]);
+    });
+
+    it('after a commit the same append is refused on the committed version', async () => {
+      const c = await fresh();
+      await redis.hset(c.pk.ver, 'order-1', 10);
+      const w2 = events(2, 'w2');
+      const w1 = events(2, 'w1');
+      await doReserve(c, 'r1', [
+        { stream: 'order-1', expected: 10, events: w2 },
+        { stream: 'order-1', expected: 10, events: w1 },
+      ]);
+      await doConfirm(c, 'r1', [{ stream: 'order-1', first: 11, events: w2 }], 100);
+      expect(await doReserve(c, 'r2', [{ stream: 'order-1', expected: 10, events: w1 }])).toEqual([
+        { kind: 'conflict', actual: 12 },
+      ]);
+    });
+
+    it('an id another append holds in flight waits; once that append is rolled back, the id is free', async () => {
+      const c = await fresh();
+      const [e] = events(1);
+      const ev = e as { id: string; hash: string };
+      await doReserve(c, 'r1', [{ stream: 'order-a', expected: 'any', events: [ev] }]);
+      expect(await doReserve(c, 'r2', [{ stream: 'order-b', expected: 'any', events: [ev] }])).toEqual([
+        { kind: 'busy', holder: 'r1', expired: false },
+      ]);
+      expect(await release(redis, c.keys, c.pk, c.v, 'r1')).toBe('released');
+      expect(await doReserve(c, 'r3', [{ stream: 'order-b', expected: 'any', events: [ev] }])).toEqual([
+        { kind: 'ok', first: 0, last: 0 },
+      ]);
+    });
   });
 
   it('touches only the streams whose lock it still holds', async () => {

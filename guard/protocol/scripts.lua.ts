@@ -68,10 +68,13 @@ end
  * Answers per append, in order:
  *   {'ok', first, last}                       versions reserved
  *   {'dup', first, last, topic, partition, offset}  every id already written by this append: answer from the first write
- *   {'idconflict', id, why}                   an id belongs to another event
- *   {'conflict', actual}                      wrong expected version
- *   {'busy', resId, expired}                  another reservation holds the stream (expired = 1 when past its deadline),
- *                                             or holds these very ids (a retry racing its first attempt)
+ *   {'idconflict', id, why}                   an id belongs to another event, on settled state (a confirmed write)
+ *   {'conflict', actual}                      wrong expected version, on settled state: the stream has no
+ *                                             reservation in flight, this call's own included
+ *   {'busy', resId, expired}                  a reservation holds the stream (expired = 1 when past its deadline),
+ *                                             or holds one of these ids (a retry racing its first attempt, or another
+ *                                             append's ids), or an earlier append of this call reserved versions this
+ *                                             one would conflict with: wait until it settles, then decide again
  * Reserved ids are marked in `ids` while in flight, so that another append cannot take them meanwhile; a mark
  * whose reservation is gone (rolled back) counts as unknown.
  * or {'stale'} for the whole call.
@@ -99,13 +102,11 @@ for a = 1, tonumber(ARGV[6]) do
       local m = split(string.sub(rec, 2), '|')
       local held = redis.call('HGET', m[1], m[2])
       if held then
-        if m[3] == stream and m[4] == hashes[e] then
-          local expired = 0
-          if tonumber(split(held, '|')[2]) <= now then expired = 1 end
-          answer = {'busy', m[2], expired}
-        else
-          answer = {'idconflict', ids[e], 'is being written by another append'}
-        end
+        -- whether the same append (a retry racing its first attempt) or another one: the mark is not settled,
+        -- and a refusal is decided on settled state only, so wait for that reservation either way
+        local expired = 0
+        if tonumber(split(held, '|')[2]) <= now then expired = 1 end
+        answer = {'busy', m[2], expired}
         break
       end
     elseif rec then
@@ -155,7 +156,12 @@ for a = 1, tonumber(ARGV[6]) do
     elseif expected == 'no_stream' then ok = cur == -1
     elseif expected == 'stream_exists' then ok = cur >= 0
     else ok = cur == tonumber(expected) end
-    if not ok then
+    if not ok and prevs[stream] ~= nil then
+      -- cur counts versions an earlier append of this call reserved: not committed, and released if this group's
+      -- transaction fails. Refusing against them would be a definite answer about versions that may never exist,
+      -- so the append waits for this group to settle and is decided again on committed state.
+      answer = {'busy', resId, 0}
+    elseif not ok then
       answer = {'conflict', cur}
     else
       redis.call('HSET', KEYS[1], stream, cur + n)

@@ -3,6 +3,7 @@ import type { StreamName } from '../../pipeline/events/streamName.js';
 import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
 import type { AppendOutcome } from '../append/appendOutcome.js';
 import { type AppendRequest, parseAppendRequest, parseStream } from '../append/appendRequest.js';
+import { attemptDeadline } from '../append/attemptDeadline.js';
 import { authorizeWrite, type Principal } from '../append/authority.js';
 import type { PreparedEvent } from '../append/preparedAppend.js';
 import { prepareEvents } from '../append/prepareEvents.js';
@@ -33,9 +34,15 @@ export class AppendService {
   }
 
   /** An HTTP append: its stream parameter and JSON body. */
-  async append(streamParam: string, body: unknown, principal: Principal): Promise<AppendOutcome> {
+  async append(
+    streamParam: string,
+    body: unknown,
+    principal: Principal,
+    clientDeadline?: number,
+  ): Promise<AppendOutcome> {
     const started = process.hrtime.bigint();
-    return this.write(parseAppendRequest(streamParam, body, this.catalog, this.maxEventBytes), principal, started);
+    const request = parseAppendRequest(streamParam, body, this.catalog, this.maxEventBytes);
+    return this.write(request, principal, started, clientDeadline);
   }
 
   /** Events checked and encoded as an HTTP append's are (paths `events[i]...`), for callers inside the guard. */
@@ -44,11 +51,16 @@ export class AppendService {
   }
 
   /** An append whose stream name and events are already checked (a command's decision). */
-  appendPrepared(request: AppendRequest, principal: Principal): Promise<AppendOutcome> {
-    return this.write(request, principal, process.hrtime.bigint());
+  appendPrepared(request: AppendRequest, principal: Principal, clientDeadline?: number): Promise<AppendOutcome> {
+    return this.write(request, principal, process.hrtime.bigint(), clientDeadline);
   }
 
-  private async write(request: AppendRequest, principal: Principal, started: bigint): Promise<AppendOutcome> {
+  private async write(
+    request: AppendRequest,
+    principal: Principal,
+    started: bigint,
+    clientDeadline: number | undefined,
+  ): Promise<AppendOutcome> {
     authorizeWrite(principal, request.stream.category);
     const { ready, reason } = this.readiness();
     if (!ready) {
@@ -76,7 +88,7 @@ export class AppendService {
             item.settled = true;
             reject(error);
           },
-          deadline: Date.now() + this.ctx.settings.appendTimeoutMs,
+          deadline: attemptDeadline(Date.now(), this.ctx.settings.appendTimeoutMs, clientDeadline),
           attempts: 0,
           maybeWritten: false,
           enqueuedAt: Date.now(),

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { ATTEMPT_DEADLINE_HEADER } from '../../guard/append/attemptDeadline.js';
 import type { Expected } from '../../guard/append/expectedVersion.js';
 import type { AttemptReport } from '../../guard/client/guardClient.js';
 
@@ -116,6 +117,9 @@ export class HttpLoadClient {
       if (body !== undefined) {
         headers['content-type'] = 'application/json';
         headers['content-length'] = Buffer.byteLength(body);
+        // This attempt is given up after timeoutMs: the guard must not reserve it later than that (its retry could
+        // already have been answered).
+        headers[ATTEMPT_DEADLINE_HEADER] = Date.now() + this.timeoutMs;
       }
       const req = request(
         { agent: this.agent, host: this.host, port: this.port, method, path: this.basePath + path, headers },
