@@ -287,6 +287,34 @@ describe('invariant 3: an append answered conflict or rejected wrote nothing', (
     expect(r.violations[0]?.detail).toContain('answered from idempotency');
   });
 
+  it('tells a write after the refusal, by an abandoned attempt, from a retry that missed its first write (issue 12)', () => {
+    // b1's first attempt ended (its client gave up) at 60 and the retry was refused at 75; the guard still held
+    // the first attempt and committed it at 90.
+    const late = [ev('acct-1', 0, 'a1', 0), { ...ev('acct-1', 1, 'b1', 2), timeMs: 90 }];
+    const r = checkHistory(
+      [
+        first,
+        attempt('acct-1', ['b1'], indeterminate(), { startMs: 20, endMs: 60, expectedVersion: 0 }),
+        attempt('acct-1', ['b1'], conflict(1), { startMs: 70, endMs: 75, attempt: 2, expectedVersion: 0 }),
+      ],
+      late,
+    );
+    expect(kinds(r)).toEqual([3]);
+    expect(r.violations[0]?.detail).toContain('written after the refusal, by an abandoned attempt');
+    expect(r.violations[0]?.detail).toContain('committed them 15 ms after the refusal was answered');
+    // written before the refusal: the retry should have been answered from it, as before
+    const early = [ev('acct-1', 0, 'a1', 0), { ...ev('acct-1', 1, 'b1', 2), timeMs: 50 }];
+    const r2 = checkHistory(
+      [
+        first,
+        attempt('acct-1', ['b1'], indeterminate(), { startMs: 20, endMs: 60, expectedVersion: 0 }),
+        attempt('acct-1', ['b1'], conflict(1), { startMs: 70, endMs: 75, attempt: 2, expectedVersion: 0 }),
+      ],
+      early,
+    );
+    expect(r2.violations[0]?.detail).toContain('answered from idempotency');
+  });
+
   it('allows the refusal once the idempotency window has passed', () => {
     const attempts = [
       first,

@@ -9,6 +9,8 @@ export interface CommittedEvent {
   version: number;
   eventId: string;
   type: string;
+  /** When the guard wrote it (kes-time, the group commit's time): tells a write after a refusal from one before. */
+  timeMs?: number;
 }
 
 /** A record in a category topic without (valid) kes headers: nobody logged it, it is reported as unlogged. */

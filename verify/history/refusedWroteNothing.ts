@@ -58,6 +58,18 @@ export function checkNothingWritten(
   }
   if (stale) {
     const { event, by } = stale;
+    if (event.timeMs !== undefined && event.timeMs > a.endMs) {
+      // Not a retry that missed its first write: the first attempt was still queued in a guard when its retry was
+      // refused, and was written afterwards although its client had given up on it (issue 12).
+      violations.push({
+        invariant: 3,
+        stream: a.stream,
+        eventIds: [...a.eventIds],
+        detail: `${describe(a)} answered ${answer(a)}, but its events were written after the refusal, by an abandoned attempt: ${describe(by)} (${by.outcome.status}, given up ${a.startMs - by.endMs} ms before the retry began) committed them ${event.timeMs - a.endMs} ms after the refusal was answered (${event.eventId} at ${formatPosition(event)})`,
+        position: positionOf(event),
+      });
+      return;
+    }
     violations.push({
       invariant: 3,
       stream: a.stream,

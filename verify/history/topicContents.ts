@@ -158,5 +158,6 @@ function toEvent(
     version: headers.version,
     eventId: headers.eventId,
     type: intern(headers.type),
+    timeMs: headers.timeMs,
   };
 }
