@@ -1,7 +1,8 @@
 /**
  * Fault injection for the fault tests: `KES_FAILPOINTS=after-commit:0.02,after-send:0.02` makes the guard kill
  * itself (SIGKILL) or stop itself (`stop@after-send:1`, SIGSTOP) with that probability when it reaches the named
- * point of its append path. Unset (always, outside the fault tests) every check is one map lookup.
+ * point of its append path; `fail@after-send:1x1` throws there instead (the step fails as a broker error would, and
+ * the process lives on). In-process tests arm them with `setFailpoints`. Unset (always, outside the fault tests) every check is one map lookup.
  *
  *   after-reserve  versions reserved in Redis, nothing produced yet
  *   after-send     events produced inside the open transaction, commit not asked for
@@ -36,13 +37,18 @@ const POINTS: readonly Failpoint[] = [
 ];
 
 interface Rule {
-  action: 'kill' | 'stop';
+  action: 'kill' | 'stop' | 'fail';
   probability: number;
   /** Fire at most this many times (stop@…:1 pauses once). */
   remaining: number;
 }
 
-const rules = parse(process.env.KES_FAILPOINTS ?? '');
+let rules = parse(process.env.KES_FAILPOINTS ?? '');
+
+/** Replaces the failpoints of this process (tests that run a guard in-process); '' disarms them all. */
+export function setFailpoints(spec: string): void {
+  rules = parse(spec);
+}
 
 function parse(spec: string): Map<string, Rule> {
   const map = new Map<string, Rule>();
@@ -50,17 +56,17 @@ function parse(spec: string): Map<string, Rule> {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    const match = /^(?:(kill|stop)@)?([a-z-]+):(0|1|0?\.\d+|1\.0+)(?:x(\d+))?$/.exec(part);
+    const match = /^(?:(kill|stop|fail)@)?([a-z-]+):(0|1|0?\.\d+|1\.0+)(?:x(\d+))?$/.exec(part);
     if (!match) {
       throw new Error(
-        `KES_FAILPOINTS: cannot parse '${part}' (expected [kill|stop@]point:probability[xN], 0 <= p <= 1)`,
+        `KES_FAILPOINTS: cannot parse '${part}' (expected [kill|stop|fail@]point:probability[xN], 0 <= p <= 1)`,
       );
     }
     if (!POINTS.includes(match[2] as Failpoint)) {
       throw new Error(`KES_FAILPOINTS: unknown point '${match[2]}' in '${part}'; valid: ${POINTS.join(', ')}`);
     }
     map.set(match[2] as string, {
-      action: (match[1] as 'kill' | 'stop' | undefined) ?? 'kill',
+      action: (match[1] as Rule['action'] | undefined) ?? 'kill',
       probability: Number(match[3]),
       remaining: match[4] === undefined ? Number.POSITIVE_INFINITY : Number(match[4]),
     });
@@ -74,5 +80,6 @@ export function failpoint(point: Failpoint, detail?: string): void {
   if (!rule || rule.remaining <= 0 || Math.random() >= rule.probability) return;
   rule.remaining -= 1;
   process.stderr.write(`failpoint ${point}: ${rule.action}${detail ? ` (${detail})` : ''}\n`);
+  if (rule.action === 'fail') throw new Error(`failpoint ${point}: fail${detail ? ` (${detail})` : ''}`);
   process.kill(process.pid, rule.action === 'kill' ? 'SIGKILL' : 'SIGSTOP');
 }

@@ -97,8 +97,21 @@ describe('failpoints', () => {
     expect(r.signal).toBeNull();
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
-      /KES_FAILPOINTS: cannot parse '[^']*' \(expected \[kill\|stop@\]point:probability\[xN\], 0 <= p <= 1\)/,
+      /KES_FAILPOINTS: cannot parse '[^']*' \(expected \[kill\|stop\|fail@\]point:probability\[xN\], 0 <= p <= 1\)/,
     );
+  });
+
+  it('fail@point throws there instead of killing, as often as armed; setFailpoints re-arms in-process', async () => {
+    const { failpoint, setFailpoints } = await import('./failpoints.js');
+    setFailpoints('fail@after-send:1x1');
+    try {
+      expect(() => failpoint('after-send', 'reservation r1')).toThrow('failpoint after-send: fail (reservation r1)');
+      expect(() => failpoint('after-send')).not.toThrow();
+      expect(() => failpoint('after-commit')).not.toThrow();
+      expect(() => setFailpoints('fail@nowhere:1')).toThrow(/unknown point 'nowhere'/);
+    } finally {
+      setFailpoints('');
+    }
   });
 
   it('refuses a point that does not exist, listing the valid ones', async () => {
