@@ -9,6 +9,7 @@
  */
 export { CommandClient } from './guard/client/commandClient.js';
 export { GuardClient } from './guard/client/guardClient.js';
+export { GuardPool } from './guard/client/guardPool.js';
 export type { CommandResult } from './guard/commands/commandHandler.js';
 export type { CommandRequest } from './guard/commands/commandRequest.js';
 export type { Command, CommandModule, CommandSchemas, Decider, DomainEvent } from './guard/commands/decider.js';

@@ -1,4 +1,5 @@
 import { CommandClient } from '../../guard/client/commandClient.js';
+import { GuardPool } from '../../guard/client/guardPool.js';
 import { BankWorkload } from './bankWorkload.js';
 import type { DemoOptions, Say } from './demoOptions.js';
 import type { DemoService } from './demoServices.js';
@@ -22,9 +23,9 @@ export async function openAccounts(
   say: Say,
 ): Promise<Tellers> {
   const urls = guards.map((g) => g.url);
-  const clients = urls.map(
-    (_, i) => new CommandClient({ url: [...urls.slice(i), ...urls.slice(0, i)], apiKey: tellerKey }),
-  );
+  // One pool for all tellers: a guard that stops answering is skipped by every client after the first timeout.
+  const pool = new GuardPool(urls);
+  const clients = urls.map((_, i) => new CommandClient({ url: urls, pool, preferred: i, apiKey: tellerKey }));
   const workload = new BankWorkload({
     clients,
     runId,

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AppendIndeterminateError, type KesError, NotReadyError } from '../../pipeline/errors.js';
+import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import { errorFromAnswer, type ReceivedAnswer } from '../append/errorAnswers.js';
 import type { CommandResult } from '../commands/commandHandler.js';
 import { backoff } from './guardClient.js';
+import { GuardPool } from './guardPool.js';
 import { type JsonAnswer, requestJson } from './httpJson.js';
 
 /**
@@ -19,6 +21,10 @@ export interface SendOptions {
 
 export interface CommandClientOptions {
   url: string | readonly string[];
+  /** Share one pool among clients so that a guard found dead by one is skipped by all (see GuardPool). */
+  pool?: GuardPool;
+  /** Which guard of the pool this client tries first. @default 0 */
+  preferred?: number;
   apiKey: string;
   /** Per-request timeout. @default 10000 */
   timeoutMs?: number;
@@ -27,12 +33,12 @@ export interface CommandClientOptions {
 }
 
 export class CommandClient {
-  private readonly urls: string[];
-  private current = 0;
+  private readonly pool: GuardPool;
+  private current: number;
 
   constructor(private readonly options: CommandClientOptions) {
-    this.urls = (typeof options.url === 'string' ? [options.url] : [...options.url]).map((u) => u.replace(/\/+$/, ''));
-    if (this.urls.length === 0) throw new Error('CommandClient needs at least one guard URL');
+    this.pool = options.pool ?? new GuardPool(options.url);
+    this.current = options.preferred ?? 0;
   }
 
   async send(
@@ -52,22 +58,29 @@ export class CommandClient {
     const maxAttempts = this.options.maxAttempts ?? 10;
     let lastError: KesError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const url = this.urls[this.current % this.urls.length] as string;
+      const url = this.pool.pick(this.current);
+      const timeoutMs = this.options.timeoutMs ?? 10_000;
       let answer: JsonAnswer;
       try {
         answer = await requestJson(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${this.options.apiKey}` },
+          headers: {
+            authorization: `Bearer ${this.options.apiKey}`,
+            // Given up at the timeout: the guard must not write this attempt after its retry was answered.
+            [ATTEMPT_DEADLINE_HEADER]: String(Date.now() + timeoutMs),
+          },
           body,
-          timeoutMs: this.options.timeoutMs ?? 10_000,
+          timeoutMs,
         });
       } catch (error) {
         // The request may have reached the guard: the outcome is unknown, a retry with the same command id is safe.
+        this.pool.markDown(url);
         this.current++;
         lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
         await backoff(attempt);
         continue;
       }
+      this.pool.markUp(url);
       if (answer.status === 200) return answer.json as unknown as CommandResult;
       const error = errorFromAnswer(received(answer), stream);
       if (error instanceof NotReadyError || error instanceof AppendIndeterminateError) {
@@ -84,7 +97,7 @@ export class CommandClient {
   /** The stream's state as its module folds it, and the version it is exact at. */
   async state<S>(category: string, id: string): Promise<{ stream: string; version: number; state: S }> {
     const stream = `${category}-${id}`;
-    const url = this.urls[this.current % this.urls.length] as string;
+    const url = this.pool.pick(this.current);
     let answer: JsonAnswer;
     try {
       answer = await requestJson(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
@@ -93,6 +106,7 @@ export class CommandClient {
         timeoutMs: this.options.timeoutMs ?? 10_000,
       });
     } catch (error) {
+      this.pool.markDown(url);
       this.current++;
       throw new NotReadyError(`guard at ${url} did not answer: ${(error as Error).message}`);
     }

@@ -9,6 +9,7 @@ import type { AppendOutcome } from '../append/appendOutcome.js';
 import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import { errorFromAnswer } from '../append/errorAnswers.js';
 import type { Expected } from '../append/expectedVersion.js';
+import { GuardPool } from './guardPool.js';
 
 /**
  * The typed client of the guard. `appendToStream` gives every event an id once (or keeps the caller's), so that
@@ -31,6 +32,13 @@ export type AppendResult = Omit<AppendOutcome, 'duplicate'> & {
 export interface GuardClientOptions {
   /** One guard, or several: a retry after a network failure or a 503 goes to the next one. */
   url: string | readonly string[];
+  /**
+   * Share one pool among clients (a workload's workers, a service's handlers) so that a guard found dead by one is
+   * skipped by all (see GuardPool). @default a pool of `url` of this client's own
+   */
+  pool?: GuardPool;
+  /** Which guard of the pool this client tries first (spreads clients over guards). @default 0 */
+  preferred?: number;
   apiKey: string;
   /** Per-request timeout. @default 10000 */
   timeoutMs?: number;
@@ -55,14 +63,14 @@ export interface AttemptReport {
 }
 
 export class GuardClient {
-  private readonly urls: string[];
-  private current = 0;
+  private readonly pool: GuardPool;
+  private current: number;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
 
   constructor(private readonly options: GuardClientOptions) {
-    this.urls = (typeof options.url === 'string' ? [options.url] : [...options.url]).map((u) => u.replace(/\/+$/, ''));
-    if (this.urls.length === 0) throw new Error('GuardClient needs at least one guard URL');
+    this.pool = options.pool ?? new GuardPool(options.url);
+    this.current = options.preferred ?? 0;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 8;
   }
@@ -90,8 +98,9 @@ export class GuardClient {
         });
       let response: Response;
       let json: Record<string, unknown>;
+      const url = this.url;
       try {
-        response = await fetch(`${this.url}/streams/${encodeURIComponent(stream)}/events`, {
+        response = await fetch(`${url}/streams/${encodeURIComponent(stream)}/events`, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -107,11 +116,13 @@ export class GuardClient {
       } catch (error) {
         // The request may have reached the guard: the outcome is unknown, a retry with the same ids is safe.
         report({ status: 'indeterminate', reason: error instanceof Error ? error.name : 'network' });
+        this.pool.markDown(url);
         this.rotate();
         lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
         await backoff(attempt);
         continue;
       }
+      this.pool.markUp(url);
       if (response.status === 200) {
         const result = json as unknown as AppendResult;
         report({ status: 'ok', result });
@@ -144,11 +155,11 @@ export class GuardClient {
   }
 
   private get url(): string {
-    return this.urls[this.current % this.urls.length] as string;
+    return this.pool.pick(this.current);
   }
 
   private rotate(): void {
-    this.current = (this.current + 1) % this.urls.length;
+    this.current = (this.current + 1) % this.pool.urls.length;
   }
 
   async streamVersion(stream: string): Promise<number> {

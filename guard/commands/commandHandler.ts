@@ -32,6 +32,8 @@ export interface CommandStore {
     stream: string,
     expected: number,
     events: readonly { id: string; type: string; data: unknown }[],
+    /** When the caller gives up (epoch ms): no append is reserved after it (see guard/append/attemptDeadline.ts). */
+    clientDeadline?: number,
   ): Promise<AppendOutcome>;
   /** The first write of an event id while the idempotency window remembers it; 'pending' while it is in flight. */
   written(eventId: string): Promise<{ stream: string; version: number } | 'pending' | undefined>;
@@ -86,10 +88,15 @@ export class CommandHandler {
     private readonly hooks: CommandHooks = {},
   ) {}
 
-  async handle(module: CommandModule, id: string, request: CommandRequest): Promise<CommandResult> {
+  async handle(
+    module: CommandModule,
+    id: string,
+    request: CommandRequest,
+    clientDeadline?: number,
+  ): Promise<CommandResult> {
     const stream = `${module.category}-${id}`;
     try {
-      const result = await this.oneAtATime(stream, () => this.run(module, id, stream, request));
+      const result = await this.oneAtATime(stream, () => this.run(module, id, stream, request, clientDeadline));
       this.hooks.onOutcome?.(module, result.duplicate ? 'duplicate' : result.events.length === 0 ? 'noop' : 'ok');
       return result;
     } catch (error) {
@@ -141,6 +148,7 @@ export class CommandHandler {
     id: string,
     stream: string,
     request: CommandRequest,
+    clientDeadline: number | undefined,
   ): Promise<CommandResult> {
     const data = parseCommandData(module, request);
     const command = { type: request.type, data };
@@ -170,7 +178,7 @@ export class CommandHandler {
       }));
       let outcome: AppendOutcome;
       try {
-        outcome = await this.store.append(module, stream, loaded.version, events);
+        outcome = await this.store.append(module, stream, loaded.version, events, clientDeadline);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && request.expectedVersion === undefined) {
           conflict = error;

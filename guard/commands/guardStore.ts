@@ -15,10 +15,11 @@ export function guardStore(ctx: GuardContext, service: AppendService, catalog: E
   return {
     locate: (stream) => service.locate(parseStream(stream)),
     read: (slice) => readStreamEvents(ctx.kafka, ctx.watermarks, catalog, slice),
-    append: async (module, stream, expected, events) =>
+    append: async (module, stream, expected, events, clientDeadline) =>
       service.appendPrepared(
         { stream: parseStream(stream), expected, events: service.prepare(events) },
         moduleAuthority(module.service, module.category),
+        clientDeadline,
       ),
     async written(eventId) {
       // The idempotency window: event id -> "stream|version|topic|partition|offset|hash" (guard/protocol/keys.ts).

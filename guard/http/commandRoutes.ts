@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../../pipeline/errors.js';
+import { ATTEMPT_DEADLINE_HEADER, parseAttemptDeadline } from '../append/attemptDeadline.js';
 import { authorizeCommand } from '../append/authority.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import { parseCommandRequest } from '../commands/commandRequest.js';
@@ -34,7 +35,8 @@ export function registerCommandRoutes(
 
   app.post<{ Params: { category: string; id: string } }>('/commands/:category/:id', async (request) => {
     const module = moduleFor(request);
-    return options.handler.handle(module, request.params.id, parseCommandRequest(request.body));
+    const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
+    return options.handler.handle(module, request.params.id, parseCommandRequest(request.body), deadline);
   });
 
   // The state a command would be decided on now: folded from the log, exact at the version it names.

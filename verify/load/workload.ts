@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Expected } from '../../guard/append/expectedVersion.js';
 import { type AttemptReport, GuardClient, type NewEvent } from '../../guard/client/guardClient.js';
+import { GuardPool } from '../../guard/client/guardPool.js';
 import type { AppendAttempt, HistoryWriter } from '../history/history.js';
 
 /**
@@ -120,11 +121,15 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
     ? setInterval(() => options.onProgress?.({ ...stats, elapsedMs: Date.now() - started }), 1_000)
     : undefined;
 
+  // One pool for every worker: a guard that stops answering costs one worker one timeout, not each of them.
+  const pool = new GuardPool(options.urls);
   const worker = async (w: number) => {
     const clientName = `w${w}`;
     const client = new GuardClient({
       // Each client starts at its own guard and moves on to the next when one does not answer.
-      url: options.urls.map((_, i) => options.urls[(w + i) % options.urls.length] as string),
+      url: options.urls,
+      pool,
+      preferred: w,
       apiKey: options.apiKey,
       timeoutMs: options.timeoutMs ?? 10_000,
       maxAttempts: options.maxAttempts ?? 8,
