@@ -52,6 +52,8 @@ export interface ScenarioResult {
   seconds: number;
   /** Prometheus text of every guard at the end (counters restart with a process). */
   metrics: string[];
+  /** Every attempt the clients made (JSONL), for figures beyond the checker's (stalls around a fault). */
+  historyPath: string;
 }
 
 /** Sum of a metric (name with labels, as printed) over the guards' last /metrics. */
@@ -127,7 +129,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const metrics = await Promise.all(
       guards.map(async (g) => (await fetch(`${g.url}/metrics`).catch(() => undefined))?.text() ?? ''),
     );
-    return { scenario, stats, report, seconds, metrics };
+    return { scenario, stats, report, seconds, metrics, historyPath };
   } finally {
     abort.abort();
     if (process.env.KES_FAULT_VERBOSE) {
