@@ -30,5 +30,5 @@ npm run build --silent
 export KES_AVAILABILITY_RESERVATIONS="$reservations" KES_FAULT_SECONDS="$seconds"
 for ((i = 1; i <= repeat; i++)); do
   npx vitest run --project integration --testTimeout $(( (seconds + 240) * 1000 )) --maxWorkers 1 \
-    guard/faults/availability.int.test.ts 2>&1 | grep -E '^availability \(|✓|×|Tests ' | sed -E 's/\x1b\[[0-9;]*m//g'
+    guard/faults/availability.int.test.ts 2>&1 | sed -E 's/\x1b\[[0-9;]*m//g' | grep -E '^availability \(|×|Tests '
 done
