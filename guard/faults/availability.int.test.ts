@@ -20,7 +20,7 @@ import { measureStall } from '../../verify/load/stall.js';
  * matrix (KES_AVAILABILITY_RESERVATIONS) and prints the figures docs/guard.md quotes. The stall is printed, never
  * asserted: timing targets belong to measurements, not to tests.
  */
-const reservations = (process.env.KES_AVAILABILITY_RESERVATIONS ?? '5000').split(',').map(Number);
+const reservations = (process.env.KES_AVAILABILITY_RESERVATIONS ?? '1000').split(',').map(Number);
 const SECONDS = Number(process.env.KES_FAULT_SECONDS) || 12;
 const FAULT_AT_MS = 4_000;
 const WINDOW_MS = 6_000;

@@ -207,7 +207,7 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_REDIS_PREFIX: 'kes:',
     KES_GUARD_SLOTS: '16',
     KES_GUARD_LEASE_MS: '10000',
-    KES_GUARD_RESERVATION_MS: '5000',
+    KES_GUARD_RESERVATION_MS: '1000',
     KES_GUARD_LINGER_MS: '2',
     KES_GUARD_MAX_BATCH_EVENTS: '5000',
     KES_GUARD_PIPELINE: '2',
