@@ -37,7 +37,10 @@ interface Row {
   readyAfterMs: number;
 }
 
-async function measure(size: number, options: { partitions: number; streams: number; keep: boolean }): Promise<Row> {
+async function measure(
+  size: number,
+  options: { partitions: number; streams: number; keep: boolean; profile?: string | undefined },
+): Promise<Row> {
   progress(`pre-loading ${size} events (bench:projector --phases preload)`);
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -55,7 +58,7 @@ async function measure(size: number, options: { partitions: number; streams: num
   const logPath = join(mkdtempSync(join(tmpdir(), 'kes-rebuild-')), 'guard.log');
   const env = { ...process.env, KES_TOPIC_PREFIX: topicPrefix, KES_REDIS_PREFIX: redisPrefix, KES_LOG_LEVEL: 'warn' };
   const started = Date.now();
-  const guard = await startGuardProcess({ name: 'the guard', root: ROOT, env, logPath });
+  const guard = await startGuardProcess({ name: 'the guard', root: ROOT, env, logPath, profileDir: options.profile });
   const client = new HttpLoadClient({ url: guard.url, apiKey: LOCAL_DEV_KEY, maxSockets: 1 });
   try {
     progress(`guard started on ${topic} with an empty Redis namespace; waiting for its rebuild`);
@@ -107,13 +110,19 @@ runMain('bench:rebuild', async () => {
     .option('--streams <n>', 'streams the events are spread over', '10000')
     .option('--keep', 'keep the topics and Redis keys', false)
     .option('--json', 'print JSON instead of a table', false)
+    .option('--profile <dir>', "write the guard's CPU profile (node --cpu-prof) into this directory")
     .parse(process.argv)
-    .opts<{ events: string; partitions: string; streams: string; keep: boolean; json: boolean }>();
+    .opts<{ events: string; partitions: string; streams: string; keep: boolean; json: boolean; profile?: string }>();
   const sizes = listFlag('--events', flags.events);
   const rows: Row[] = [];
   for (const size of sizes) {
     rows.push(
-      await measure(size, { partitions: Number(flags.partitions), streams: Number(flags.streams), keep: flags.keep }),
+      await measure(size, {
+        partitions: Number(flags.partitions),
+        streams: Number(flags.streams),
+        keep: flags.keep,
+        profile: flags.profile,
+      }),
     );
     progress(`${size} events: rebuilt in ${((rows.at(-1)?.rebuildMs ?? 0) / 1000).toFixed(2)} s`);
   }
