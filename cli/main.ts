@@ -11,12 +11,14 @@ import { reportCommand } from './reportCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { lastExit, stackCommand } from './stackCommand.js';
 import { transfersCommand } from './transfersCommand.js';
+import { kesVersion } from './version.js';
 
 export function program(): Command {
   return new Command('kes')
     .description(
       'event sourcing on Kafka: a compare-and-swap guard in front of the log, ClickHouse read models beside it',
     )
+    .version(kesVersion(), '-V, --version', 'print the version of kes and exit')
     .option('--home <dir>', 'data directory of the local stack (env KES_HOME)', undefined)
     .showHelpAfterError()
     .exitOverride()
