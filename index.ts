@@ -14,6 +14,7 @@ export type { CommandResult } from './guard/commands/commandHandler.js';
 export type { CommandRequest } from './guard/commands/commandRequest.js';
 export type { Command, CommandModule, CommandSchemas, Decider, DomainEvent } from './guard/commands/decider.js';
 export { anyModule, fold, reject } from './guard/commands/decider.js';
+export { deciderSpec } from './guard/commands/deciderSpec.js';
 export { type RunningGuard, startGuard } from './guard/guard.js';
 export { type KesConfig, loadConfig } from './pipeline/config/config.js';
 export * from './pipeline/errors.js';

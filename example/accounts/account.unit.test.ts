@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { deciderSpec } from '../../test/support/deciderSpec.js';
+import { deciderSpec } from '../../guard/commands/deciderSpec.js';
 import { type AccountEvent, accountModule } from './account.js';
 
 const spec = deciderSpec(accountModule, 'a1');
