@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, KesError, ServiceStartError } from '../pipeline/errors.js';
+import { kesVersion } from '../pipeline/packageVersion.js';
 import { checkCommand } from './checkCommand.js';
 import { clickhouseCommand } from './clickhouseCommand.js';
 import { demoCommand } from './demoCommand.js';
@@ -11,7 +12,6 @@ import { reportCommand } from './reportCommand.js';
 import { schemasCommand } from './schemasCommand.js';
 import { lastExit, stackCommand } from './stackCommand.js';
 import { transfersCommand } from './transfersCommand.js';
-import { kesVersion } from './version.js';
 
 export function program(): Command {
   return new Command('kes')
