@@ -31,7 +31,9 @@ export type KesErrorCode =
   | 'KES_CLICKHOUSE_OWNER'
   | 'KES_COMMAND_REJECTED'
   | 'KES_COMMAND_CONFLICT'
-  | 'KES_MODULE_FAILED';
+  | 'KES_MODULE_FAILED'
+  | 'KES_SUBSCRIPTION_HANDLER_FAILED'
+  | 'KES_SUBSCRIPTION_UNDECODABLE';
 
 export interface KesErrorOptions {
   retriable?: boolean;
@@ -405,6 +407,63 @@ export class ModuleError extends KesError {
   }
 }
 
+/**
+ * A subscription's handler kept failing on one event (every retry too), so the subscription stopped there rather
+ * than skip it: the event and everything after it in its partition are not committed and come again to the next
+ * subscriber of the group. `cause` is the handler's last error.
+ */
+export class SubscriptionHandlerError extends KesError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly stream: string;
+  readonly attempts: number;
+  constructor(
+    group: string,
+    at: { topic: string; partition: number; offset: number; stream: string; version: number },
+    attempts: number,
+    cause: unknown,
+  ) {
+    super(
+      'KES_SUBSCRIPTION_HANDLER_FAILED',
+      `subscription ${group}: the handler failed ${attempts} time(s) on ${at.stream}@${at.version} (${at.topic}[${
+        at.partition
+      }]@${at.offset}): ${cause instanceof Error ? cause.message : String(cause)}; stopped without committing it`,
+      { cause, context: { group, ...at, attempts } },
+    );
+    this.topic = at.topic;
+    this.partition = at.partition;
+    this.offset = at.offset;
+    this.stream = at.stream;
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * A record of a subscribed topic is not a kes event the subscription can decode (missing kes headers, a stream of
+ * another category, a value its writer schema cannot read). The subscription stops there rather than skip it.
+ */
+export class SubscriptionRecordError extends KesError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  constructor(
+    group: string,
+    at: { topic: string; partition: number; offset: number },
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      'KES_SUBSCRIPTION_UNDECODABLE',
+      `subscription ${group}: record ${at.topic}[${at.partition}]@${at.offset} cannot be delivered: ${reason}`,
+      { cause, context: { group, ...at, reason } },
+    );
+    this.topic = at.topic;
+    this.partition = at.partition;
+    this.offset = at.offset;
+  }
+}
+
 const exitCodes: Record<KesErrorCode, number> = {
   KES_CONFIG_INVALID: 2,
   KES_USAGE: 2,
@@ -434,6 +493,8 @@ const exitCodes: Record<KesErrorCode, number> = {
   KES_COMMAND_REJECTED: 17,
   KES_COMMAND_CONFLICT: 12,
   KES_MODULE_FAILED: 18,
+  KES_SUBSCRIPTION_HANDLER_FAILED: 19,
+  KES_SUBSCRIPTION_UNDECODABLE: 19,
 };
 
 export function exitCodeFor(error: unknown): number {
