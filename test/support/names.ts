@@ -1,6 +1,2 @@
-import { randomBytes } from 'node:crypto';
-
-/** A name no other test (or earlier run) uses: topics, groups, transactional ids, key prefixes, databases. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-}
+// Moved to verify/processes/ (the soak, a script, runs them too); tests keep importing them from here.
+export * from '../../verify/processes/names.js';
