@@ -12,6 +12,8 @@ export interface Principal {
    * writes, under its own authority. A raw append to those categories stays forbidden.
    */
   commands: ReadonlySet<string>;
+  /** Categories whose streams this service may read although it does not own them (a read model, a report). */
+  reads?: ReadonlySet<string>;
 }
 
 /** The authority a command module writes under: its own service, its own category, nothing else. */
@@ -30,5 +32,16 @@ export function authorizeCommand(principal: Principal, category: string): void {
   const may = (set: ReadonlySet<string>) => set.has(category) || set.has('*');
   if (!may(principal.categories) && !may(principal.commands)) {
     throw new ForbiddenError(principal.service, category, 'send commands to');
+  }
+}
+
+/**
+ * Reading a stream's events: a service reads what it owns, what it may send commands to (it sees that state through
+ * GET /commands already), and the categories its key lists under `reads`.
+ */
+export function authorizeRead(principal: Principal, category: string): void {
+  const may = (set: ReadonlySet<string> | undefined) => set !== undefined && (set.has(category) || set.has('*'));
+  if (!may(principal.categories) && !may(principal.commands) && !may(principal.reads)) {
+    throw new ForbiddenError(principal.service, category, 'read');
   }
 }

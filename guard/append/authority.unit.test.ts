@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError } from '../../pipeline/errors.js';
-import { authorizeCommand, authorizeWrite, moduleAuthority, type Principal } from './authority.js';
+import { authorizeCommand, authorizeRead, authorizeWrite, moduleAuthority, type Principal } from './authority.js';
 
 function principal(service: string, categories: string[], commands: string[] = []): Principal {
   return { service, categories: new Set(categories), commands: new Set(commands) };
@@ -52,5 +52,29 @@ describe('moduleAuthority', () => {
     expect(() => authorizeWrite(accounts, 'account')).not.toThrow();
     expect(() => authorizeWrite(accounts, 'transfer')).toThrow("service 'bank' may not write category 'transfer'");
     expect(() => authorizeCommand(accounts, 'transfer')).toThrow(ForbiddenError);
+  });
+});
+
+describe('authorizeRead', () => {
+  it('a service reads what it owns, what it sends commands to, and what its key lists under reads', () => {
+    const transfers = principal('transfers', ['transfer'], ['account']);
+    expect(() => authorizeRead(transfers, 'transfer')).not.toThrow();
+    expect(() => authorizeRead(transfers, 'account')).not.toThrow();
+    expect(() => authorizeRead(transfers, 'invoice')).toThrow("service 'transfers' may not read category 'invoice'");
+    const reports: Principal = {
+      service: 'reports',
+      categories: new Set(),
+      commands: new Set(),
+      reads: new Set(['invoice']),
+    };
+    expect(() => authorizeRead(reports, 'invoice')).not.toThrow();
+    expect(() => authorizeWrite(reports, 'invoice')).toThrow(ForbiddenError);
+    expect(() => authorizeRead(reports, 'account')).toThrow(ForbiddenError);
+  });
+
+  it('* anywhere reads every category', () => {
+    expect(() => authorizeRead(principal('admin', ['*']), 'account')).not.toThrow();
+    const all: Principal = { service: 'audit', categories: new Set(), commands: new Set(), reads: new Set(['*']) };
+    expect(() => authorizeRead(all, 'account')).not.toThrow();
   });
 });

@@ -13,16 +13,29 @@ import type { Principal } from '../append/authority.js';
 
 const keyList = z
   .array(
-    z.object({
-      key: z.string().min(8, 'a key has at least 8 characters'),
-      service: z.string().min(1),
-      categories: z
-        .array(z.string().regex(/^([a-z0-9_]+|\*)$/, 'a category (lowercase letters, digits, _) or *'))
-        .min(1),
-      commands: z
-        .array(z.string().regex(/^([a-z0-9_]+|\*)$/, 'a category (lowercase letters, digits, _) or *'))
-        .optional(),
-    }),
+    z
+      .object({
+        key: z.string().min(8, 'a key has at least 8 characters'),
+        service: z.string().min(1),
+        categories: z.array(z.string().regex(/^([a-z0-9_]+|\*)$/, 'a category (lowercase letters, digits, _) or *')),
+        commands: z
+          .array(z.string().regex(/^([a-z0-9_]+|\*)$/, 'a category (lowercase letters, digits, _) or *'))
+          .optional(),
+        // Categories whose streams the service may read (GET /streams/{stream}/events) without owning them.
+        reads: z
+          .array(z.string().regex(/^([a-z0-9_]+|\*)$/, 'a category (lowercase letters, digits, _) or *'))
+          .optional(),
+      })
+      .superRefine((entry, context) => {
+        // A read-only key owns nothing: it lists what it reads instead.
+        if (entry.categories.length === 0 && (entry.reads ?? []).length === 0) {
+          context.addIssue({
+            code: 'custom',
+            path: ['categories'],
+            message: 'a key owns at least one category, or lists the categories it reads under reads',
+          });
+        }
+      }),
   )
   .min(1);
 
@@ -63,6 +76,7 @@ export class ApiKeys {
         service: entry.service,
         categories: new Set(entry.categories),
         commands: new Set(entry.commands ?? []),
+        ...(entry.reads ? { reads: new Set(entry.reads) } : {}),
       });
     });
     return new ApiKeys(map);

@@ -54,6 +54,18 @@ describe('ApiKeys.parse', () => {
     });
   });
 
+  it('a read-only key owns no category and lists what it reads', () => {
+    const keys = ApiKeys.parse(
+      JSON.stringify([{ key: 'reports-secret', service: 'reports', categories: [], reads: ['account'] }]),
+    );
+    expect(keys.authenticate('Bearer reports-secret', undefined)).toEqual({
+      service: 'reports',
+      categories: new Set(),
+      commands: new Set(),
+      reads: new Set(['account']),
+    });
+  });
+
   it('a commands entry that is not a category names its path', () => {
     const e = configError(
       JSON.stringify([{ key: 'abcdefgh', service: 's', categories: ['a'], commands: ['Bad-Cat'] }]),

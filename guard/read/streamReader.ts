@@ -1,0 +1,202 @@
+import type { Kafka } from 'kafkajs';
+import { NotReadyError } from '../../pipeline/errors.js';
+import { decodeHeaders } from '../../pipeline/events/eventRecord.js';
+import type { HighWatermarks } from '../../pipeline/kafka/highWatermarks.js';
+import type { RawRecord } from '../../pipeline/kafka/kafkajsInternals.js';
+import { OffsetFetcher } from '../../pipeline/kafka/offsetFetcher.js';
+import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
+import { type IndexEntry, type Probe, planProbes } from './positionIndex.js';
+import type { StreamIndex } from './streamIndex.js';
+
+/** One event of a stream as a read answers it: decoded with its writer schema, with its place in the log. */
+export interface ReadEvent {
+  version: number;
+  id: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  /** The append time, ISO 8601 (kes-time). */
+  time: string;
+  position: { topic: string; partition: number; offset: number };
+}
+
+export interface StreamLocation {
+  topic: string;
+  partition: number;
+  stream: string;
+}
+
+/** What one read did, for the benchmark and the tests: how it found its events. */
+export interface ReadStats {
+  indexEntries: number;
+  probes: number;
+  fetches: number;
+  recordsDecoded: number;
+  /** The index was missing or wrong for part of the range and the partition was scanned from `lowerBound`. */
+  scanned: boolean;
+  /** Entries the read added to the index. */
+  repaired: number;
+}
+
+interface Found {
+  record: RawRecord;
+  offset: number;
+  id: string;
+  type: string;
+  timeMs: number;
+  metadata?: Record<string, unknown>;
+}
+
+/** The first fetch of a probe asks for little (the broker still answers one whole batch); a scan asks for more. */
+const PROBE_BYTES = 1;
+const SCAN_BYTES = 1024 * 1024;
+const LANES = 4;
+
+/**
+ * Reads versions lo..hi of one stream exactly: at the offsets its position index names (positionIndex.ts), with a
+ * scan forward wherever the index is behind, and a scan of the partition from `lowerBound` when the index is
+ * missing or wrong. Every record counts only by its own key, kes-stream and kes-version headers, read_committed, so
+ * an index can make a read slower but never wrong. The caller names versions that are committed (at or below the
+ * version the guard's Redis holds for the stream), so they lie below the high watermark taken here.
+ */
+export class StreamReader {
+  private readonly fetcher: OffsetFetcher;
+
+  constructor(
+    kafka: Kafka,
+    private readonly watermarks: HighWatermarks,
+    private readonly catalog: EventCatalog,
+    private readonly index: StreamIndex,
+    private readonly timeoutMs = 30_000,
+  ) {
+    this.fetcher = new OffsetFetcher(kafka);
+  }
+
+  async close(): Promise<void> {
+    await this.fetcher.close();
+  }
+
+  async read(
+    at: StreamLocation,
+    lo: number,
+    hi: number,
+    options: { lowerBound?: number; useIndex?: boolean } = {},
+  ): Promise<{ events: ReadEvent[]; stats: ReadStats }> {
+    const stats: ReadStats = { indexEntries: 0, probes: 0, fetches: 0, recordsDecoded: 0, scanned: false, repaired: 0 };
+    if (hi < lo) return { events: [], stats };
+    const lowerBound = options.lowerBound ?? 0;
+    const entries: IndexEntry[] =
+      options.useIndex === false ? [] : await this.index.load(at.topic, at.partition, at.stream).catch(() => []);
+    stats.indexEntries = entries.length;
+    const until = (await this.watermarks.of(at.topic)).get(at.partition) ?? 0;
+    const deadline = Date.now() + this.timeoutMs;
+    const found = new Map<number, Found>();
+    const probes = planProbes(entries, lo, hi, lowerBound);
+    stats.probes = probes.length;
+    let next = 0;
+    const lane = async () => {
+      while (next < probes.length) {
+        await this.seek(at, probes[next++] as Probe, lo, hi, until, deadline, found, stats);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LANES, probes.length) }, lane));
+    if (missing(found, lo, hi) !== undefined && entries.length > 0) {
+      stats.scanned = true;
+      await this.seek(at, { from: lowerBound, first: lo, last: hi }, lo, hi, until, deadline, found, stats);
+    }
+    const gap = missing(found, lo, hi);
+    if (gap !== undefined) {
+      throw new NotReadyError(
+        `stream ${at.stream}: version ${gap} of ${lo}..${hi} is not readable in ${at.topic}[${at.partition}] ` +
+          `from offset ${lowerBound} yet`,
+      );
+    }
+    const events: ReadEvent[] = [];
+    for (let v = lo; v <= hi; v++) events.push(await this.decode(at, v, found.get(v) as Found));
+    // A read that had to look beyond what the index predicted tells the index what it found (only entries past its
+    // last one are kept); with no index at all, only from version 0, so that an index never starts mid-stream.
+    const predicted = stats.fetches <= stats.probes && !stats.scanned && entries.length > 0;
+    if (options.useIndex !== false && !predicted && (entries.length > 0 || lo === 0)) {
+      const positions = events.map((e) => ({ version: e.version, offset: e.position.offset }));
+      stats.repaired = await this.index.add(at.topic, at.partition, at.stream, positions).catch(() => 0);
+    }
+    return { events, stats };
+  }
+
+  /**
+   * Reads forward from `probe.from` until versions first..last are found, keeping every version lo..hi it meets.
+   * Stops early, leaving the rest to the scan, when the stream shows a later version before the one it needs: the
+   * needed one lies before `probe.from`, so the entry that placed it was wrong.
+   */
+  private async seek(
+    at: StreamLocation,
+    probe: Probe,
+    lo: number,
+    hi: number,
+    until: number,
+    deadline: number,
+    found: Map<number, Found>,
+    stats: ReadStats,
+  ): Promise<void> {
+    let need = probe.first;
+    const advance = () => {
+      while (need <= probe.last && found.has(need)) need++;
+    };
+    advance();
+    let offset = probe.from;
+    let bytes = PROBE_BYTES;
+    while (need <= probe.last && offset < until) {
+      if (Date.now() > deadline) {
+        throw new NotReadyError(
+          `stream ${at.stream}: reading ${at.topic}[${at.partition}] timed out after ${this.timeoutMs} ms at offset ${offset}`,
+        );
+      }
+      const fetched = await this.fetcher.fetch(at.topic, at.partition, offset, { maxBytes: bytes, maxWaitMs: 200 });
+      stats.fetches++;
+      stats.recordsDecoded += fetched.records.length;
+      for (const record of fetched.records) {
+        const recordOffset = Number(record.offset);
+        if (recordOffset >= until) break;
+        if (record.key?.toString() !== at.stream) continue;
+        const headers = decodeHeaders(record.headers);
+        if (!headers || headers.stream !== at.stream) continue;
+        if (headers.version > need) return; // `need` is not found yet (advance): it lies before probe.from
+        if (headers.version < lo || headers.version > hi || found.has(headers.version)) continue;
+        const entry: Found = {
+          record,
+          offset: recordOffset,
+          id: headers.eventId,
+          type: headers.type,
+          timeMs: headers.timeMs,
+        };
+        if (headers.metadata !== undefined) entry.metadata = headers.metadata;
+        found.set(headers.version, entry);
+        advance();
+      }
+      offset = fetched.next;
+      bytes = SCAN_BYTES;
+    }
+  }
+
+  private async decode(at: StreamLocation, version: number, found: Found): Promise<ReadEvent> {
+    const value = found.record.value;
+    if (!value) throw new NotReadyError(`stream ${at.stream}: version ${version} has no value at ${found.offset}`);
+    const { data } = await this.catalog.decode(value);
+    const event: ReadEvent = {
+      version,
+      id: found.id,
+      type: found.type,
+      data: data as Record<string, unknown>,
+      time: new Date(found.timeMs).toISOString(),
+      position: { topic: at.topic, partition: at.partition, offset: found.offset },
+    };
+    if (found.metadata !== undefined) event.metadata = found.metadata;
+    return event;
+  }
+}
+
+/** The first version of lo..hi not found, or undefined when all are. */
+function missing(found: ReadonlyMap<number, unknown>, lo: number, hi: number): number | undefined {
+  for (let v = lo; v <= hi; v++) if (!found.has(v)) return v;
+  return undefined;
+}

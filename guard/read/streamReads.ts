@@ -1,0 +1,50 @@
+import type { StreamName } from '../../pipeline/events/streamName.js';
+import { type Direction, pageOf, type ReadQuery } from './readPage.js';
+import type { ReadEvent, StreamReader } from './streamReader.js';
+
+/** The answer of `GET /streams/{stream}/events` (docs/reading.md). */
+export interface ReadAnswer {
+  stream: string;
+  /** The stream's committed version when the page was read (-1: no events). */
+  version: number;
+  direction: Direction;
+  /** The page's first version (forwards) or last (backwards), as asked or defaulted. */
+  fromVersion: number;
+  limit: number;
+  /** In the direction asked: ascending forwards, descending backwards. */
+  events: ReadEvent[];
+  /** The fromVersion of the next page, or null when this page reached the stream's end (or start, backwards). */
+  nextVersion: number | null;
+}
+
+export type Locate = (stream: StreamName) => Promise<{ version: number; topic: string; partition: number | undefined }>;
+
+/**
+ * A page of a stream, consistent with the guard: the committed version comes from the guard's Redis (as an
+ * append's compare-and-swap sees it), so an append answered before the read is in the page; events come from Kafka.
+ */
+export async function readPage(
+  locate: Locate,
+  reader: StreamReader,
+  stream: StreamName,
+  query: ReadQuery,
+): Promise<ReadAnswer> {
+  const at = await locate(stream);
+  const page = pageOf(query, at.version);
+  const answer = (events: ReadEvent[]): ReadAnswer => ({
+    stream: stream.stream,
+    version: at.version,
+    direction: query.direction,
+    fromVersion: query.direction === 'forwards' ? page.first : page.last,
+    limit: query.limit,
+    events,
+    nextVersion: page.nextVersion,
+  });
+  if (page.last < page.first || at.partition === undefined) return answer([]);
+  const { events } = await reader.read(
+    { topic: at.topic, partition: at.partition, stream: stream.stream },
+    page.first,
+    page.last,
+  );
+  return answer(query.direction === 'forwards' ? events : events.reverse());
+}
