@@ -20,5 +20,11 @@ export { type KesConfig, loadConfig } from './pipeline/config/config.js';
 export * from './pipeline/errors.js';
 export { type RunningProjector, type StartProjectorOptions, startProjector } from './projectors/projector.js';
 export type { Projection } from './projectors/readModels/projection.js';
+export { PROJECTIONS as coreProjections } from './projectors/readModels/registry.js';
+export {
+  type ProjectedEvent,
+  type TableProjectionSpec,
+  tableProjection,
+} from './projectors/readModels/tableProjection.js';
 export { ReportCatalog } from './projectors/reports/reportCatalog.js';
 export { coreReports, type ReportDefinition } from './projectors/reports/reportDefinitions.js';

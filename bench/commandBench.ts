@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { logLevel } from 'kafkajs';
 import { accountModule } from '../example/accounts/account.js';
+import { BANK_MODULES_FILE } from '../example/modules.js';
 import { CommandClient } from '../guard/client/commandClient.js';
 import { GuardClient } from '../guard/client/guardClient.js';
 import { LOCAL_DEV_KEY, loadConfig } from '../pipeline/config/config.js';
@@ -73,7 +74,13 @@ async function main(): Promise<undefined> {
     };
     for (let i = 0; i < 2; i++) {
       guards.push(
-        await startGuardProcess({ name: `guard ${i}`, root: ROOT, env, logPath: join(runDir, `guard-${i}.log`) }),
+        await startGuardProcess({
+          name: `guard ${i}`,
+          root: ROOT,
+          env,
+          logPath: join(runDir, `guard-${i}.log`),
+          modulesFile: BANK_MODULES_FILE,
+        }),
       );
     }
     for (const g of guards) http.push(new HttpLoadClient({ url: g.url, apiKey: LOCAL_DEV_KEY, maxSockets: 8 }));

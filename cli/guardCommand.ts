@@ -2,10 +2,11 @@ import { Command } from 'commander';
 import { startGuard } from '../guard/guard.js';
 import { loadConfig } from '../pipeline/config/config.js';
 import { UsageError } from '../pipeline/errors.js';
-import { hostedModules } from './wiring.js';
+import { loadModulesFile } from './userFile.js';
 
 interface GuardFlags {
   home?: string;
+  modules?: string;
   port?: string;
   host?: string;
 }
@@ -16,6 +17,10 @@ export function guardCommand(): Command {
     .description('run the guard: compare-and-swap appends and commands over HTTP (see docs/guard.md, docs/commands.md)')
     .option('--port <port>', 'HTTP port (env KES_GUARD_PORT, default 18090)')
     .option('--host <host>', 'HTTP address to bind (env KES_GUARD_HOST, default 127.0.0.1)')
+    .option(
+      '--modules <file>',
+      'a compiled ES module exporting `modules`, the decider modules served at POST /commands/{category}/{id} (default: none; the bank is example/modules.js, see docs/modules-and-projections.md)',
+    )
     .exitOverride()
     .action(async (_options: unknown, command: Command) => {
       const flags = command.optsWithGlobals<GuardFlags>();
@@ -24,9 +29,12 @@ export function guardCommand(): Command {
       const config = loadConfig({
         overrides: { KES_HOME: flags.home, KES_GUARD_PORT: flags.port, KES_GUARD_HOST: flags.host },
       });
-      // The hosted modules (cli/wiring.ts: the example's accounts and transfers) answer POST /commands/{category}/{id}.
-      const guard = await startGuard(config, { modules: hostedModules });
-      process.stdout.write(`guard listening on ${guard.url}\n`);
+      // Loaded and checked before the guard opens anything: a bad file is one line naming it, exit 2.
+      const modules = flags.modules === undefined ? [] : await loadModulesFile(flags.modules);
+      const guard = await startGuard(config, { modules });
+      const hosting =
+        modules.length === 0 ? 'no command modules' : `modules ${modules.map((m) => m.category).join(', ')}`;
+      process.stdout.write(`guard listening on ${guard.url} (${hosting})\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);

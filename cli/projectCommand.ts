@@ -4,6 +4,8 @@ import { KesError, ProjectionWriteError, UsageError } from '../pipeline/errors.j
 import { progressPrinter } from '../pipeline/output/textOutput.js';
 import { startProjector } from '../projectors/projector.js';
 import { PROJECTIONS, projectionNamed } from '../projectors/readModels/registry.js';
+import { ReportCatalog } from '../projectors/reports/reportCatalog.js';
+import { loadProjectionsFile } from './userFile.js';
 import { hostedReports } from './wiring.js';
 
 interface ProjectFlags {
@@ -11,6 +13,7 @@ interface ProjectFlags {
   port?: string;
   host?: string;
   projection?: string[];
+  projections?: string;
 }
 
 /** `kes project`: runs the projectors in the foreground until SIGINT/SIGTERM (see docs/projectors.md). */
@@ -19,7 +22,11 @@ export function projectCommand(): Command {
     .description('run the projectors: consumer groups building the ClickHouse read models (see docs/projectors.md)')
     .option(
       '--projection <name...>',
-      `projections to run (default: all of ${PROJECTIONS.map((p) => p.name).join(', ')})`,
+      `projections to run (default: all of ${PROJECTIONS.map((p) => p.name).join(', ')} and those of --projections)`,
+    )
+    .option(
+      '--projections <file>',
+      "a compiled ES module exporting `projections` (and optionally `reports`) to run beside kes's own (docs/modules-and-projections.md)",
     )
     .option('--port <port>', 'HTTP port for metrics, reports and stream reads (env KES_PROJECTOR_PORT, default 18091)')
     .option('--host <host>', 'HTTP address to bind (env KES_PROJECTOR_HOST, default 127.0.0.1)')
@@ -29,7 +36,12 @@ export function projectCommand(): Command {
       if (flags.port !== undefined && !/^\d+$/.test(flags.port)) {
         throw new UsageError(`--port: not a port: ${flags.port}`);
       }
-      const projections = flags.projection ? flags.projection.map(projectionNamed) : PROJECTIONS;
+      const file = flags.projections === undefined ? undefined : await loadProjectionsFile(flags.projections);
+      const available = [...PROJECTIONS, ...(file?.projections ?? [])];
+      const projections = flags.projection
+        ? flags.projection.map((name) => projectionNamed(name, available))
+        : available;
+      const reports = file ? new ReportCatalog([...hostedReports.reports, ...file.reports]) : hostedReports;
       const config = loadConfig({
         overrides: { KES_HOME: flags.home, KES_PROJECTOR_PORT: flags.port, KES_PROJECTOR_HOST: flags.host },
       });
@@ -41,7 +53,7 @@ export function projectCommand(): Command {
       });
       const projector = await startProjector(config, {
         projections,
-        reports: hostedReports,
+        reports,
         log,
         onFatal: (error) => {
           fatal = error;

@@ -6,12 +6,25 @@ import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { type OutputFormat, outputFormats, progressPrinter, renderRows } from '../pipeline/output/textOutput.js';
 import { ProjectionCatalog } from '../projectors/catalog/projectionCatalog.js';
 import { ProjectorMetrics } from '../projectors/metrics.js';
+import type { Projection } from '../projectors/readModels/projection.js';
 import { PROJECTIONS, projectionNamed } from '../projectors/readModels/registry.js';
 import { rebuildProjection } from '../projectors/rebuild/rebuildProjection.js';
 import { type ProjectionStatus, projectionStatus } from '../projectors/status/projectionStatus.js';
+import { loadProjectionsFile } from './userFile.js';
 
 interface GlobalFlags {
   home?: string;
+}
+
+const projectionsOption = () =>
+  new Option(
+    '--projections <file>',
+    'also the projections of this compiled ES module (see `kes project --projections`)',
+  );
+
+/** kes's own projections and those of `--projections <file>`. */
+async function available(file: string | undefined): Promise<readonly Projection[]> {
+  return file === undefined ? PROJECTIONS : [...PROJECTIONS, ...(await loadProjectionsFile(file)).projections];
 }
 
 /** `kes projections list|status|rebuild`: what the read models are, how far behind, and rebuilding one. */
@@ -21,9 +34,10 @@ export function projectionsCommand(): Command {
     .command('list')
     .description('the projections kes knows')
     .addOption(new Option('--format <format>', 'output format').choices(outputFormats as string[]).default('table'))
+    .addOption(projectionsOption())
     .exitOverride()
-    .action((opts: { format: OutputFormat }) => {
-      const rows = PROJECTIONS.map((p) => ({ name: p.name, description: p.description }));
+    .action(async (opts: { format: OutputFormat; projections?: string }) => {
+      const rows = (await available(opts.projections)).map((p) => ({ name: p.name, description: p.description }));
       process.stdout.write(
         `${renderRows(
           rows,
@@ -39,8 +53,10 @@ export function projectionsCommand(): Command {
     .command('status')
     .description('per projection: version, partitions, lag, freshness, dead letters, rebuild progress')
     .addOption(new Option('--format <format>', 'output format').choices(outputFormats as string[]).default('table'))
+    .addOption(projectionsOption())
     .exitOverride()
-    .action(async (opts: { format: OutputFormat }, sub: Command) => {
+    .action(async (opts: { format: OutputFormat; projections?: string }, sub: Command) => {
+      const projections = await available(opts.projections);
       const config = configOf(sub);
       await withCatalog(config, async (catalog, kafka) => {
         const status = await projectionStatus(
@@ -50,7 +66,7 @@ export function projectionsCommand(): Command {
             topicPrefix: config.KES_TOPIC_PREFIX,
             deadLetterPrefix: config.KES_DEADLETTER_PREFIX,
           },
-          PROJECTIONS,
+          projections,
         );
         process.stdout.write(`${renderStatus(status, opts.format)}\n`);
       });
@@ -58,9 +74,10 @@ export function projectionsCommand(): Command {
   command
     .command('rebuild <name>')
     .description('build a new version from offset 0 while the current one serves, then swap atomically')
+    .addOption(projectionsOption())
     .exitOverride()
-    .action(async (name: string, _opts: unknown, sub: Command) => {
-      const projection = projectionNamed(name);
+    .action(async (name: string, opts: { projections?: string }, sub: Command) => {
+      const projection = projectionNamed(name, await available(opts.projections));
       const config = configOf(sub);
       const log = progressPrinter();
       await withCatalog(config, async (catalog, kafka) => {

@@ -3,10 +3,16 @@ import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import { loadConfig } from '../pipeline/config/config.js';
 import { type OutputFormat, outputFormats } from '../pipeline/output/textOutput.js';
 import { renderReport, renderReportList, tableFooter } from '../projectors/reports/formatReport.js';
+import { ReportCatalog } from '../projectors/reports/reportCatalog.js';
 import { ReportOptionError, UnknownReportError } from '../projectors/reports/reportErrors.js';
 import { optionNames, parseChoice } from '../projectors/reports/reportOptions.js';
 import { prepareReport, runReport } from '../projectors/reports/runReport.js';
-import { hostedReports } from './wiring.js';
+import { loadProjectionsFile } from './userFile.js';
+import { hostedReports as hosted } from './wiring.js';
+
+async function withFileReports(file: string): Promise<ReportCatalog> {
+  return new ReportCatalog([...hosted.reports, ...(await loadProjectionsFile(file)).reports]);
+}
 
 interface ReportFlags {
   from?: string;
@@ -15,6 +21,7 @@ interface ReportFlags {
   limit?: string;
   by?: string;
   format?: string;
+  projections?: string;
 }
 
 /**
@@ -29,14 +36,19 @@ export function reportCommand(): Command {
       // Commander's own errors (an unknown flag) stay one line: no help or suggestion after them.
       .exitOverride()
       .showSuggestionAfterError(false)
-      .argument('[name]', `list | ${hostedReports.names.join(' | ')}`)
+      .argument('[name]', `list | ${hosted.names.join(' | ')} | a report of --projections`)
       .option('--from <time>', 'start of the range: ISO-8601 (UTC when no zone) or relative (-15m, -2h, -7d)')
       .option('--to <time>', 'end of the range, exclusive: same forms as --from')
       .option('--category <category>', 'only this category (one that has events)')
       .option('--limit <n>', 'most rows (reports that take it)')
       .option('--by <order>', 'order (reports that take it)')
       .option('--format <format>', `output format: ${outputFormats.join(', ')} (default: table)`)
+      .option(
+        '--projections <file>',
+        'also the reports this compiled ES module exports (see `kes project --projections`)',
+      )
       .action(async (name: string | undefined, flags: ReportFlags, command: Command) => {
+        const hostedReports = flags.projections === undefined ? hosted : await withFileReports(flags.projections);
         const format = parseChoice('format', flags.format ?? 'table', outputFormats) as OutputFormat;
         if (name === 'list') {
           const given = optionNames.filter((o) => flags[o] !== undefined);

@@ -4,16 +4,22 @@ import type { ClickHouseEngine } from '../pipeline/clickhouse/engine.js';
 import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import type { KesConfig } from '../pipeline/config/config.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
+import { createLogger } from '../pipeline/log/logger.js';
 import { reportRoutes } from './http/reportRoutes.js';
 import { buildProjectorServer } from './http/server.js';
 import { streamRoutes } from './http/streamRoutes.js';
 import { ProjectorMetrics } from './metrics.js';
 import type { Projection } from './readModels/projection.js';
+import { checkProjections } from './readModels/projectionShape.js';
 import { PROJECTIONS } from './readModels/registry.js';
 import type { ReportCatalog } from './reports/reportCatalog.js';
 import { ProjectorService } from './run/projectorService.js';
 
 export interface StartProjectorOptions {
+  /**
+   * The projections to run (default: kes's own, `coreProjections`). Add your own with `tableProjection({ … })`:
+   * `[...coreProjections, myProjection]`. Each sink table is checked against the duplicate rule when it is created.
+   */
   projections?: readonly Projection[];
   /** The reports served at GET /reports (default: the core reports). */
   reports?: ReportCatalog;
@@ -37,6 +43,8 @@ export async function startProjector(
   config: KesConfig,
   options: StartProjectorOptions = {},
 ): Promise<RunningProjector> {
+  // Checked before anything is opened: projections may be user code loaded from a file.
+  const projections = checkProjections(options.projections ?? PROJECTIONS, 'startProjector: projections');
   const engine = options.engine ?? (await openEngine(config));
   const closeEngine = () => (options.engine ? Promise.resolve() : engine.close());
   const kafka = createKafka(config, 'kes-projector', { logLevel: logLevel.NOTHING });
@@ -45,7 +53,7 @@ export async function startProjector(
     settings: config,
     kafka,
     engine,
-    projections: options.projections ?? PROJECTIONS,
+    projections,
     metrics,
     log: options.log,
     onFatal: options.onFatal,
@@ -56,6 +64,7 @@ export async function startProjector(
     app = await buildProjectorServer({
       service,
       metrics,
+      log: createLogger('projector', config.KES_LOG_LEVEL),
       plugins: [
         // Reports and stream reads are served by every projector, over the same engine it writes.
         async (a) => {

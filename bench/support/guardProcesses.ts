@@ -33,13 +33,22 @@ export async function startGuardProcess(options: {
   logPath: string;
   /** Write a CPU profile of the guard into this directory. */
   profileDir?: string | undefined;
+  /** A compiled module file for `kes guard --modules` (the commands bench gives the bank's). */
+  modulesFile?: string | undefined;
 }): Promise<GuardProcess> {
   const port = await freePort();
   const log = openSync(options.logPath, 'a');
   const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   const child = spawn(
     process.execPath,
-    [...nodeArgs, join(options.root, 'bin', 'kes.js'), 'guard', '--port', String(port)],
+    [
+      ...nodeArgs,
+      join(options.root, 'bin', 'kes.js'),
+      'guard',
+      '--port',
+      String(port),
+      ...(options.modulesFile ? ['--modules', options.modulesFile] : []),
+    ],
     { cwd: options.root, env: options.env, stdio: ['ignore', log, log] },
   );
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -1,4 +1,5 @@
 import type { KesConfig } from '../../pipeline/config/config.js';
+import { BANK_MODULES_FILE } from '../modules.js';
 import type { DemoKeys } from './demoKeys.js';
 import type { Say } from './demoOptions.js';
 import type { DemoService, DemoServices } from './demoServices.js';
@@ -22,7 +23,7 @@ export async function startServices(
 ): Promise<StartedServices> {
   const shared = { KES_HOME: config.KES_HOME, KES_LOG_LEVEL: 'warn' };
   const guardSpec = (port: number) => ({
-    args: ['guard'],
+    args: ['guard', '--modules', BANK_MODULES_FILE],
     portSetting: 'KES_GUARD_PORT',
     defaultPort: port,
     env: { ...shared, KES_API_KEYS: `@${keys.file}` },

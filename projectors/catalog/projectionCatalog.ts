@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
+import { ConfigError } from '../../pipeline/errors.js';
+import { DUPLICATE_RULE, duplicateProblem } from '../readModels/duplicateRules.js';
 import { clickhouseTime } from '../readModels/eventsProjection.js';
 import type { Projection } from '../readModels/projection.js';
 import { qualified, quote } from '../readModels/projection.js';
@@ -94,12 +96,14 @@ export class ProjectionCatalog {
     if (current) {
       // Re-create what may be missing (a database restored without views, say); everything is IF NOT EXISTS.
       for (const sql of projection.createStatements(this.database, current.version)) await this.engine.command(sql);
+      await this.checkSink(projection, current.version);
       await this.createViews(projection, current.version, false);
       return current;
     }
     const version = 1;
     const group = this.groupOf(projection.name, version);
     for (const sql of projection.createStatements(this.database, version)) await this.engine.command(sql);
+    await this.checkSink(projection, version);
     await this.createViews(projection, version, false);
     await this.recordVersion(projection.name, { version, group, state: 'serving', targetEvents: 0, doneEvents: 0 });
     await this.engine.insert(this.table('projections'), [{ name: projection.name, version, consumer_group: group }]);
@@ -118,7 +122,26 @@ export class ProjectionCatalog {
     for (const sql of projection.dropStatements(this.database, version)) await this.engine.command(sql);
     await this.recordVersion(projection.name, { version, group, state: 'building', targetEvents, doneEvents: 0 });
     for (const sql of projection.createStatements(this.database, version)) await this.engine.command(sql);
+    await this.checkSink(projection, version);
     return { projection: projection.name, version, group };
+  }
+
+  /**
+   * Refuses a version whose sink table, as ClickHouse really has it (not as the projection says it would create
+   * it: an older table of that name is kept by IF NOT EXISTS), would count a replayed batch twice. Run whenever a
+   * version is installed, started or begun by a rebuild, before a row is written.
+   */
+  async checkSink(projection: Projection, version: number): Promise<void> {
+    const table = `${projection.sinkTable}_v${version}`;
+    const rows = await this.engine.query<{ engine: string; sorting_key: string }>(
+      `SELECT engine, sorting_key FROM system.tables WHERE database = {database:String} AND name = {table:String}`,
+      { database: this.database, table },
+    );
+    const where = `projection ${projection.name}, table ${this.database}.${table}`;
+    const ddl = rows[0];
+    if (!ddl) throw new ConfigError(where, 'its createStatements did not create the sink table');
+    const problem = duplicateProblem({ engine: ddl.engine, sortingKey: ddl.sorting_key });
+    if (problem) throw new ConfigError(where, `${problem}; ${DUPLICATE_RULE}`);
   }
 
   async recordVersion(projection: string, record: Omit<VersionRecord, 'updatedAtMs'>): Promise<void> {

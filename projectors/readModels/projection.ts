@@ -9,7 +9,8 @@ import type { DecodedEvent } from '../run/decodedEvent.js';
  * Every table of a projection tolerates a batch written twice (a retry after an unknown outcome, a zombie that
  * lost its partitions): rows are keyed by event identity (ReplacingMergeTree read with FINAL or argMax) or
  * aggregated by idempotent states (bitmaps of offsets, exact sets of streams). That is what makes at-least-once
- * delivery exactly once in effect.
+ * delivery exactly once in effect. kes checks the sink table's real DDL whenever it creates a version
+ * (`duplicateRules.ts`): a sink that is not a ReplacingMergeTree ordered by (…, stream, version, …) is refused.
  */
 export interface Projection {
   readonly name: string;
@@ -22,8 +23,8 @@ export interface Projection {
   dropStatements(database: string, version: number): string[];
   /** The serving views: name -> SELECT over version `version`'s tables. */
   views(database: string, version: number): { name: string; select: string }[];
-  /** One row of the sink table for an event (JSONEachRow shape). */
-  row(event: DecodedEvent): Record<string, unknown>;
+  /** One row of the sink table for an event (JSONEachRow shape), or undefined when the event has no row here. */
+  row(event: DecodedEvent): Record<string, unknown> | undefined;
 }
 
 /** `name_vN`, quoted for ClickHouse. */

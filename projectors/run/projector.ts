@@ -218,7 +218,7 @@ export class Projector {
       nextOffset,
       highWatermark: Number(batch.highWatermark),
       events,
-      rows: events.map((e) => o.projection.row(e)),
+      rows: rowsOf(o.projection, events),
       deadLetters,
       heartbeat,
     };
@@ -333,4 +333,14 @@ function isFatal(error: unknown): boolean {
   if (error instanceof DeadLetterWriteError) return true;
   if (error instanceof ProjectionWriteError) return !error.retriable;
   return false;
+}
+
+/** The sink rows of a batch's events; an event the projection has no row for (undefined) is skipped. */
+function rowsOf(projection: Projection, events: readonly DecodedEvent[]): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const event of events) {
+    const row = projection.row(event);
+    if (row !== undefined) rows.push(row);
+  }
+  return rows;
 }

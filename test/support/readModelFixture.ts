@@ -73,7 +73,10 @@ export async function insertEvents(
 ): Promise<void> {
   await fixture.engine.insert(
     versioned(fixture.database, eventsProjection.sinkTable, version).replaceAll('`', ''),
-    events.map((e) => eventsProjection.row(e)),
+    events.flatMap((e): Record<string, unknown>[] => {
+      const row = eventsProjection.row(e);
+      return row ? [row] : [];
+    }),
   );
 }
 
