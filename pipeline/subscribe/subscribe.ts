@@ -312,7 +312,7 @@ class GroupSubscription implements Subscription {
       const next = committableOffset(offsets, finished, lastOffset);
       if (next !== undefined) {
         resolveOffset(String(next - 1));
-        await this.commit(topic, partition, next);
+        await this.commit(topic, partition, next, payload.commitOffsetsIfNecessary);
       }
       if (!indices.every((i) => finished[i])) return;
     }
@@ -394,14 +394,24 @@ class GroupSubscription implements Subscription {
     }
   }
 
-  /** Commits of one partition run one after the other and only ever move forward. */
-  private commit(topic: string, partition: number, offset: number): Promise<void> {
+  /**
+   * Commits of one partition run one after the other and only ever move forward. Inside a batch the batch's own
+   * committer is used: the consumer's commitOffsets silently does nothing once the consumer is stopping, which is
+   * exactly when the handlers that were in flight need their offsets committed.
+   */
+  private commit(
+    topic: string,
+    partition: number,
+    offset: number,
+    committer?: EachBatchPayload['commitOffsetsIfNecessary'],
+  ): Promise<void> {
     const key = keyOf(topic, partition);
     const next = (this.commitChains.get(key) ?? Promise.resolve()).then(async () => {
       const consumer = this.consumer;
       if (!consumer || !advances(this.lastCommitted.get(key), offset)) return;
       try {
-        await consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+        if (committer) await committer({ topics: [{ topic, partitions: [{ partition, offset: String(offset) }] }] });
+        else await consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
         this.lastCommitted.set(key, offset);
       } catch (error) {
         // Not committed (the group moved on, the coordinator is away): whoever reads the partition next delivers
