@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The guard's Prometheus metrics, on a registry of its own (tests run several guards in one process). */
 export class GuardMetrics {
@@ -82,4 +82,9 @@ export class GuardMetrics {
     help: 'Events read back from Kafka to fold command states',
     registers: [this.registry],
   });
+
+  constructor() {
+    // Process metrics (CPU, memory, event-loop lag, GC, handles: process_* and nodejs_*), on this registry.
+    collectDefaultMetrics({ register: this.registry });
+  }
 }

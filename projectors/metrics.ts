@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** A projector process's Prometheus metrics, on a registry of its own (tests run several projectors in one process). */
 export class ProjectorMetrics {
@@ -31,7 +31,7 @@ export class ProjectorMetrics {
     registers: [this.registry],
   });
   readonly lag = new Gauge({
-    name: 'kes_projector_lag',
+    name: 'kes_projector_lag_records',
     help: 'Records between the high watermark and the next offset to project, per partition (at the last batch)',
     labelNames: ['projection', 'topic', 'partition'] as const,
     registers: [this.registry],
@@ -60,4 +60,9 @@ export class ProjectorMetrics {
     labelNames: ['projection'] as const,
     registers: [this.registry],
   });
+
+  constructor() {
+    // Process metrics (CPU, memory, event-loop lag, GC, handles: process_* and nodejs_*), on this registry.
+    collectDefaultMetrics({ register: this.registry });
+  }
 }

@@ -251,7 +251,7 @@ describe('projector: read models equal the log', () => {
         'kes_projector_rows_total',
         'kes_projector_batch_rows_bucket',
         'kes_projector_freshness_seconds_bucket',
-        'kes_projector_lag{',
+        'kes_projector_lag_records{',
         'kes_projector_dead_letters_total',
         'kes_projector_assigned_partitions',
       ]) {

@@ -57,7 +57,7 @@ export class ProgressBar {
   }
 }
 
-/** The sum of a gauge's samples in Prometheus text (e.g. `kes_projector_lag` over every partition). */
+/** The sum of a gauge's samples in Prometheus text (e.g. `kes_projector_lag_records` over every partition). */
 export function sumOfMetric(text: string, name: string): number | undefined {
   let sum: number | undefined;
   for (const line of text.split('\n')) {

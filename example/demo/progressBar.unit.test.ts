@@ -4,13 +4,13 @@ import { progressLine, sumOfMetric } from './progressBar.js';
 describe('the demo progress line', () => {
   it('sums a gauge over its labels in Prometheus text, and knows when it is absent', () => {
     const text = [
-      '# HELP kes_projector_lag records behind',
-      '# TYPE kes_projector_lag gauge',
-      'kes_projector_lag{projection="events",topic="kes.events.account",partition="0"} 3',
-      'kes_projector_lag{projection="events",topic="kes.events.account",partition="1"} 4',
-      'kes_projector_lag_other 100',
+      '# HELP kes_projector_lag_records records behind',
+      '# TYPE kes_projector_lag_records gauge',
+      'kes_projector_lag_records{projection="events",topic="kes.events.account",partition="0"} 3',
+      'kes_projector_lag_records{projection="events",topic="kes.events.account",partition="1"} 4',
+      'kes_projector_lag_records_other 100',
     ].join('\n');
-    expect(sumOfMetric(text, 'kes_projector_lag')).toBe(7);
+    expect(sumOfMetric(text, 'kes_projector_lag_records')).toBe(7);
     expect(sumOfMetric(text, 'kes_missing')).toBeUndefined();
   });
 

@@ -13,7 +13,7 @@ export class ProjectorLag {
       void fetch(`${projectorUrl}/metrics`, { signal: AbortSignal.timeout(1_000) })
         .then((r) => r.text())
         .then((text) => {
-          this.value = sumOfMetric(text, 'kes_projector_lag');
+          this.value = sumOfMetric(text, 'kes_projector_lag_records');
         })
         .catch(() => {});
     }, 1_000);

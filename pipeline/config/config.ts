@@ -17,6 +17,8 @@ const url = z.string().url();
 const schema = z.object({
   /** Where the local stack keeps its data, logs and pid files. @default `.kes` in the working directory */
   KES_HOME: z.string().min(1),
+  /** Least severe level the services log (JSON lines on stderr, through pino); `silent` logs nothing. @default info */
+  KES_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Downloaded artifacts (Kafka jars, registry archive), shared by every checkout. @default `~/.cache/kes` */
   KES_CACHE_DIR: z.string().min(1),
   /** `auto` uses Docker compose when a Docker engine answers, else local processes. @default auto */
@@ -183,6 +185,7 @@ export const defaultEmbeddedMaxBodyBytes = 128 * 1024 * 1024;
 export function defaults(home: string): Record<keyof z.infer<typeof schema>, string | undefined> {
   return {
     KES_HOME: home,
+    KES_LOG_LEVEL: 'info',
     KES_CACHE_DIR: join(homedir(), '.cache', 'kes'),
     KES_STACK_MODE: 'auto',
     KAFKA_BROKERS: `127.0.0.1:${defaultPorts.KES_KAFKA_PORT}`,

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { isCategory } from '../../pipeline/events/streamName.js';
+import { schemasDocumentOnly } from '../../pipeline/http/httpApp.js';
 import { coreReportCatalog, type ReportCatalog } from '../reports/reportCatalog.js';
 import { ReportOptionError, UnknownReportError } from '../reports/reportErrors.js';
 import { parseChoice, type RawOptions } from '../reports/reportOptions.js';
 import { knownCategories, prepareReport, ReadModelsMissingError, runReport } from '../reports/runReport.js';
+import { reportListSchema, reportSchema } from './routeSchemas.js';
 
 export interface ReportRoutesOptions {
   /** The read-model engine (the projector's own, or any from openEngine). */
@@ -34,11 +36,12 @@ export const CONSISTENCY_HEADER = 'x-kes-consistency';
  * Register with `app.register(reportRoutes, { engine, database })`.
  */
 export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (app, options) => {
+  schemasDocumentOnly(app);
   const now = options.now ?? Date.now;
   const catalog = options.reports ?? coreReportCatalog;
   const categories = cachedCategories(options.engine, options.database, options.categoriesTtlMs ?? 5000);
 
-  app.get('/reports', async (_request, reply) => {
+  app.get('/reports', { schema: reportListSchema }, async (_request, reply) => {
     reply.header(CONSISTENCY_HEADER, 'eventual');
     return {
       reports: catalog.reports.map((r) => ({
@@ -56,27 +59,31 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (app,
     };
   });
 
-  app.get<{ Params: { name: string }; Querystring: RawOptions }>('/reports/:name', async (request, reply) => {
-    reply.header(CONSISTENCY_HEADER, 'eventual');
-    try {
-      const { format, ...query } = request.query ?? {};
-      if (format !== undefined) parseChoice('format', String(format), ['json']);
-      const prepared = prepareReport(catalog, request.params.name, query, now());
-      const result = await runReport(options.engine, options.database, prepared, { categories });
-      const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-      const { from, to, ...rest } = result.options;
-      return {
-        report: result.definition.name,
-        from: iso(from),
-        to: iso(to),
-        options: rest,
-        columns: result.definition.columns,
-        rows: result.rows,
-      };
-    } catch (error) {
-      return refuse(reply, error);
-    }
-  });
+  app.get<{ Params: { name: string }; Querystring: RawOptions }>(
+    '/reports/:name',
+    { schema: reportSchema },
+    async (request, reply) => {
+      reply.header(CONSISTENCY_HEADER, 'eventual');
+      try {
+        const { format, ...query } = request.query ?? {};
+        if (format !== undefined) parseChoice('format', String(format), ['json']);
+        const prepared = prepareReport(catalog, request.params.name, query, now());
+        const result = await runReport(options.engine, options.database, prepared, { categories });
+        const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+        const { from, to, ...rest } = result.options;
+        return {
+          report: result.definition.name,
+          from: iso(from),
+          to: iso(to),
+          options: rest,
+          columns: result.definition.columns,
+          rows: result.rows,
+        };
+      } catch (error) {
+        return refuse(reply, error);
+      }
+    },
+  );
 };
 
 /** Sends the answer for a refusal (400, 404, 503); anything else is rethrown to Fastify's error handler (500). */

@@ -1,11 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { parseStreamName } from '../../pipeline/events/streamName.js';
+import { schemasDocumentOnly } from '../../pipeline/http/httpApp.js';
 import { qualified } from '../readModels/projection.js';
 import { ReportOptionError, shown } from '../reports/reportErrors.js';
 import { parseLimit, type RawOptions } from '../reports/reportOptions.js';
 import { readModels, typed } from '../reports/runReport.js';
 import { CONSISTENCY_HEADER, refuse } from './reportRoutes.js';
+import { streamEventsSchema } from './routeSchemas.js';
 
 export interface StreamRoutesOptions {
   /** The read-model engine (the projector's own, or any from openEngine). */
@@ -54,12 +56,14 @@ const NOTE =
  * unknown parameter); nothing runs. Register with `app.register(streamRoutes, { engine, database })`.
  */
 export const streamRoutes: FastifyPluginAsync<StreamRoutesOptions> = async (app, options) => {
+  schemasDocumentOnly(app);
   const defaultLimit = options.defaultLimit ?? 100;
   const maxLimit = options.maxLimit ?? 1000;
   const events = qualified(options.database, 'events');
 
   app.get<{ Params: { stream: string }; Querystring: RawOptions }>(
     '/streams/:stream/events',
+    { schema: streamEventsSchema },
     async (request, reply) => {
       reply.header(CONSISTENCY_HEADER, 'eventual');
       try {

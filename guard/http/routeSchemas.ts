@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
+import { errorResponse } from '../append/errorSchemas.js';
+import type { CommandModule } from '../commands/decider.js';
+
+/**
+ * The guard's route schemas: what each route takes and every status it answers, with the bodies of
+ * errorSchemas.ts. They document (the OpenAPI document at /openapi.json is generated from them) and are checked
+ * against real answers by test/contract/guardContract.int.test.ts; the routes' own parsers validate the requests.
+ * A route added without `response` schemas fails that test's "every route documents its answers".
+ */
+
+type Schema = Record<string, unknown>;
+
+const text = { type: 'string' } as const;
+const version = { type: 'integer', minimum: -1 } as const;
+const security = [{ bearer: [] }, { apiKey: [] }];
+
+const deadlineHeader = {
+  type: 'object',
+  properties: {
+    [ATTEMPT_DEADLINE_HEADER]: {
+      type: 'string',
+      pattern: '^\\d{1,16}$',
+      description: 'epoch ms after which the client gives up on this attempt: the guard never reserves it later',
+    },
+  },
+} as const;
+
+const streamParams = {
+  type: 'object',
+  required: ['stream'],
+  properties: { stream: { type: 'string', description: '<category>-<id>, e.g. account-42' } },
+} as const;
+
+const commandParams = {
+  type: 'object',
+  required: ['category', 'id'],
+  properties: {
+    category: { type: 'string', description: 'a category a hosted module owns' },
+    id: { type: 'string', description: 'the stream is <category>-<id>' },
+  },
+} as const;
+
+function object(properties: Record<string, Schema>, required: string[] = Object.keys(properties)): Schema {
+  return { type: 'object', required, additionalProperties: false, properties };
+}
+
+const position = object({ topic: text, partition: { type: 'integer', minimum: 0 }, offset: { type: 'integer' } });
+
+const appendAnswer = object(
+  {
+    stream: text,
+    firstVersion: { type: 'integer', minimum: 0 },
+    lastVersion: { type: 'integer', minimum: 0 },
+    topic: text,
+    partition: { type: 'integer', minimum: 0 },
+    offset: { type: 'integer', minimum: 0, description: "the offset of the append's last event" },
+    duplicate: { const: true, description: 'answered from an earlier write of the same event ids' },
+  },
+  ['stream', 'firstVersion', 'lastVersion', 'topic', 'partition', 'offset'],
+);
+
+const appendBody = {
+  type: 'object',
+  required: ['expectedVersion', 'events'],
+  additionalProperties: false,
+  properties: {
+    expectedVersion: {
+      description: 'the version the stream must be at (-1: no events), or any, no_stream, stream_exists',
+      oneOf: [{ type: 'integer', minimum: -1 }, { enum: ['any', 'no_stream', 'stream_exists'] }],
+    },
+    events: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['type', 'data'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string', description: 'the event id (a UUID); retrying with the same ids never writes twice' },
+          type: { type: 'string', description: 'a registered event type; data is checked against its Avro schema' },
+          data: { type: 'object' },
+          metadata: { type: 'object' },
+        },
+      },
+    },
+  },
+} as const;
+
+const commandResult = object(
+  {
+    stream: text,
+    command: text,
+    version: { ...version, description: "the stream's version after the command" },
+    events: { type: 'array', items: object({ id: text, type: text, version: { type: 'integer', minimum: 0 } }) },
+    position,
+    attempts: { type: 'integer', minimum: 0 },
+    duplicate: { type: 'boolean', description: 'the command id was applied before: nothing new was written' },
+  },
+  ['stream', 'command', 'version', 'events', 'attempts'],
+);
+
+/** The command body; `type` and `data` one of the hosted modules' commands, `data` from the module's zod schema. */
+function commandBody(modules: readonly CommandModule[]): Schema {
+  const commands = modules.flatMap((module) =>
+    Object.entries(module.commands).map(([type, schema]) => {
+      const { $schema: _, ...data } = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' });
+      return {
+        type: 'object',
+        description: `${module.category}: ${type}`,
+        properties: { type: { const: type }, data },
+      };
+    }),
+  );
+  return {
+    type: 'object',
+    required: ['type'],
+    additionalProperties: false,
+    properties: {
+      type: text,
+      data: {},
+      expectedVersion: { ...version, description: 'decide only on exactly this version (409 otherwise)' },
+      commandId: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_.:@-]{1,200}$',
+        description: 'the same command id is written once: a repeat is answered from its first write',
+      },
+    },
+    ...(commands.length > 0 ? { anyOf: commands } : {}),
+  };
+}
+
+const badRequest = errorResponse('bad input: `error` says what, `path` where', ['invalid_request']);
+const unauthorized = errorResponse('no API key, or an unknown one', ['unauthorized']);
+const forbidden = errorResponse("the key's service may not write (or command) this category", ['forbidden']);
+const tooLarge = errorResponse('the body or one event is too large', ['too_large']);
+const mediaType = errorResponse('the body is not application/json', ['unsupported_media_type']);
+const unavailable = errorResponse('not ready (starting, rebuilding) or a service unreachable: nothing written', [
+  'not_ready',
+  'unavailable',
+]);
+
+export function guardRouteSchemas(modules: readonly CommandModule[]) {
+  return {
+    append: {
+      tags: ['streams'],
+      summary: 'Append events to a stream if it is at the expected version (compare-and-swap)',
+      security,
+      params: streamParams,
+      headers: deadlineHeader,
+      body: appendBody,
+      response: {
+        200: { description: 'written (or answered from the first write of the same ids)', ...appendAnswer },
+        400: badRequest,
+        401: unauthorized,
+        403: forbidden,
+        409: errorResponse('definite refusal, never written', ['wrong_expected_version', 'event_id_conflict']),
+        413: tooLarge,
+        415: mediaType,
+        500: errorResponse('the outcome is unknown: retry with the same event ids', ['outcome_unknown']),
+        503: unavailable,
+      },
+    },
+    streamVersion: {
+      tags: ['streams'],
+      summary: "A stream's committed version (-1: no events)",
+      security,
+      params: streamParams,
+      response: {
+        200: { description: 'the committed version', ...object({ stream: text, version }) },
+        400: badRequest,
+        401: unauthorized,
+        503: unavailable,
+      },
+    },
+    command: {
+      tags: ['commands'],
+      summary: 'Run a command of the module that owns the category on stream <category>-<id>',
+      security,
+      params: commandParams,
+      headers: deadlineHeader,
+      body: commandBody(modules),
+      response: {
+        200: { description: 'decided and written (or nothing to do, or a repeated command id)', ...commandResult },
+        400: badRequest,
+        401: unauthorized,
+        403: forbidden,
+        409: errorResponse('expectedVersion not met, or conflicts on every attempt', [
+          'wrong_expected_version',
+          'concurrency_conflict',
+        ]),
+        413: tooLarge,
+        415: mediaType,
+        422: errorResponse('refused by the module (a business rule)', ['command_rejected']),
+        500: errorResponse('the module threw, or the outcome is unknown', ['module_failed', 'outcome_unknown']),
+        503: unavailable,
+      },
+    },
+    commandState: {
+      tags: ['commands'],
+      summary: 'The state a command would be decided on now, exact at the version it names',
+      security,
+      params: commandParams,
+      response: {
+        200: { description: 'the folded state', ...object({ stream: text, version, state: {} }) },
+        400: badRequest,
+        401: unauthorized,
+        403: forbidden,
+        500: errorResponse('the module threw while folding', ['module_failed']),
+        503: unavailable,
+      },
+    },
+    modules: {
+      tags: ['commands'],
+      summary: 'The hosted modules and their command types',
+      security,
+      response: {
+        200: {
+          description: 'the hosted modules',
+          ...object({
+            modules: {
+              type: 'array',
+              items: object({ category: text, service: text, commands: { type: 'array', items: text } }),
+            },
+          }),
+        },
+        401: unauthorized,
+      },
+    },
+  };
+}
