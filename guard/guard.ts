@@ -13,6 +13,8 @@ import { StateCache } from './commands/stateCache.js';
 import type { GuardContext, GuardSettings } from './context.js';
 import { ApiKeys } from './http/apiKeys.js';
 import { buildServer } from './http/server.js';
+import { StreamIndex } from './read/streamIndex.js';
+import { StreamReader } from './read/streamReader.js';
 import { createLogger, type Logger } from './log.js';
 import { GuardMetrics } from './metrics.js';
 import { KeySpace } from './protocol/keys.js';
@@ -142,8 +144,9 @@ export async function startGuard(
     if (categories.has(module.category)) throw new Error(`two modules handle category '${module.category}'`);
     categories.add(module.category);
   }
+  const reader = new StreamReader(kafka, ctx.watermarks, catalog, new StreamIndex(redis, config.KES_REDIS_PREFIX));
   const commands = new CommandHandler(
-    guardStore(ctx, service, catalog),
+    guardStore(ctx, service, reader),
     config.KES_COMMAND_STATE_TTL_S > 0
       ? new StateCache(redis, config.KES_REDIS_PREFIX, config.KES_COMMAND_STATE_TTL_S * 1000)
       : undefined,
@@ -168,6 +171,7 @@ export async function startGuard(
     metrics,
     maxBodyBytes: config.KES_MAX_BODY_BYTES,
     commands: { handler: commands, modules },
+    reader,
   });
   const address = await app.listen({
     port: options.port ?? config.KES_GUARD_PORT,
@@ -198,6 +202,7 @@ export async function startGuard(
       queue.close();
       await Promise.all(writers.map((w) => w.stop()));
       state.stop();
+      await reader.close();
       await ctx.watermarks.close().catch(() => {});
       await admin.disconnect().catch(() => {});
       redis.disconnect();

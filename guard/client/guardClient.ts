@@ -9,6 +9,8 @@ import type { AppendOutcome } from '../append/appendOutcome.js';
 import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import { errorFromAnswer } from '../append/errorAnswers.js';
 import type { Expected } from '../append/expectedVersion.js';
+import type { Direction } from '../read/readPage.js';
+import type { ReadAnswer } from '../read/streamReads.js';
 import { GuardPool } from './guardPool.js';
 
 /**
@@ -162,6 +164,52 @@ export class GuardClient {
     this.current = (this.current + 1) % this.pool.urls.length;
   }
 
+  /**
+   * A page of a stream's events, exact at the guard's committed version: an append answered before the call is in
+   * it. Page on with `nextVersion` until it is null. Reads change nothing, so a network failure or a 503 is retried
+   * (on the next guard); other answers throw their typed errors (400 InvalidRequestError naming the parameter, 401,
+   * 403 ForbiddenError).
+   */
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<ReadAnswer> {
+    const query = new URLSearchParams();
+    if (options.fromVersion !== undefined) query.set('fromVersion', String(options.fromVersion));
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.direction !== undefined) query.set('direction', options.direction);
+    const path = `/streams/${encodeURIComponent(stream)}/events${query.size > 0 ? `?${query}` : ''}`;
+    let lastError: KesError | undefined;
+    for (let attempt = 1; attempt <= this.maxAttempts && !(attempt > 1 && options.signal?.aborted); attempt++) {
+      const url = this.url;
+      let response: Response;
+      let json: Record<string, unknown>;
+      try {
+        response = await fetch(`${url}${path}`, {
+          headers: { authorization: `Bearer ${this.options.apiKey}` },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        json = (await response.json()) as Record<string, unknown>;
+      } catch (error) {
+        this.pool.markDown(url);
+        this.rotate();
+        lastError = new NotReadyError(
+          `no answer from ${url}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        await backoff(attempt);
+        continue;
+      }
+      this.pool.markUp(url);
+      if (response.status === 200) return json as unknown as ReadAnswer;
+      const error = errorFromAnswer(
+        { status: response.status, body: json, retryAfter: response.headers.get('retry-after') },
+        stream,
+      );
+      if (!(error instanceof NotReadyError)) throw error;
+      this.rotate();
+      lastError = error;
+      await backoff(attempt);
+    }
+    throw lastError ?? new NotReadyError('no attempt made');
+  }
+
   async streamVersion(stream: string): Promise<number> {
     const response = await fetch(`${this.url}/streams/${encodeURIComponent(stream)}`, {
       headers: { authorization: `Bearer ${this.options.apiKey}` },
@@ -177,6 +225,20 @@ export class GuardClient {
     return Number(json.version);
   }
 }
+
+/** What `readStream` asks: a page of at most `limit` events from `fromVersion`, in `direction`. */
+export interface ReadStreamOptions {
+  /** First version of the page (forwards), or its last (backwards). @default the stream's start, or its end backwards */
+  fromVersion?: number;
+  /** At most this many events (1 to 1000). @default 100 */
+  limit?: number;
+  /** @default 'forwards' */
+  direction?: Direction;
+  signal?: AbortSignal;
+}
+
+export type { ReadEvent } from '../read/streamReader.js';
+export type { ReadAnswer } from '../read/streamReads.js';
 
 /** Jittered exponential backoff between a client's attempts (25 ms doubling, capped at 1 s). */
 export function backoff(attempt: number): Promise<void> {

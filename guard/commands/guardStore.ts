@@ -1,20 +1,29 @@
-import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
 import { parseStream } from '../append/appendRequest.js';
 import { moduleAuthority } from '../append/authority.js';
 import type { GuardContext } from '../context.js';
 import type { AppendService } from '../write/appendService.js';
 import type { CommandStore } from './commandHandler.js';
-import { readStreamEvents } from './streamEvents.js';
+import type { StreamReader } from '../read/streamReader.js';
 
 /**
  * The command handler's event store inside a guard: versions from the guard's Redis state, events from Kafka, and
  * appends through the same front door (checks, group commit, compare-and-swap) as HTTP appends. A module writes
- * under its own service's authority: its category, nothing else.
+ * under its own service's authority: its category, nothing else. A load on a cache miss reads through the stream's
+ * position index (guard/read/): its cost follows the events read, not the partition.
  */
-export function guardStore(ctx: GuardContext, service: AppendService, catalog: EventCatalog): CommandStore {
+export function guardStore(ctx: GuardContext, service: AppendService, reader: StreamReader): CommandStore {
   return {
     locate: (stream) => service.locate(parseStream(stream)),
-    read: (slice) => readStreamEvents(ctx.kafka, ctx.watermarks, catalog, slice),
+    async read(slice) {
+      // The cached state's next offset bounds where the versions after it can be: no read starts before it.
+      const { events } = await reader.read(
+        { topic: slice.topic, partition: slice.partition, stream: slice.stream },
+        slice.afterVersion + 1,
+        slice.untilVersion,
+        { lowerBound: slice.fromOffset },
+      );
+      return events.map((e) => ({ type: e.type, data: e.data, version: e.version, offset: e.position.offset }));
+    },
     append: async (module, stream, expected, events, clientDeadline) =>
       service.appendPrepared(
         { stream: parseStream(stream), expected, events: service.prepare(events) },

@@ -5,10 +5,12 @@ import { ATTEMPT_DEADLINE_HEADER, parseAttemptDeadline } from '../append/attempt
 import { type ErrorAnswer, errorAnswer } from '../append/errorAnswers.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import type { CommandModule } from '../commands/decider.js';
+import type { StreamReader } from '../read/streamReader.js';
 import type { GuardMetrics } from '../metrics.js';
 import type { AppendService } from '../write/appendService.js';
 import type { ApiKeys } from './apiKeys.js';
 import { registerCommandRoutes } from './commandRoutes.js';
+import { registerReadRoutes } from './readRoutes.js';
 
 /**
  * The guard's HTTP API. Every answer is JSON; every error names what was wrong and where, and says by its status
@@ -21,6 +23,7 @@ export function buildServer(options: {
   metrics: GuardMetrics;
   maxBodyBytes: number;
   commands?: { handler: CommandHandler; modules: readonly CommandModule[] };
+  reader?: StreamReader;
 }): FastifyInstance {
   const { service, keys, metrics } = options;
   const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, return503OnClosing: true });
@@ -37,6 +40,7 @@ export function buildServer(options: {
   });
 
   if (options.commands) registerCommandRoutes(app, { ...options.commands, keys });
+  if (options.reader) registerReadRoutes(app, { keys, reader: options.reader, locate: (s) => service.locate(s) });
 
   app.get('/health/live', async () => ({ status: 'live' }));
   app.get('/health/ready', async (_request, reply) => {

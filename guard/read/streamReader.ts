@@ -115,10 +115,18 @@ export class StreamReader {
     for (let v = lo; v <= hi; v++) events.push(await this.decode(at, v, found.get(v) as Found));
     // A read that had to look beyond what the index predicted tells the index what it found (only entries past its
     // last one are kept); with no index at all, only from version 0, so that an index never starts mid-stream.
+    // An entry that names another offset for a version read here is wrong (the topic was deleted and made again
+    // under the same name, say): the index is dropped, and written again from this read when it starts at 0.
     const predicted = stats.fetches <= stats.probes && !stats.scanned && entries.length > 0;
-    if (options.useIndex !== false && !predicted && (entries.length > 0 || lo === 0)) {
-      const positions = events.map((e) => ({ version: e.version, offset: e.position.offset }));
-      stats.repaired = await this.index.add(at.topic, at.partition, at.stream, positions).catch(() => 0);
+    if (options.useIndex !== false && !predicted) {
+      const wrong = entries.some(
+        (e) => e.version >= lo && e.version <= hi && found.get(e.version)?.offset !== e.offset,
+      );
+      if (wrong) await this.index.drop(at.topic, at.partition, at.stream).catch(() => {});
+      if ((entries.length > 0 && !wrong) || lo === 0) {
+        const positions = events.map((e) => ({ version: e.version, offset: e.position.offset }));
+        stats.repaired = await this.index.add(at.topic, at.partition, at.stream, positions).catch(() => 0);
+      }
     }
     return { events, stats };
   }

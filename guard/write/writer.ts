@@ -3,6 +3,7 @@ import { failpoint } from '../../pipeline/faults/failpoints.js';
 import type { GuardContext } from '../context.js';
 import { isFencedError } from '../protocol/fencing.js';
 import { confirm, release, reserve, type Validated } from '../protocol/redisState.js';
+import { recordPositions } from '../read/streamIndex.js';
 import type { Resolver } from '../recovery/resolver.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
 import type { AppendQueue, QueuedAppend } from './appendQueue.js';
@@ -209,6 +210,8 @@ export class Writer {
       .catch((error: unknown) => {
         this.ctx.log.warn('confirm failed; the reservation will be resolved from Kafka', { resId, error });
       });
+    // The streams' position index (guard/read/): committed events only, sent after the confirm on the same connection.
+    recordPositions(this.ctx.redis, this.ctx.keys.prefix, confirms);
   }
 
   private async afterFailedCommit(
