@@ -1,9 +1,9 @@
 import { parseStream } from '../append/appendRequest.js';
 import { moduleAuthority } from '../append/authority.js';
 import type { GuardContext } from '../context.js';
+import type { StreamReader } from '../read/streamReader.js';
 import type { AppendService } from '../write/appendService.js';
 import type { CommandStore } from './commandHandler.js';
-import type { StreamReader } from '../read/streamReader.js';
 
 /**
  * The command handler's event store inside a guard: versions from the guard's Redis state, events from Kafka, and
