@@ -1,39 +1,43 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { CommandClient } from '../../guard/client/commandClient.js';
 import type { Logger } from '../../guard/log.js';
-import { CommandRejectedError, KesError } from '../../pipeline/errors.js';
-import { decodeHeaders } from '../../pipeline/events/eventRecord.js';
+import { CommandRejectedError, ConfigError, KesError } from '../../pipeline/errors.js';
 import { failpoint } from '../../pipeline/faults/failpoints.js';
 import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
+import { type Subscription, subscribe } from '../../pipeline/subscribe/subscribe.js';
+import type { SubscribedEvent } from '../../pipeline/subscribe/subscribedEvent.js';
 import type { TransferEvent, TransferState } from './transfer.js';
 
 /**
- * The transfers service's process manager: a consumer group on the transfer topic that moves each transfer one step
- * per event, by sending commands through the guard (it owns no account: the accounts module decides every debit,
- * credit and refund).
+ * The transfers service's process manager: a subscription (pipeline/subscribe/) to the transfer category that moves
+ * each transfer one step per event, by sending commands through the guard (it owns no account: the accounts module
+ * decides every debit, credit and refund).
  *
  *   TransferRequested -> withdraw from `from`      -> recordDebit  (refused: fail, nothing moved)
  *   TransferDebited   -> deposit into `to`         -> recordCredit (refused: refundDebit on `from`, then fail)
  *   TransferCredited  -> settleDebit on `from`     -> complete
  *
- * Exactly once in effect: offsets are committed after a step, so a crash redelivers the event and the step runs
- * again. Every command carries a command id made of the transfer id and the step (`<transferId>:debit`), so its
- * events get the same ids and the guard answers a repeat from the first write; and the account remembers which
- * transfers debited and credited it, so even a repeat outside the idempotency window moves no money.
+ * Exactly once in effect: the subscription commits an event's offset only after its step, so a crash redelivers the
+ * event and the step runs again. Every command carries a command id made of the transfer id and the step
+ * (`<transferId>:debit`), so its events get the same ids and the guard answers a repeat from the first write; and
+ * the account remembers which transfers debited and credited it, so even a repeat outside the idempotency window
+ * moves no money.
  */
 export interface ProcessManagerOptions {
   kafka: Kafka;
-  catalog: EventCatalog;
+  /** Decodes the transfer events (its writer schemas are fetched once per id). */
+  catalog: Pick<EventCatalog, 'decode'>;
   client: CommandClient;
+  /** The transfer category's topic: `<KES_TOPIC_PREFIX>transfer`. */
   topic: string;
   group: string;
   /** Partitions worked on at once (a transfer's events are in one partition, in order). @default 12 */
   concurrency?: number;
-  /** Transfers of one slice worked on at once (per partition). @default 32 */
+  /** Transfers of one partition worked on at once, each transfer's events in order. @default 32 */
   transfersAtOnce?: number;
-  /** Messages per slice of a fetched batch: the most a crash makes this process work through again. @default 256 */
+  /** Events per slice of a fetched batch: the most a crash makes this process work through again. @default 256 */
   sliceMessages?: number;
   /** @default 10000 */
   sessionTimeoutMs?: number;
@@ -42,6 +46,8 @@ export interface ProcessManagerOptions {
 
 export class ProcessManagerMetrics {
   readonly registry = new Registry();
+  /** What the partitions gauge reads when scraped (the subscription's assignment). */
+  assigned: () => number = () => 0;
   readonly steps = new Counter({
     name: 'kes_transfers_steps_total',
     help: 'Transfer steps taken, by step (debit, credit, settle, refund) and outcome (done, refused, repeat)',
@@ -55,132 +61,84 @@ export class ProcessManagerMetrics {
   });
   readonly failures = new Counter({
     name: 'kes_transfers_step_failures_total',
-    help: 'Steps that failed with an error retrying cannot fix (the consumer restarts and the event comes again)',
+    help: 'Steps that failed with an error retrying cannot fix (the subscription delivers the event again after a backoff)',
     registers: [this.registry],
   });
-  readonly partitions = new Gauge({
+  readonly partitions: Gauge = new Gauge({
     name: 'kes_transfers_assigned_partitions',
     help: 'Partitions of the transfer topic assigned to this process',
     registers: [this.registry],
+    collect: (): void => this.partitions.set(this.assigned()),
   });
 }
 
 type Step = 'debit' | 'credit' | 'settle' | 'refund';
+const CATEGORY = 'transfer';
 
 export class TransferProcessManager {
   readonly metrics = new ProcessManagerMetrics();
-  private consumer: Consumer | undefined;
+  private subscription: Subscription | undefined;
   private stopping = false;
   private running = false;
 
-  constructor(private readonly options: ProcessManagerOptions) {}
+  constructor(private readonly options: ProcessManagerOptions) {
+    this.metrics.assigned = () => this.subscription?.assignedPartitions ?? 0;
+  }
 
   get ready(): boolean {
     return this.running;
   }
 
+  /** Runs until stop() (resolves) or until the subscription stops on an error (rejects with it). */
   async start(): Promise<void> {
     const o = this.options;
-    await this.waitForTopic();
-    const consumer = o.kafka.consumer({
-      groupId: o.group,
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: o.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: Math.max(300, Math.floor((o.sessionTimeoutMs ?? 10_000) / 10)),
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const assignment = event.payload.memberAssignment as Record<string, number[]>;
-      this.metrics.partitions.set(Object.values(assignment).reduce((n, ps) => n + ps.length, 0));
-      this.running = true;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [o.topic], fromBeginning: true });
-    await consumer.run({
-      partitionsConsumedConcurrently: o.concurrency ?? 12,
-      // A fetch holds many transfers: their steps run side by side, each transfer's own events in order (they share
-      // its stream key). The batch is worked through in slices; each slice's offsets are committed when it is done,
-      // so a crash replays at most one slice, which the steps' idempotency absorbs.
-      eachBatchAutoResolve: false,
-      eachBatch: async ({
-        batch,
-        resolveOffset,
-        heartbeat,
-        commitOffsetsIfNecessary,
-        uncommittedOffsets,
-        isRunning,
-        isStale,
-      }) => {
-        const slice = o.sliceMessages ?? 256;
-        for (let from = 0; from < batch.messages.length; from += slice) {
-          const messages = batch.messages.slice(from, from + slice);
-          const byTransfer = new Map<string, KafkaMessage[]>();
-          for (const message of messages) {
-            const key = message.key?.toString() ?? '';
-            const list = byTransfer.get(key);
-            if (list) list.push(message);
-            else byTransfer.set(key, [message]);
-          }
-          const queues = [...byTransfer.values()];
-          const lane = async () => {
-            for (let queue = queues.shift(); queue; queue = queues.shift()) {
-              for (const message of queue) {
-                if (!isRunning() || isStale()) return;
-                await this.handle(message);
-              }
-            }
-          };
-          await Promise.all(Array.from({ length: o.transfersAtOnce ?? 32 }, lane));
-          if (!isRunning() || isStale()) return;
-          resolveOffset((messages[messages.length - 1] as KafkaMessage).offset);
-          await heartbeat();
-          // With offsets given, kafkajs commits now (without, only on an interval or threshold, neither set here).
-          await commitOffsetsIfNecessary(uncommittedOffsets());
-        }
+    if (this.stopping) return;
+    if (!o.topic.endsWith(CATEGORY)) throw new ConfigError('topic', `'${o.topic}' is not a ${CATEGORY} topic`);
+    // A step that fails for a reason retrying cannot fix (a module bug, a bad command) is delivered again after a
+    // backoff, for ever: a stuck transfer shows as lag and in the failure count; it is never skipped, and the
+    // transfers after it in its partition wait (their steps may depend on it).
+    const subscription = subscribe(
+      {
+        categories: [CATEGORY],
+        group: o.group,
+        from: 'start',
+        config: { KES_TOPIC_PREFIX: o.topic.slice(0, -CATEGORY.length) },
+        kafka: o.kafka,
+        catalog: o.catalog,
+        partitionsAtOnce: o.concurrency ?? 12,
+        streamsAtOnce: o.transfersAtOnce ?? 32,
+        sliceRecords: o.sliceMessages ?? 256,
+        sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
+        retry: { retries: Number.POSITIVE_INFINITY, initialMs: 100, maxMs: 5_000 },
+        log: (line) => o.log.warn(line),
       },
-    });
+      (event) => this.handle(event),
+    );
+    this.subscription = subscription;
+    subscription.ready.then(
+      () => {
+        this.running = true;
+      },
+      () => {},
+    );
+    await subscription.done;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.consumer?.disconnect().catch(() => {});
+    await this.subscription?.close();
   }
 
-  /** The transfer topic is created by the guard on the first transfer; until then there is nothing to do. */
-  private async waitForTopic(): Promise<void> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
-      let said = false;
-      while (!this.stopping && !(await admin.listTopics()).includes(this.options.topic)) {
-        if (!said) this.options.log.info('waiting for the transfer topic', { topic: this.options.topic });
-        said = true;
-        await sleep(1_000);
-      }
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
-  private async handle(message: KafkaMessage): Promise<void> {
-    const headers = decodeHeaders(message.headers);
-    if (!headers || !message.value) return; // not a kes event: nothing for the saga
-    if (
-      headers.type !== 'TransferRequested' &&
-      headers.type !== 'TransferDebited' &&
-      headers.type !== 'TransferCredited'
-    ) {
+  private async handle(event: SubscribedEvent): Promise<void> {
+    if (event.type !== 'TransferRequested' && event.type !== 'TransferDebited' && event.type !== 'TransferCredited') {
       return;
     }
-    const { data } = await this.options.catalog.decode(message.value);
     try {
-      await this.react({ type: headers.type, data } as TransferEvent);
+      await this.react({ type: event.type, data: event.data } as TransferEvent);
     } catch (error) {
       if (!this.stopping) {
         this.metrics.failures.inc();
-        this.options.log.error('transfer step failed', { stream: headers.stream, version: headers.version, error });
+        this.options.log.error('transfer step failed', { stream: event.stream, version: event.version, error });
       }
       throw error;
     }
@@ -275,8 +233,8 @@ export class TransferProcessManager {
 
   /**
    * Retries what may change on retry, until it does or the process stops. Anything else (a module bug, a bad
-   * command) is thrown: kafkajs restarts the consumer and the event comes again, so a stuck transfer is visible as
-   * lag and in the failure count, never silently skipped.
+   * command) is thrown: the subscription delivers the event again after a backoff, so a stuck transfer is visible
+   * as lag and in the failure count, never silently skipped.
    */
   private async retrying<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

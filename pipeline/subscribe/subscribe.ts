@@ -6,7 +6,7 @@ import { categoryOfTopic } from '../events/streamName.js';
 import { createKafka } from '../kafka/kafkaClient.js';
 import { assertReadCommittedPatched } from '../kafka/readCommittedPatch.js';
 import { getSchemaById } from '../registry/subjects.js';
-import { buildEventCatalog } from '../schemas/eventCatalog.js';
+import { buildEventCatalog, type EventCatalog } from '../schemas/eventCatalog.js';
 import { advances, committableOffset } from './commitPlan.js';
 import type { Position } from './position.js';
 import { startOffset } from './startOffsets.js';
@@ -26,10 +26,12 @@ export type SubscriptionHandler<Data = unknown> = (
 ) => Promise<void> | void;
 
 export interface SubscribeOptions extends SubscribeShape {
-  /** Brokers, registry and topic prefix. @default loadConfig() */
-  config?: Pick<KesConfig, 'KAFKA_BROKERS' | 'SCHEMA_REGISTRY_URL' | 'KES_TOPIC_PREFIX'>;
-  /** A kafkajs client to use instead of one made from config. */
+  /** Brokers, registry and topic prefix; what is not given (and not supplied below) comes from loadConfig(). */
+  config?: Partial<Pick<KesConfig, 'KAFKA_BROKERS' | 'SCHEMA_REGISTRY_URL' | 'KES_TOPIC_PREFIX'>>;
+  /** A kafkajs client to use instead of one made from config.KAFKA_BROKERS. */
   kafka?: Kafka;
+  /** Decodes event values (an opened EventCatalog caches writer schemas by id); else one on config's registry. */
+  catalog?: Pick<EventCatalog, 'decode'>;
   /** Called once if the subscription stops on an error (the same error `done` rejects with). */
   onError?: (error: unknown) => void;
   log?: (line: string) => void;
@@ -60,14 +62,25 @@ export interface Subscription {
 export function subscribe<Data = unknown>(options: SubscribeOptions, handler: SubscriptionHandler<Data>): Subscription {
   // Records of aborted transactions must never reach a handler; refuse to run on an unpatched kafkajs.
   assertReadCommittedPatched();
-  const config = options.config ?? loadConfig();
-  const settings = subscriptionSettings(options, config.KES_TOPIC_PREFIX);
-  const kafka = options.kafka ?? createKafka(config, `kes-subscribe-${settings.group}`, { logLevel: logLevel.NOTHING });
-  const catalog = buildEventCatalog([], (id) => getSchemaById(config.SCHEMA_REGISTRY_URL, id));
+  const given = options.config ?? {};
+  const complete =
+    given.KES_TOPIC_PREFIX !== undefined &&
+    (options.kafka !== undefined || given.KAFKA_BROKERS !== undefined) &&
+    (options.catalog !== undefined || given.SCHEMA_REGISTRY_URL !== undefined);
+  const config = complete ? given : { ...loadConfig(), ...given };
+  const prefix = config.KES_TOPIC_PREFIX as string;
+  const settings = subscriptionSettings(options, prefix);
+  const kafka =
+    options.kafka ??
+    createKafka({ KAFKA_BROKERS: config.KAFKA_BROKERS ?? [] }, `kes-subscribe-${settings.group}`, {
+      logLevel: logLevel.NOTHING,
+    });
+  const registryUrl = config.SCHEMA_REGISTRY_URL as string;
+  const catalog = options.catalog ?? buildEventCatalog([], (id) => getSchemaById(registryUrl, id));
   const subscription = new GroupSubscription(
     settings,
     kafka,
-    config.KES_TOPIC_PREFIX,
+    prefix,
     (value) => catalog.decode(value),
     handler as SubscriptionHandler,
     options,
