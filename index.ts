@@ -6,6 +6,7 @@
  *
  *   const guard = await startGuard(loadConfig(), { modules: [anyModule(myModule)] });
  *   await guard.handleCommand(anyModule(myModule), 'id-1', { type: 'open', data: { … } });
+ *   const sub = subscribe({ categories: ['account'], group: 'mailer' }, async (event) => { … }); // docs/subscribe.md
  */
 export { CommandClient } from './guard/client/commandClient.js';
 export { GuardClient } from './guard/client/guardClient.js';
@@ -18,6 +19,16 @@ export { deciderSpec } from './guard/commands/deciderSpec.js';
 export { type RunningGuard, startGuard } from './guard/guard.js';
 export { type KesConfig, loadConfig } from './pipeline/config/config.js';
 export * from './pipeline/errors.js';
+export type { Position, StartFrom } from './pipeline/subscribe/position.js';
+export {
+  type HandlerContext,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandler,
+  subscribe,
+} from './pipeline/subscribe/subscribe.js';
+export type { SubscribedEvent } from './pipeline/subscribe/subscribedEvent.js';
+export type { HandlerRetry } from './pipeline/subscribe/subscribeOptions.js';
 export { type RunningProjector, type StartProjectorOptions, startProjector } from './projectors/projector.js';
 export type { Projection } from './projectors/readModels/projection.js';
 export { PROJECTIONS as coreProjections } from './projectors/readModels/registry.js';
