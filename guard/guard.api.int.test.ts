@@ -194,7 +194,10 @@ describe('guard HTTP API', () => {
 
   it('serves health and Prometheus metrics', async () => {
     expect((await fetch(`${guard.url}/health/live`)).status).toBe(200);
-    expect(await (await fetch(`${guard.url}/health/ready`)).json()).toEqual({ status: 'ready' });
+    expect(await (await fetch(`${guard.url}/health/ready`)).json()).toEqual({
+      status: 'ok',
+      checks: { writes: { status: 'ok' } },
+    });
     const text = await (await fetch(`${guard.url}/metrics`)).text();
     for (const name of [
       'kes_guard_appends_total{outcome="written"}',

@@ -13,12 +13,12 @@ import { StateCache } from './commands/stateCache.js';
 import type { GuardContext, GuardSettings } from './context.js';
 import { ApiKeys } from './http/apiKeys.js';
 import { buildServer } from './http/server.js';
-import { StreamIndex } from './read/streamIndex.js';
-import { StreamReader } from './read/streamReader.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type KesLogger } from './log.js';
 import { GuardMetrics } from './metrics.js';
 import { KeySpace } from './protocol/keys.js';
 import { defineScripts } from './protocol/redisState.js';
+import { StreamIndex } from './read/streamIndex.js';
+import { StreamReader } from './read/streamReader.js';
 import { Resolver } from './recovery/resolver.js';
 import { StateMonitor } from './recovery/stateMonitor.js';
 import { TopicDirectory } from './topics.js';
@@ -64,7 +64,7 @@ export async function startGuard(
   options: {
     port?: number;
     host?: string;
-    log?: Logger;
+    log?: KesLogger;
     catalog?: EventCatalog;
     /** Decider modules served at `POST /commands/{category}/{id}` (one per category). */
     modules?: readonly CommandModule[];
@@ -72,7 +72,7 @@ export async function startGuard(
     commandHooks?: Pick<CommandHooks, 'afterDecide'>;
   } = {},
 ): Promise<RunningGuard> {
-  const log = options.log ?? createLogger('guard');
+  const log = options.log ?? createLogger('guard', config.KES_LOG_LEVEL);
   const keysOfApi = ApiKeys.parse(config.KES_API_KEYS);
   const catalog =
     options.catalog ??
@@ -165,7 +165,8 @@ export async function startGuard(
       },
     },
   );
-  const app = buildServer({
+  const app = await buildServer({
+    log,
     service,
     keys: keysOfApi,
     metrics,

@@ -1,11 +1,12 @@
-import Fastify from 'fastify';
 import { logLevel } from 'kafkajs';
 import { CommandClient } from '../../guard/client/commandClient.js';
-import { createLogger, type Logger } from '../../guard/log.js';
 import type { KesConfig } from '../../pipeline/config/config.js';
 import { topicOf } from '../../pipeline/events/streamName.js';
+import { createHttpApp } from '../../pipeline/http/httpApp.js';
+import { registerStandardRoutes } from '../../pipeline/http/standardRoutes.js';
 import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
 import { assertReadCommittedPatched } from '../../pipeline/kafka/readCommittedPatch.js';
+import { createLogger, type KesLogger } from '../../pipeline/log/logger.js';
 import { openEventCatalog } from '../../pipeline/schemas/eventCatalog.js';
 import { TransferProcessManager } from './processManager.js';
 
@@ -21,11 +22,11 @@ export interface RunningTransfers {
  */
 export async function startTransfers(
   config: KesConfig,
-  options: { port?: number; host?: string; log?: Logger; onCrash?: (error: unknown) => void } = {},
+  options: { port?: number; host?: string; log?: KesLogger; onCrash?: (error: unknown) => void } = {},
 ): Promise<RunningTransfers> {
   // The consumer filters aborted transactions with kafkajs' own code, patched by kes (docs/projectors.md).
   assertReadCommittedPatched();
-  const log = options.log ?? createLogger('transfers');
+  const log = options.log ?? createLogger('transfers', config.KES_LOG_LEVEL);
   const catalog = await openEventCatalog({ registryUrl: config.SCHEMA_REGISTRY_URL, dir: config.KES_SCHEMAS_DIR });
   const kafka = createKafka(config, 'kes-transfers', { logLevel: logLevel.NOTHING });
   const manager = new TransferProcessManager({
@@ -38,14 +39,18 @@ export async function startTransfers(
     sessionTimeoutMs: config.KES_TRANSFERS_SESSION_TIMEOUT_MS,
     log,
   });
-  const app = Fastify({ logger: false });
-  app.get('/health/live', async () => ({ live: true }));
-  app.get('/health/ready', async (_request, reply) =>
-    reply.code(manager.ready ? 200 : 503).send({ ready: manager.ready }),
-  );
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('Content-Type', manager.metrics.registry.contentType);
-    return manager.metrics.registry.metrics();
+  const app = await createHttpApp({
+    title: 'kes transfers',
+    description: "The transfers process manager's probes and metrics",
+    log,
+  });
+  registerStandardRoutes(app, {
+    registry: manager.metrics.registry,
+    readyChecks: () => ({
+      consumer: manager.ready
+        ? { status: 'ok' }
+        : { status: 'starting', detail: 'not yet consuming the transfer topic' },
+    }),
   });
   const address = await app.listen({
     port: options.port ?? config.KES_TRANSFERS_PORT,

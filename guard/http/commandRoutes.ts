@@ -6,6 +6,7 @@ import type { CommandHandler } from '../commands/commandHandler.js';
 import { parseCommandRequest } from '../commands/commandRequest.js';
 import type { CommandModule } from '../commands/decider.js';
 import type { ApiKeys } from './apiKeys.js';
+import type { guardRouteSchemas } from './routeSchemas.js';
 
 /**
  * `POST /commands/{category}/{id}` runs a command of the module that owns the category on stream `<category>-<id>`;
@@ -14,7 +15,12 @@ import type { ApiKeys } from './apiKeys.js';
  */
 export function registerCommandRoutes(
   app: FastifyInstance,
-  options: { handler: CommandHandler; modules: readonly CommandModule[]; keys: ApiKeys },
+  options: {
+    handler: CommandHandler;
+    modules: readonly CommandModule[];
+    keys: ApiKeys;
+    schemas: ReturnType<typeof guardRouteSchemas>;
+  },
 ): void {
   const byCategory = new Map(options.modules.map((m) => [m.category, m]));
 
@@ -33,18 +39,25 @@ export function registerCommandRoutes(
     return module;
   };
 
-  app.post<{ Params: { category: string; id: string } }>('/commands/:category/:id', async (request) => {
-    const module = moduleFor(request);
-    const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
-    return options.handler.handle(module, request.params.id, parseCommandRequest(request.body), deadline);
-  });
-
-  // The state a command would be decided on now: folded from the log, exact at the version it names.
-  app.get<{ Params: { category: string; id: string } }>('/commands/:category/:id', async (request) =>
-    options.handler.state(moduleFor(request), request.params.id),
+  const { schemas } = options;
+  app.post<{ Params: { category: string; id: string } }>(
+    '/commands/:category/:id',
+    { schema: schemas.command },
+    async (request) => {
+      const module = moduleFor(request);
+      const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
+      return options.handler.handle(module, request.params.id, parseCommandRequest(request.body), deadline);
+    },
   );
 
-  app.get('/commands', async (request) => {
+  // The state a command would be decided on now: folded from the log, exact at the version it names.
+  app.get<{ Params: { category: string; id: string } }>(
+    '/commands/:category/:id',
+    { schema: schemas.commandState },
+    async (request) => options.handler.state(moduleFor(request), request.params.id),
+  );
+
+  app.get('/commands', { schema: schemas.modules }, async (request) => {
     options.keys.authenticateHeaders(request.headers);
     return {
       modules: options.modules.map((m) => ({

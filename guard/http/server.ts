@@ -1,56 +1,73 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { KesError } from '../../pipeline/errors.js';
+import { createHttpApp } from '../../pipeline/http/httpApp.js';
+import { registerStandardRoutes } from '../../pipeline/http/standardRoutes.js';
+import type { KesLogger } from '../../pipeline/log/logger.js';
 import { appendAnswer } from '../append/appendOutcome.js';
 import { ATTEMPT_DEADLINE_HEADER, parseAttemptDeadline } from '../append/attemptDeadline.js';
 import { type ErrorAnswer, errorAnswer } from '../append/errorAnswers.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import type { CommandModule } from '../commands/decider.js';
-import type { StreamReader } from '../read/streamReader.js';
 import type { GuardMetrics } from '../metrics.js';
+import type { StreamReader } from '../read/streamReader.js';
 import type { AppendService } from '../write/appendService.js';
 import type { ApiKeys } from './apiKeys.js';
 import { registerCommandRoutes } from './commandRoutes.js';
 import { registerReadRoutes } from './readRoutes.js';
+import { guardRouteSchemas } from './routeSchemas.js';
 
 /**
  * The guard's HTTP API. Every answer is JSON; every error names what was wrong and where, and says by its status
  * whether anything could have been written: only 200, 500 outcome_unknown, and a 422 whose module records its
- * refusals (a saga's step refused for good, e.g. TransferStepRefused) can have written anything.
+ * refusals (a saga's step refused for good, e.g. TransferStepRefused) can have written anything. Every route has
+ * its schemas in routeSchemas.ts, served as OpenAPI 3.1 at `GET /openapi.json`.
  */
-export function buildServer(options: {
+export async function buildServer(options: {
   service: AppendService;
   keys: ApiKeys;
   metrics: GuardMetrics;
   maxBodyBytes: number;
+  log: KesLogger;
   commands?: { handler: CommandHandler; modules: readonly CommandModule[] };
   reader?: StreamReader;
-}): FastifyInstance {
+}): Promise<FastifyInstance> {
   const { service, keys, metrics } = options;
-  const app = Fastify({ bodyLimit: options.maxBodyBytes, logger: false, return503OnClosing: true });
-
-  app.post<{ Params: { stream: string } }>('/streams/:stream/events', async (request, reply) => {
-    const principal = keys.authenticateHeaders(request.headers);
-    const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
-    return reply.send(appendAnswer(await service.append(request.params.stream, request.body, principal, deadline)));
+  const app = await createHttpApp({
+    title: 'kes guard',
+    description: 'Appends with a compare-and-swap on the stream version, commands of the hosted modules',
+    log: options.log,
+    bodyLimit: options.maxBodyBytes,
+    return503OnClosing: true,
   });
+  const schemas = guardRouteSchemas(options.commands?.modules ?? []);
 
-  app.get<{ Params: { stream: string } }>('/streams/:stream', async (request) => {
+  app.post<{ Params: { stream: string } }>(
+    '/streams/:stream/events',
+    { schema: schemas.append },
+    async (request, reply) => {
+      const principal = keys.authenticateHeaders(request.headers);
+      const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
+      return reply.send(appendAnswer(await service.append(request.params.stream, request.body, principal, deadline)));
+    },
+  );
+
+  app.get<{ Params: { stream: string } }>('/streams/:stream', { schema: schemas.streamVersion }, async (request) => {
     keys.authenticateHeaders(request.headers);
     return service.streamVersion(request.params.stream);
   });
 
-  if (options.commands) registerCommandRoutes(app, { ...options.commands, keys });
+  if (options.commands) registerCommandRoutes(app, { ...options.commands, keys, schemas });
   if (options.reader) registerReadRoutes(app, { keys, reader: options.reader, locate: (s) => service.locate(s) });
 
-  app.get('/health/live', async () => ({ status: 'live' }));
-  app.get('/health/ready', async (_request, reply) => {
-    const { ready, reason } = service.readiness();
-    if (!ready) reply.header('Retry-After', '1').code(503);
-    return ready ? { status: 'ready' } : { status: 'not_ready', reason };
-  });
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('Content-Type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+  // Not ready before the first validation is starting; not ready after it (Redis lost, rebuilding) is degraded.
+  let wasReady = false;
+  registerStandardRoutes(app, {
+    registry: metrics.registry,
+    readyChecks: () => {
+      const { ready, reason } = service.readiness();
+      wasReady ||= ready;
+      return { writes: ready ? { status: 'ok' } : { status: wasReady ? 'degraded' : 'starting', detail: reason } };
+    },
   });
 
   app.setNotFoundHandler((request, reply) => {
