@@ -106,6 +106,16 @@ describe('the guard answers as its OpenAPI document says', () => {
     expect((await call('GET', VERSION, '/streams/no_category_here', auth())).status).toBe(400);
     expect((await call('GET', VERSION, `/streams/${s}`, {})).status).toBe(401);
 
+    // Reading a stream (once the route documents its answers).
+    const READ = '/streams/{stream}/events';
+    const reads = contract.documents('GET', READ);
+    if (reads) {
+      expect((await call('GET', READ, `/streams/${s}/events?limit=10`, auth())).status).toBe(200);
+      expect((await call('GET', READ, `/streams/${s}/events?limit=x`, auth())).status).toBe(400);
+      expect((await call('GET', READ, `/streams/${s}/events`, {})).status).toBe(401);
+      expect((await call('GET', READ, `/streams/${s}/events`, auth(OTHER_KEY))).status).toBe(403);
+    }
+
     // Commands.
     const open = { type: 'open', data: { owner: 'ada', currency: 'EUR' } };
     expect((await call('POST', COMMAND, `/commands/account/${id}`, json(API_KEY, open))).status).toBe(200);
@@ -172,6 +182,7 @@ describe('the guard answers as its OpenAPI document says', () => {
         ).status,
       ).toBe(503);
       expect((await call('GET', VERSION, `/streams/${s}`, auth())).status).toBe(503);
+      if (reads) expect((await call('GET', READ, `/streams/${s}/events`, auth())).status).toBe(503);
       expect((await call('POST', COMMAND, `/commands/account/${id}`, json(API_KEY, unopened))).status).toBe(503);
       expect((await call('GET', COMMAND, `/commands/account/${id}`, auth())).status).toBe(503);
       await redis.del(`${setup.namespace}:{g}:rebuild`);

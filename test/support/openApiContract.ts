@@ -47,6 +47,12 @@ export class OpenApiContract {
     );
   }
 
+  /** Whether a route documents its answers (a route added without schemas does not, until it has them). */
+  documents(method: string, path: string): boolean {
+    const operation = this.document.paths[path]?.[method.toLowerCase()];
+    return Object.values(operation?.responses ?? {}).some((r) => r.content !== undefined);
+  }
+
   /** Sends a request and checks its answer against the document; resolves to the answer. */
   async call(
     baseUrl: string,
