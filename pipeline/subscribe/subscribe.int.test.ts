@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin, type Kafka, logLevel, type Producer } from 'kafkajs';
@@ -254,6 +255,55 @@ describe('subscribe', () => {
     await next.close();
     expect(c.names()).toEqual([`${name}-a@4`, `${name}-a@5`]);
     expect(c.seen[0]?.position.offset).toBe(failedAt);
+  });
+
+  it('at least once across a crash: a process killed inside its handler, before the checkpoint, has that event delivered again to the next member', async () => {
+    // The handler's process runs the built library (npm run build), so that the kill takes the whole process.
+    const built = join(process.cwd(), 'dist/pipeline/subscribe/subscribe.js');
+    expect(existsSync(built), 'run npm run build first').toBe(true);
+    const { name, topic } = await category(1);
+    await append(topic, [`${name}-a`], 0, 10);
+    const group = uniqueName('g');
+    const script = `
+      const { subscribe } = await import(process.env.SUB_MODULE);
+      subscribe(JSON.parse(process.env.SUB_OPTIONS), async (event) => {
+        const key = event.stream + '@' + event.version;
+        if (key === process.env.CRASH_AT) process.kill(process.pid, 'SIGKILL');
+        process.stdout.write('handled ' + key + '\\n');
+      });`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        ...process.env,
+        SUB_MODULE: built,
+        CRASH_AT: `${name}-a@5`,
+        // Commits every 2 events: v0..v3 are committed, v4 finished but shares its slice with v5.
+        SUB_OPTIONS: JSON.stringify({ categories: [name], group, config, sliceRecords: 2, sessionTimeoutMs: 6_000 }),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, sig) => resolve(sig)),
+    );
+    expect(signal, output).toBe('SIGKILL');
+    const handledBefore = output
+      .trim()
+      .split('\n')
+      .map((l) => l.replace('handled ', ''));
+    expect(handledBefore).toEqual([0, 1, 2, 3, 4].map((v) => `${name}-a@${v}`));
+
+    const c = collector();
+    const next = start({ categories: [name], group }, c.handler);
+    await waitFor('the rest after the crash', () => c.seen.length >= 6, 60_000);
+    await next.close();
+    // v4 again (handled, not yet committed), v5 whose handler died, then the rest: nothing skipped.
+    expect(c.names()).toEqual([4, 5, 6, 7, 8, 9].map((v) => `${name}-a@${v}`));
   });
 
   it('close lets the handler in flight finish and commits it; nothing after it is delivered', async () => {
