@@ -6,19 +6,23 @@
  * offset 0 (versions, watermarks, the idempotency window) before it answers anything but 503.
  *
  *   npm run bench:rebuild -- [--events 100000,1000000] [--partitions 12] [--streams 10000] [--keep]
+ *                            [--baseline <built checkout> [--baseline-max 1000000]] [--topic <kept topic>]
  *
- * Prints per size: events read back, the rebuild's own time and rate (from the guard's 'guard state rebuilt' log
- * line), and the seconds from the guard's start to its first ready answer (the 503 time a client sees, process
- * start included).
+ * Prints per size and guard: events read back, the rebuild's own time and rate (from the guard's 'guard state
+ * rebuilt' log line), the seconds from the guard's start to its first ready answer (the 503 time a client sees,
+ * process start included), and the machine's load average then. `--baseline` rebuilds the same log with the guard of
+ * another checkout first (e.g. the commit before a change: `git worktree add`, `npm ci`, `npm run build`), so that
+ * both figures come from one run; `--topic` reuses a log kept by `--keep`.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { logLevel } from 'kafkajs';
 import { LOCAL_DEV_KEY, loadConfig } from '../pipeline/config/config.js';
+import { UsageError } from '../pipeline/errors.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { type Column, renderRows } from '../pipeline/output/textOutput.js';
 import { createRedis } from '../pipeline/redis/redisClient.js';
@@ -31,17 +35,28 @@ import { newRunId, progress, ROOT, runMain } from './support/run.js';
 interface Row {
   events: number;
   partitions: number;
+  guard: string;
   eventsRead: number;
   rebuildMs: number;
   eventsPerSecond: number;
   readyAfterMs: number;
+  load: string;
 }
 
-async function measure(
-  size: number,
-  options: { partitions: number; streams: number; keep: boolean; profile?: string | undefined },
-): Promise<Row> {
+interface Options {
+  partitions: number;
+  streams: number;
+  keep: boolean;
+  profile?: string | undefined;
+  topic?: string | undefined;
+  baseline?: string | undefined;
+  baselineMax: number;
+}
+
+/** Fills a fresh category topic with `size` committed events as the guard writes them; returns its name. */
+async function preload(size: number, options: Options): Promise<string> {
   progress(`pre-loading ${size} events (bench:projector --phases preload)`);
+  const started = Date.now();
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
@@ -51,17 +66,28 @@ async function measure(
     ],
     { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
   );
-  const topic = String((JSON.parse(stdout) as { run: { topic: string } }).run.topic);
+  progress(`pre-loaded ${size} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return String((JSON.parse(stdout) as { run: { topic: string } }).run.topic);
+}
+
+/** One guard (from the checkout at `root`) started on `topic` with an empty Redis namespace, until it is ready. */
+async function rebuildOnce(
+  topic: string,
+  size: number,
+  guardName: string,
+  root: string,
+  options: Options,
+): Promise<Row> {
   const topicPrefix = topic.slice(0, topic.lastIndexOf('.') + 1);
   const redisPrefix = `bench_rebuild_${newRunId()}:`;
   const config = loadConfig({ overrides: { KES_TOPIC_PREFIX: topicPrefix, KES_REDIS_PREFIX: redisPrefix } });
   const logPath = join(mkdtempSync(join(tmpdir(), 'kes-rebuild-')), 'guard.log');
   const env = { ...process.env, KES_TOPIC_PREFIX: topicPrefix, KES_REDIS_PREFIX: redisPrefix, KES_LOG_LEVEL: 'warn' };
   const started = Date.now();
-  const guard = await startGuardProcess({ name: 'the guard', root: ROOT, env, logPath, profileDir: options.profile });
+  const guard = await startGuardProcess({ name: guardName, root, env, logPath, profileDir: options.profile });
   const client = new HttpLoadClient({ url: guard.url, apiKey: LOCAL_DEV_KEY, maxSockets: 1 });
   try {
-    progress(`guard started on ${topic} with an empty Redis namespace; waiting for its rebuild`);
+    progress(`${guardName} guard started on ${topic} with an empty Redis namespace; waiting for its rebuild`);
     await waitReady(guard, client, 60 * 60_000);
     const readyAfterMs = Date.now() - started;
     const line = readFileSync(logPath, 'utf8')
@@ -73,22 +99,43 @@ async function measure(
     return {
       events: size,
       partitions: options.partitions,
+      guard: guardName,
       eventsRead,
       rebuildMs,
       eventsPerSecond: Math.round(eventsRead / (rebuildMs / 1000)),
       readyAfterMs,
+      load: loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' '),
     };
   } finally {
     client.close();
     await stopGuard(guard, progress);
-    if (!options.keep) {
-      // The pre-load's run (topics and keys under bench_<id>) and this guard's Redis namespace.
+    const redis = createRedis(config);
+    await deleteRedisKeys(redis, redisPrefix).catch((e: unknown) => progress(`clean-up: ${String(e)}`));
+    await redis.quit();
+  }
+}
+
+async function measure(size: number, options: Options): Promise<Row[]> {
+  const topic = options.topic ?? (await preload(size, options));
+  const rows: Row[] = [];
+  try {
+    if (options.baseline && size <= options.baselineMax) {
+      rows.push(await rebuildOnce(topic, size, 'baseline', options.baseline, options));
+    }
+    rows.push(await rebuildOnce(topic, size, 'this checkout', ROOT, options));
+    return rows;
+  } finally {
+    if (!options.keep && !options.topic) {
+      // The pre-load's run: topics and keys under bench_<id>.
       const namespace = topic.split('.')[0] as string;
+      const config = loadConfig({});
       const kafka = createKafka(config, `kes-bench-rebuild-${newRunId()}`, { logLevel: logLevel.NOTHING });
       const redis = createRedis(config);
-      await cleanUpRun({ kafka, topicPrefix: `${namespace}.`, redis, redisPrefix })
-        .then(() => deleteRedisKeys(redis, `${namespace}:`))
-        .catch((e: unknown) => progress(`clean-up: ${String(e)}`));
+      await cleanUpRun({ kafka, topicPrefix: `${namespace}.`, redis, redisPrefix: `${namespace}:` }).catch(
+        (e: unknown) => progress(`clean-up: ${String(e)}`),
+      );
       await redis.quit();
     }
   }
@@ -97,10 +144,12 @@ async function measure(
 const columns: Column<Row>[] = [
   { header: 'events in the log', value: (r) => r.events, align: 'right' },
   { header: 'partitions', value: (r) => r.partitions, align: 'right' },
+  { header: 'guard', value: (r) => r.guard },
   { header: 'events read back', value: (r) => r.eventsRead, align: 'right' },
   { header: 'rebuild (s)', value: (r) => (r.rebuildMs / 1000).toFixed(2), align: 'right' },
   { header: 'events/s', value: (r) => r.eventsPerSecond, align: 'right' },
   { header: 'start to ready (s)', value: (r) => (r.readyAfterMs / 1000).toFixed(2), align: 'right' },
+  { header: 'load (1/5/15 min)', value: (r) => r.load },
 ];
 
 runMain('bench:rebuild', async () => {
@@ -108,23 +157,41 @@ runMain('bench:rebuild', async () => {
     .option('--events <list>', 'sizes of the log to rebuild from', '100000,1000000')
     .option('--partitions <n>', 'partitions of the category topic', '12')
     .option('--streams <n>', 'streams the events are spread over', '10000')
-    .option('--keep', 'keep the topics and Redis keys', false)
+    .option('--keep', 'keep the pre-loaded topics', false)
+    .option('--topic <name>', 'rebuild from this kept topic instead of pre-loading (give one size: its event count)')
+    .option('--baseline <checkout>', 'also rebuild with the guard of this built checkout, in the same run, first')
+    .option('--baseline-max <n>', 'largest size the baseline rebuilds', '1000000')
     .option('--json', 'print JSON instead of a table', false)
     .option('--profile <dir>', "write the guard's CPU profile (node --cpu-prof) into this directory")
     .parse(process.argv)
-    .opts<{ events: string; partitions: string; streams: string; keep: boolean; json: boolean; profile?: string }>();
+    .opts<{
+      events: string;
+      partitions: string;
+      streams: string;
+      keep: boolean;
+      topic?: string;
+      baseline?: string;
+      baselineMax: string;
+      json: boolean;
+      profile?: string;
+    }>();
   const sizes = listFlag('--events', flags.events);
+  if (flags.topic && sizes.length !== 1) throw new UsageError('--topic takes one size in --events (its event count)');
+  const options: Options = {
+    partitions: Number(flags.partitions),
+    streams: Number(flags.streams),
+    keep: flags.keep,
+    profile: flags.profile,
+    topic: flags.topic,
+    baseline: flags.baseline ? resolve(flags.baseline) : undefined,
+    baselineMax: Number(flags.baselineMax),
+  };
   const rows: Row[] = [];
   for (const size of sizes) {
-    rows.push(
-      await measure(size, {
-        partitions: Number(flags.partitions),
-        streams: Number(flags.streams),
-        keep: flags.keep,
-        profile: flags.profile,
-      }),
-    );
-    progress(`${size} events: rebuilt in ${((rows.at(-1)?.rebuildMs ?? 0) / 1000).toFixed(2)} s`);
+    for (const row of await measure(size, options)) {
+      rows.push(row);
+      progress(`${size} events, ${row.guard}: rebuilt in ${(row.rebuildMs / 1000).toFixed(2)} s`);
+    }
   }
   process.stdout.write(`${flags.json ? JSON.stringify(rows, null, 2) : renderRows(rows, columns, 'table')}\n`);
   return 0;

@@ -1,7 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Expected } from '../append/expectedVersion.js';
 import type { KeySpace, PartitionKeys } from './keys.js';
-import { APPLY, CONFIRM, RELEASE, RESERVE, RESOLVE } from './scripts.lua.js';
+import { APPLY_IDS, APPLY_VERSIONS, CONFIRM, RELEASE, RESERVE, RESOLVE } from './scripts.lua.js';
 
 /**
  * Typed calls of the guard's Redis scripts (guard/protocol/scripts.lua.ts). ioredis sends them with EVALSHA and
@@ -40,10 +40,6 @@ export interface ConfirmEvent {
   hash: string;
 }
 
-export interface AppliedEvent extends ConfirmEvent {
-  timeMs: number;
-}
-
 type Sender = Redis | ChainableCommander;
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -51,7 +47,8 @@ const SCRIPTS = {
   kesReserve: { lua: RESERVE, numberOfKeys: 8 },
   kesConfirm: { lua: CONFIRM, numberOfKeys: 9 },
   kesRelease: { lua: RELEASE, numberOfKeys: 6 },
-  kesApply: { lua: APPLY, numberOfKeys: 8 },
+  kesApplyIds: { lua: APPLY_IDS, numberOfKeys: 4 },
+  kesApplyVersions: { lua: APPLY_VERSIONS, numberOfKeys: 6 },
   kesResolve: { lua: RESOLVE, numberOfKeys: 6 },
 } as const;
 
@@ -170,18 +167,54 @@ export function resolve(
   ]);
 }
 
-export function apply(
+/** Most events per applyIds call (the script unpacks two values per event into one command). */
+export const APPLY_IDS_MAX = 2500;
+
+/**
+ * Records idempotency entries read back from Kafka: `entries` is flat, (id, entry, time ms) per event, at most
+ * APPLY_IDS_MAX events. 'stale' (nothing written) on state not validated.
+ */
+export function applyIds(sender: Sender, keys: KeySpace, v: Validated, entries: readonly string[]): Promise<unknown> {
+  if (entries.length % 3 !== 0 || entries.length / 3 > APPLY_IDS_MAX) {
+    throw new Error(`applyIds takes up to ${APPLY_IDS_MAX} (id, entry, time) triples, got ${entries.length} values`);
+  }
+  return call(sender, 'kesApplyIds', [
+    keys.ids,
+    keys.idx,
+    keys.gen,
+    keys.rebuild,
+    v.gen,
+    v.runId,
+    entries.length / 3,
+    ...entries,
+  ]);
+}
+
+/**
+ * Moves streams' versions forward to what was read back (`pairs` flat: stream, version) and the partition's
+ * watermark to `watermark` (-1 leaves it). 'stale' (nothing written) on state not validated.
+ */
+export function applyVersions(
   sender: Sender,
   keys: KeySpace,
   pk: PartitionKeys,
   v: Validated,
-  a: { windowMs: number; topic: string; partition: number; watermark: number },
-  events: readonly AppliedEvent[],
+  watermark: number,
+  pairs: readonly string[],
 ): Promise<unknown> {
-  const args: (string | number)[] = [pk.ver, pk.wm, keys.ids, keys.idx, keys.gen, keys.rebuild, pk.lock, pk.seen];
-  args.push(v.gen, v.runId, a.windowMs, a.topic, a.partition, a.watermark, events.length);
-  for (const e of events) args.push(e.id, e.stream, e.version, e.offset, e.hash, e.timeMs);
-  return call(sender, 'kesApply', args);
+  return call(sender, 'kesApplyVersions', [
+    pk.ver,
+    pk.wm,
+    keys.gen,
+    keys.rebuild,
+    pk.lock,
+    pk.seen,
+    v.gen,
+    v.runId,
+    watermark,
+    pairs.length / 2,
+    ...pairs,
+  ]);
 }
 
 export interface Reservation {

@@ -5,11 +5,12 @@ import { uniqueName } from '../../test/support/names.js';
 import { stack } from '../../test/support/stack.js';
 import { waitFor } from '../../test/support/waitFor.js';
 import { matchesExpectedVersion } from '../append/expectedVersion.js';
+import { emptyFold, foldRecords, READ_BACK_HEADERS, versionPairs } from '../recovery/readBackRecord.js';
 import { serverRunId } from './generation.js';
 import { KeySpace, type PartitionKeys } from './keys.js';
 import {
-  type AppliedEvent,
-  apply,
+  applyIds,
+  applyVersions,
   type ConfirmEvent,
   confirm,
   defineScripts,
@@ -30,6 +31,41 @@ import {
 
 let redis: Redis;
 let runId: string;
+
+interface AppliedEvent extends ConfirmEvent {
+  timeMs: number;
+}
+
+/**
+ * Applies events as readBack does (guard/recovery/readBack.ts): folded by readBackRecord, then the idempotency entries
+ * (applyIds) and the versions with the watermark (applyVersions). 'stale' when either script answered so.
+ */
+async function apply(
+  sender: Redis,
+  keys: KeySpace,
+  pk: PartitionKeys,
+  v: Validated,
+  a: { windowMs: number; topic: string; partition: number; watermark: number },
+  list: readonly AppliedEvent[],
+): Promise<unknown> {
+  const fold = emptyFold();
+  const values = [
+    list.map((e) => e.stream),
+    list.map((e) => String(e.version)),
+    list.map((e) => e.id),
+    list.map(() => 'T'),
+    list.map((e) => String(e.timeMs)),
+    list.map((e) => e.hash),
+  ];
+  expect(values.length).toBe(READ_BACK_HEADERS.length);
+  const records = { topic: a.topic, partition: a.partition, offsets: list.map((e) => e.offset), values };
+  const entries = foldRecords(fold, records, (await redisNowMs()) - a.windowMs);
+  const answers = [
+    await applyIds(sender, keys, v, entries),
+    await applyVersions(sender, keys, pk, v, a.watermark, versionPairs(fold)),
+  ];
+  return answers.includes('stale') ? 'stale' : answers[0];
+}
 const FAKE_RUN_ID = 'f'.repeat(40);
 const TOPIC = 'orders';
 const PARTITION = 3;

@@ -246,33 +246,51 @@ return 'released'
 `;
 
 /**
- * apply: events read back from Kafka (recovery, rebuild). Idempotent: versions only move forward, ids are
- * (re)recorded while inside the window.
- * KEYS: ver wm ids idx gen rebuild lock seen
- * ARGV: gen runId windowMs topic partition watermark count, then per event: id stream version offset hash timeMs
+ * Applying events read back from Kafka (recovery, rebuild) is two scripts, so that the bulk of it (one idempotency
+ * entry per event) is a few large commands instead of several calls per event. Both are idempotent.
+ *
+ * applyIds: the idempotency entries of events inside the window, (re)recorded with their event time.
+ * KEYS: ids idx gen rebuild
+ * ARGV: gen runId count, then per event: id entry timeMs (entry as confirm writes it: stream|version|topic|partition|offset|hash)
+ * At most 2500 events per call (Lua's unpack takes about 8000 values).
  */
-export const APPLY = `${STALE_CHECK}
-if stale(KEYS[5], KEYS[6], ARGV[1], ARGV[2]) then return 'stale' end
-local now = nowMs()
-local cutoff = now - tonumber(ARGV[3])
-local topic, partition = ARGV[4], ARGV[5]
-local i = 8
-for e = 1, tonumber(ARGV[7]) do
-  local id, stream, version, offset, hash, time = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
+export const APPLY_IDS = `${STALE_CHECK}
+if stale(KEYS[3], KEYS[4], ARGV[1], ARGV[2]) then return 'stale' end
+local n = tonumber(ARGV[3])
+if n == 0 then return 'applied' end
+local fields, members = {}, {}
+local i = 4
+for e = 1, n do
+  fields[2 * e - 1] = ARGV[i]; fields[2 * e] = ARGV[i + 1]
+  members[2 * e - 1] = ARGV[i + 2]; members[2 * e] = ARGV[i]
+  i = i + 3
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('ZADD', KEYS[2], unpack(members))
+return 'applied'
+`;
+
+/**
+ * applyVersions: per stream, the highest version read back (versions only move forward), and the partition's
+ * watermark once its range was read to the end (-1: not yet).
+ * KEYS: ver wm gen rebuild lock seen
+ * ARGV: gen runId watermark count, then per stream: stream version
+ */
+export const APPLY_VERSIONS = `${STALE_CHECK}
+if stale(KEYS[3], KEYS[4], ARGV[1], ARGV[2]) then return 'stale' end
+local i = 5
+for e = 1, tonumber(ARGV[4]) do
+  local stream, version = ARGV[i], tonumber(ARGV[i + 1])
   local cur = tonumber(redis.call('HGET', KEYS[1], stream) or '-1')
   if version > cur then redis.call('HSET', KEYS[1], stream, version) end
-  if redis.call('HEXISTS', KEYS[7], stream) == 1 then
-    local seen = tonumber(redis.call('HGET', KEYS[8], stream) or '-1')
-    if version > seen then redis.call('HSET', KEYS[8], stream, version) end
+  if redis.call('HEXISTS', KEYS[5], stream) == 1 then
+    local seen = tonumber(redis.call('HGET', KEYS[6], stream) or '-1')
+    if version > seen then redis.call('HSET', KEYS[6], stream, version) end
   end
-  if time > cutoff then
-    redis.call('HSET', KEYS[3], id, stream .. '|' .. version .. '|' .. topic .. '|' .. partition .. '|' .. offset .. '|' .. hash)
-    redis.call('ZADD', KEYS[4], time, id)
-  end
-  i = i + 6
+  i = i + 2
 end
 local wm = tonumber(redis.call('GET', KEYS[2]) or '-1')
-if tonumber(ARGV[6]) > wm then redis.call('SET', KEYS[2], ARGV[6]) end
+if tonumber(ARGV[3]) > wm then redis.call('SET', KEYS[2], ARGV[3]) end
 return 'applied'
 `;
 

@@ -1,22 +1,80 @@
-import type { KafkaMessage } from 'kafkajs';
-import { decodeHeaders } from '../../pipeline/events/eventRecord.js';
-import type { AppliedEvent } from '../protocol/redisState.js';
+import { HEADER } from '../../pipeline/events/eventRecord.js';
+import type { HeaderRecords } from '../../pipeline/kafka/headerReader.js';
 
 /**
- * What a committed record read back from Kafka tells Redis: its stream is at least at its version, and its id belongs
- * in the idempotency window at this offset with this content hash, aged by its event time (not the time it was read,
- * so a rebuild does not keep old ids longer than the window). Records without kes headers (written by something
- * else) tell nothing.
+ * What committed records read back from Kafka tell Redis, decided here and written by readBack.ts:
+ * - per stream, the highest version read (one write per stream and range, not one per event; versions only move
+ *   forward, so the highest is all that matters);
+ * - per event inside the idempotency window, its entry: id -> "stream|version|topic|partition|offset|content hash"
+ *   (the format confirm writes), aged by its event time, not the time it was read, so a rebuild does not keep old ids
+ *   longer than the window.
+ * Records without kes headers (written by something else), or with malformed ones, tell nothing.
  */
-export function appliedEventOf(message: Pick<KafkaMessage, 'headers' | 'offset'>): AppliedEvent | undefined {
-  const h = decodeHeaders(message.headers);
-  if (!h) return undefined;
-  return {
-    id: h.eventId,
-    stream: h.stream,
-    version: h.version,
-    offset: Number(message.offset),
-    hash: h.contentHash,
-    timeMs: h.timeMs,
-  };
+
+/** The headers read back, in this order (kes-type only has to be there: a record without it is not a kes event). */
+export const READ_BACK_HEADERS = [HEADER.stream, HEADER.version, HEADER.eventId, HEADER.type, HEADER.time, HEADER.hash];
+const [STREAM, VERSION, ID, TYPE, TIME, HASH] = [0, 1, 2, 3, 4, 5] as const;
+
+/** What a range has told so far. */
+export interface ReadBackFold {
+  /** Per stream, the highest version read. */
+  versions: Map<string, number>;
+  /** kes events read. */
+  events: number;
+}
+
+export function emptyFold(): ReadBackFold {
+  return { versions: new Map(), events: 0 };
+}
+
+/**
+ * Folds one fetch's records into `fold` and returns the idempotency entries to write, flat: (id, entry, time ms)
+ * per event whose time is after `cutoffMs`. `onEvent` sees every kes event's id (recovery looks for probes).
+ */
+export function foldRecords(
+  fold: ReadBackFold,
+  records: HeaderRecords,
+  cutoffMs: number,
+  onEvent?: (eventId: string) => void,
+): string[] {
+  const { offsets, values } = records;
+  const streams = values[STREAM] ?? [];
+  const versions = values[VERSION] ?? [];
+  const ids = values[ID] ?? [];
+  const types = values[TYPE] ?? [];
+  const times = values[TIME] ?? [];
+  const hashes = values[HASH] ?? [];
+  const where = `|${records.topic}|${records.partition}|`;
+  const entries: string[] = [];
+  for (let i = 0; i < offsets.length; i++) {
+    const stream = streams[i];
+    const id = ids[i];
+    const hash = hashes[i];
+    const timeText = times[i];
+    if (!stream || !id || !hash || !timeText || !types[i]) continue;
+    const version = Number(versions[i]);
+    const time = Number(timeText);
+    if (!versions[i] || !Number.isSafeInteger(version) || version < 0 || !Number.isFinite(time)) continue;
+    fold.events++;
+    onEvent?.(id);
+    const known = fold.versions.get(stream);
+    if (known === undefined || version > known) fold.versions.set(stream, version);
+    if (time > cutoffMs) entries.push(id, `${stream}|${version}${where}${offsets[i]}|${hash}`, String(time));
+  }
+  return entries;
+}
+
+/** Splits a flat list of `width`-tuples into chunks of at most `perChunk` tuples (one script call each). */
+export function chunksOf(flat: readonly string[], width: number, perChunk: number): string[][] {
+  const out: string[][] = [];
+  const step = width * perChunk;
+  for (let i = 0; i < flat.length; i += step) out.push(flat.slice(i, i + step));
+  return out;
+}
+
+/** The fold's versions as (stream, version) pairs. */
+export function versionPairs(fold: ReadBackFold): string[] {
+  const out: string[] = [];
+  for (const [stream, version] of fold.versions) out.push(stream, String(version));
+  return out;
 }

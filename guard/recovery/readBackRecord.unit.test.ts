@@ -1,38 +1,99 @@
 import { describe, expect, it } from 'vitest';
 import { encodeHeaders } from '../../pipeline/events/eventRecord.js';
-import { appliedEventOf } from './readBackRecord.js';
+import type { HeaderRecords } from '../../pipeline/kafka/headerReader.js';
+import { chunksOf, emptyFold, foldRecords, READ_BACK_HEADERS, versionPairs } from './readBackRecord.js';
 
-const headers = encodeHeaders({
-  stream: 'account-7',
-  version: 12,
-  eventId: 'e-1',
-  type: 'MoneyDeposited',
-  timeMs: 1_700_000_000_000,
-  contentHash: 'abc',
+const NOW = 1_700_000_000_000;
+
+function event(id: string, stream: string, version: number, timeMs = NOW): Record<string, string> {
+  return encodeHeaders({ stream, version, eventId: id, type: 'MoneyDeposited', timeMs, contentHash: `h-${id}` });
+}
+
+/** Records as the header reader hands them over: offsets and one column per READ_BACK_HEADERS name. */
+function records(list: { offset: number; headers: Record<string, string | undefined> }[]): HeaderRecords {
+  return {
+    topic: 'kes.events.account',
+    partition: 3,
+    offsets: list.map((r) => r.offset),
+    values: READ_BACK_HEADERS.map((name) => list.map((r) => r.headers[name])),
+  };
+}
+
+describe('foldRecords', () => {
+  it('keeps the highest version per stream, whatever the order, and counts the events', () => {
+    const fold = emptyFold();
+    foldRecords(
+      fold,
+      records([
+        { offset: 10, headers: event('a', 'account-1', 0) },
+        { offset: 11, headers: event('b', 'account-2', 0) },
+        { offset: 12, headers: event('c', 'account-1', 1) },
+      ]),
+      0,
+    );
+    foldRecords(fold, records([{ offset: 13, headers: event('d', 'account-1', 2) }]), 0);
+    expect(Object.fromEntries(fold.versions)).toEqual({ 'account-1': 2, 'account-2': 0 });
+    expect(fold.events).toBe(4);
+    expect(versionPairs(fold)).toEqual(['account-1', '2', 'account-2', '0']);
+  });
+
+  it('gives each event its idempotency entry as confirm writes it, with its event time (not the time read)', () => {
+    const entries = foldRecords(emptyFold(), records([{ offset: 345, headers: event('e-1', 'account-7', 12) }]), 0);
+    expect(entries).toEqual(['e-1', 'account-7|12|kes.events.account|3|345|h-e-1', String(NOW)]);
+  });
+
+  it('leaves out of the window the events at or before the cutoff, but still folds their versions', () => {
+    const fold = emptyFold();
+    const seen: string[] = [];
+    const entries = foldRecords(
+      fold,
+      records([
+        { offset: 1, headers: event('old', 'account-1', 0, NOW - 10) },
+        { offset: 2, headers: event('edge', 'account-1', 1, NOW - 5) },
+        { offset: 3, headers: event('new', 'account-1', 2, NOW) },
+      ]),
+      NOW - 5,
+      (id) => seen.push(id),
+    );
+    expect(entries.filter((_, i) => i % 3 === 0)).toEqual(['new']);
+    expect(fold.versions.get('account-1')).toBe(2);
+    expect(seen).toEqual(['old', 'edge', 'new']);
+  });
+
+  it('a record without kes headers, or with a malformed version or time, tells nothing', () => {
+    const good = event('g', 'account-1', 4);
+    const { 'kes-hash': _, ...noHash } = good;
+    const { 'kes-type': __, ...noType } = good;
+    const fold = emptyFold();
+    const seen: string[] = [];
+    const entries = foldRecords(
+      fold,
+      records([
+        { offset: 1, headers: {} },
+        { offset: 2, headers: noHash },
+        { offset: 3, headers: noType },
+        { offset: 4, headers: { ...good, 'kes-version': '-1' } },
+        { offset: 5, headers: { ...good, 'kes-version': '1.5' } },
+        { offset: 6, headers: { ...good, 'kes-version': '' } },
+        { offset: 7, headers: { ...good, 'kes-time': 'soon' } },
+      ]),
+      0,
+      (id) => seen.push(id),
+    );
+    expect(entries).toEqual([]);
+    expect(fold.events).toBe(0);
+    expect(fold.versions.size).toBe(0);
+    expect(seen).toEqual([]);
+  });
 });
 
-describe('appliedEventOf', () => {
-  it('gives the stream version, the id with its offset and hash, and the event time (not the time read)', () => {
-    expect(appliedEventOf({ headers, offset: '345' })).toEqual({
-      id: 'e-1',
-      stream: 'account-7',
-      version: 12,
-      offset: 345,
-      hash: 'abc',
-      timeMs: 1_700_000_000_000,
-    });
-  });
-
-  it('reads header values as Kafka hands them over (buffers)', () => {
-    const buffers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)]));
-    expect(appliedEventOf({ headers: buffers, offset: '0' })?.version).toBe(12);
-  });
-
-  it('a record without kes headers, or with a malformed version, tells nothing', () => {
-    expect(appliedEventOf({ headers: {}, offset: '1' })).toBeUndefined();
-    expect(appliedEventOf({ offset: '1' })).toBeUndefined();
-    expect(appliedEventOf({ headers: { ...headers, 'kes-version': '-1' }, offset: '1' })).toBeUndefined();
-    const { 'kes-hash': _, ...noHash } = headers;
-    expect(appliedEventOf({ headers: noHash, offset: '1' })).toBeUndefined();
+describe('chunksOf', () => {
+  it('splits flat tuples into calls of at most n tuples, never splitting a tuple', () => {
+    const flat = ['a', '1', 't', 'b', '2', 't', 'c', '3', 't'];
+    expect(chunksOf(flat, 3, 2)).toEqual([
+      ['a', '1', 't', 'b', '2', 't'],
+      ['c', '3', 't'],
+    ]);
+    expect(chunksOf([], 3, 2)).toEqual([]);
   });
 });

@@ -23,7 +23,16 @@ export interface FetchedPartition {
   messages: RawRecord[];
 }
 
+/** A request kafkajs sends as given: `encode` returns the body (an Encoder-like holder), `decode` gets the raw body. */
+export interface RawProtocolRequest {
+  request: { apiKey: number; apiVersion: number; apiName: string; encode(): Promise<{ buf: Buffer; buffer: Buffer }> };
+  response: { decode(payload: Buffer): Promise<Buffer>; parse(payload: Buffer): Promise<Buffer> };
+}
+
 export interface BrokerLike {
+  /** The broker's connections; Fetch requests go on its own fetch connection. */
+  connectionPool: { send(request: RawProtocolRequest): Promise<Buffer> };
+  versions: Record<number, { minVersion: number; maxVersion: number } | undefined>;
   fetch(request: {
     isolationLevel: number;
     maxWaitTime: number;

@@ -1,0 +1,146 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { decodeRecordBatches, emptyColumns, type HeaderColumns, headerKeys } from './recordBatches.js';
+
+// Batches encoded by kafkajs' own record batch encoder (the bytes a broker stores and serves), so the decoder is
+// checked against another implementation of the format, not against itself.
+const require = createRequire(import.meta.url);
+type Encoded = { buffer: Buffer };
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
+  RecordBatch: (o: object) => Promise<Encoded>;
+};
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (o: object) => Encoded;
+const Long = require('kafkajs/src/utils/long.js') as { fromNumber(n: number): unknown };
+
+const NAMES = ['kes-stream', 'kes-version'];
+
+interface BatchSpec {
+  base: number;
+  records?: { headers?: Record<string, string>; key?: string; value?: string }[];
+  producerId?: number;
+  transactional?: boolean;
+  /** A control batch with one marker: abort or commit. */
+  marker?: 'abort' | 'commit';
+  compression?: number;
+}
+
+async function batch(spec: BatchSpec): Promise<Buffer> {
+  const records = spec.marker
+    ? [
+        Record({
+          offsetDelta: 0,
+          key: Buffer.from([0, 0, 0, spec.marker === 'abort' ? 0 : 1]),
+          value: Buffer.from([0, 0, 0, 0, 0, 0]),
+        }),
+      ]
+    : (spec.records ?? []).map((r, i) =>
+        Record({
+          offsetDelta: i,
+          key: Buffer.from(r.key ?? 'k'),
+          value: Buffer.from(r.value ?? 'some value'),
+          headers: r.headers ?? {},
+        }),
+      );
+  const encoded = await RecordBatch({
+    firstOffset: Long.fromNumber(spec.base),
+    lastOffsetDelta: records.length - 1,
+    producerId: Long.fromNumber(spec.producerId ?? -1),
+    transactional: spec.transactional ?? spec.marker !== undefined,
+    compression: spec.compression ?? 0,
+    records,
+  });
+  const b = Buffer.from(encoded.buffer);
+  if (spec.marker) b.writeInt16BE(b.readInt16BE(21) | 0x20, 21); // the control bit
+  return b;
+}
+
+function ev(stream: string, version: number) {
+  return { headers: { 'kes-type': 'T', 'kes-stream': stream, 'kes-version': String(version), other: 'x' } };
+}
+
+function decode(records: Buffer, from = 0, until = 1e9, aborted: { producerId: string; firstOffset: string }[] = []) {
+  const out: HeaderColumns = emptyColumns(NAMES.length);
+  const result = decodeRecordBatches(records, aborted, from, until, headerKeys(NAMES), out);
+  return { ...result, out };
+}
+
+describe('decodeRecordBatches', () => {
+  it('gives each record its offset and the asked-for headers, undefined where one is missing', async () => {
+    const set = Buffer.concat([
+      await batch({ base: 0, records: [ev('a-1', 0), ev('a-2', 0), { headers: { 'kes-stream': 'a-3' } }] }),
+      await batch({ base: 3, records: [ev('a-1', 1)] }),
+    ]);
+    const { out, next, compressed } = decode(set);
+    expect(out.offsets).toEqual([0, 1, 2, 3]);
+    expect(out.values).toEqual([
+      ['a-1', 'a-2', 'a-3', 'a-1'],
+      ['0', '0', undefined, '1'],
+    ]);
+    expect(next).toBe(4);
+    expect(compressed).toBe(false);
+  });
+
+  it('keeps only offsets in [from, until), and starts the next fetch after the last whole batch', async () => {
+    const set = Buffer.concat([
+      await batch({ base: 10, records: [ev('a', 0), ev('a', 1), ev('a', 2)] }),
+      await batch({ base: 13, records: [ev('a', 3), ev('a', 4)] }),
+    ]);
+    const { out, next } = decode(set, 11, 14);
+    expect(out.offsets).toEqual([11, 12, 13]);
+    expect(next).toBe(15);
+  });
+
+  it('leaves a batch cut off by the fetch size for the next fetch', async () => {
+    const first = await batch({ base: 0, records: [ev('a', 0)] });
+    const second = await batch({ base: 1, records: [ev('a', 1), ev('a', 2)] });
+    const { out, next } = decode(Buffer.concat([first, second.subarray(0, second.length - 5)]));
+    expect(out.offsets).toEqual([0]);
+    expect(next).toBe(1);
+  });
+
+  it('drops aborted transactions of interleaved producers, up to each abort marker, and never returns markers', async () => {
+    const set = Buffer.concat([
+      await batch({ base: 0, producerId: 7, transactional: true, records: [ev('x', 0), ev('x', 1)] }), // aborted
+      await batch({ base: 2, producerId: 8, transactional: true, records: [ev('y', 0), ev('y', 1)] }), // committed
+      await batch({ base: 4, producerId: 7, marker: 'abort' }),
+      await batch({ base: 5, producerId: 8, marker: 'commit' }),
+      await batch({ base: 6, producerId: 7, transactional: true, records: [ev('x', 0)] }), // committed later
+      await batch({ base: 7, producerId: 9, transactional: true, records: [ev('z', 0)] }), // aborted
+      await batch({ base: 8, records: [ev('w', 0)] }), // not transactional
+      await batch({ base: 9, producerId: 7, marker: 'commit' }),
+      await batch({ base: 10, producerId: 9, marker: 'abort' }),
+    ]);
+    const aborted = [
+      { producerId: '9', firstOffset: '7' },
+      { producerId: '7', firstOffset: '0' },
+    ];
+    const { out, next } = decode(set, 0, 1e9, aborted);
+    expect(out.offsets).toEqual([2, 3, 6, 8]);
+    expect(out.values[0]).toEqual(['y', 'y', 'x', 'w']);
+    expect(next).toBe(11);
+    // from inside the range: the aborted transactions the broker lists still apply
+    expect(decode(set, 3, 1e9, aborted).out.offsets).toEqual([3, 6, 8]);
+  });
+
+  it('stops at a compressed batch and says so', async () => {
+    const set = Buffer.concat([
+      await batch({ base: 0, records: [ev('a', 0)] }),
+      await batch({ base: 1, records: [ev('a', 1)], compression: 1 }),
+    ]);
+    const { out, next, compressed } = decode(set);
+    expect(out.offsets).toEqual([0]);
+    expect(next).toBe(1);
+    expect(compressed).toBe(true);
+  });
+
+  it('reads long header values and keys of any size (multi-byte varints)', async () => {
+    const long = 'v'.repeat(300);
+    const { out } = decode(
+      await batch({
+        base: 0,
+        records: [{ headers: { 'kes-stream': long, ['h'.repeat(200)]: 'y' }, value: 'x'.repeat(70_000) }],
+      }),
+    );
+    expect(out.values[0]).toEqual([long]);
+  });
+});
