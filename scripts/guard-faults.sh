@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Longer fault runs of the guard than the test suite's short ones, on demand:
-#   scripts/guard-faults.sh [--seconds N] [--scenario crash|zombie|redis|broker|lost|all] [--verbose]
+#   scripts/guard-faults.sh [--seconds N] [--scenario crash|zombie|redis|broker|lost|abandoned|all] [--verbose]
 # Each scenario runs its workload for N seconds (the suite uses 10 to 20), then the history checker must find
-# no violation. Needs the stack (`kes stack up`) and a build (`npm run build`); prints each scenario's summary.
+# no violation (`abandoned`, issue 12, is a fixed arrangement without a workload: it runs once, whatever N).
+# Needs the stack (`kes stack up`) and a build (`npm run build`); prints each scenario's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ while [[ $# -gt 0 ]]; do
     --seconds) seconds="$2"; shift 2 ;;
     --scenario) scenario="$2"; shift 2 ;;
     --verbose) export KES_FAULT_VERBOSE=200 KES_FAULT_LOG_LEVEL=info; shift ;;
-    -h|--help) sed -n 2,5p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,6p "$0"; exit 0 ;;
     *) echo "guard-faults: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -23,8 +24,9 @@ case "$scenario" in
   redis) files=(guard/faults/redisLoss.int.test.ts) ;;
   broker) files=(guard/faults/brokerRestart.int.test.ts) ;;
   lost) files=(guard/faults/lostAnswers.int.test.ts) ;;
+  abandoned) files=(guard/faults/abandonedAttempt.int.test.ts) ;;
   all) files=(guard/faults) ;;
-  *) echo "guard-faults: unknown scenario '$scenario'; valid: crash, zombie, redis, broker, lost, all" >&2; exit 2 ;;
+  *) echo "guard-faults: unknown scenario '$scenario'; valid: crash, zombie, redis, broker, lost, abandoned, all" >&2; exit 2 ;;
 esac
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "guard-faults: --seconds needs a whole number, got '$seconds'" >&2; exit 2; }
 
