@@ -24,8 +24,10 @@ export interface InjectedFault {
 
 /** A process killed or held by a fault can take this long to be ready again (a guard behind a full rebuild). */
 const RESTART_READY_MS = 10 * 60_000;
-/** How long an armed failpoint gets to fire (it fires on the first group commits). */
-const FAILPOINT_WAIT_MS = 30_000;
+/** How long an armed failpoint gets to fire (it fires within the first few group commits that reach it). */
+const FAILPOINT_WAIT_MS = 60_000;
+/** An armed failpoint fires at this share of the times its point is reached, once. */
+const FAILPOINT_SHARE = 0.3;
 /** Share of successful answers the proxy drops during a lost-answers fault. */
 const DROP_SHARE = 0.15;
 
@@ -77,7 +79,7 @@ export class FaultInjector {
       case 'guard-kill-failpoint':
         return this.holding(guard, async (g) => {
           await g.stop();
-          await g.start({ KES_FAILPOINTS: `${fault.failpoint}:0.05x1` }, RESTART_READY_MS);
+          await g.start({ KES_FAILPOINTS: `${fault.failpoint}:${FAILPOINT_SHARE}x1` }, RESTART_READY_MS);
           const fired = await waitFor(`${g.name} to die at ${fault.failpoint}`, () => !g.running, FAILPOINT_WAIT_MS)
             .then(() => g.exits.at(-1) === 'SIGKILL')
             .catch(() => false);
@@ -86,7 +88,9 @@ export class FaultInjector {
           await g.start({}, RESTART_READY_MS);
           return {
             happened: fired,
-            note: fired ? `${g.name} killed itself at ${fault.failpoint}` : `${fault.failpoint} did not fire`,
+            note: fired
+              ? `${g.name} killed itself at ${fault.failpoint}`
+              : `${fault.failpoint} did not fire in ${FAILPOINT_WAIT_MS / 1000} s; ${g.name}'s last lines:\n${g.tail(8)}`,
           };
         });
       case 'guard-stop':
@@ -101,7 +105,7 @@ export class FaultInjector {
         return this.holding(guard, async (g) => {
           const before = this.stops.get(g) ?? 0;
           await g.stop();
-          await g.start({ KES_FAILPOINTS: `stop@${fault.failpoint}:0.05x1` }, RESTART_READY_MS);
+          await g.start({ KES_FAILPOINTS: `stop@${fault.failpoint}:${FAILPOINT_SHARE}x1` }, RESTART_READY_MS);
           const frozen = await waitFor(
             `${g.name} to freeze at ${fault.failpoint}`,
             () => (this.stops.get(g) ?? 0) > before,
@@ -109,13 +113,22 @@ export class FaultInjector {
           )
             .then(() => true)
             .catch(() => false);
-          if (frozen) await sleep(fault.durationMs);
-          g.signal('SIGCONT');
+          if (frozen) {
+            await sleep(fault.durationMs);
+            g.signal('SIGCONT');
+          } else {
+            // Disarmed again, so that it cannot freeze later, outside the fault's time.
+            const tail = g.tail(8);
+            await g.stop();
+            await g.start({}, RESTART_READY_MS);
+            return {
+              happened: false,
+              note: `stop@${fault.failpoint} did not fire in ${FAILPOINT_WAIT_MS / 1000} s; ${g.name}'s last lines:\n${tail}`,
+            };
+          }
           return {
-            happened: frozen,
-            note: frozen
-              ? `${g.name} frozen at ${fault.failpoint} for ${fault.durationMs} ms, then woken`
-              : `stop@${fault.failpoint} did not fire`,
+            happened: true,
+            note: `${g.name} frozen at ${fault.failpoint} for ${fault.durationMs} ms, then woken`,
           };
         });
       case 'redis-crash':

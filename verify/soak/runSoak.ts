@@ -39,6 +39,8 @@ export interface SoakOptions {
   schemaRegistryUrl: string;
   /** How long the projectors get to catch up at the end. @default 15 min */
   catchUpMs?: number;
+  /** Aborting it stops the clients early; the checks still run (SIGINT, SIGTERM). */
+  stop?: AbortSignal;
   /** Progress and event lines (stderr). */
   log: (line: string) => void;
   /** Seconds between progress lines. @default 10 */
@@ -87,6 +89,10 @@ export async function runSoak(options: SoakOptions): Promise<{ summary: SoakSumm
   let current: string | undefined;
   const stopLoad = new AbortController();
   const startMs = Date.now();
+  options.stop?.addEventListener('abort', () => {
+    log('asked to stop: stopping the clients, then checking what was written');
+    stopLoad.abort();
+  });
 
   const happenedKinds = () => new Set(faults.filter((f) => f.happened).map((f) => f.kind));
   const chaos = (async () => {

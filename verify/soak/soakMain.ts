@@ -23,7 +23,21 @@ async function main(): Promise<number> {
       `${flags.guards} guards, ${flags.clients} clients, ${flags.projectors} projectors, ${flags.streams} streams, ` +
       `a fault every ${flags.faultGapMs / 1000} s on average from: ${flags.kinds.join(', ') || 'none'}`,
   );
-  const { summary, historyPath } = await runSoak({ ...flags, schemaRegistryUrl: SCHEMA_REGISTRY_URL, log });
+  // The first SIGINT or SIGTERM ends the load and still checks; a second one leaves at once.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(130);
+    log(`${signal}: ending the load (again to leave at once, without stopping the services)`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const { summary, historyPath } = await runSoak({
+    ...flags,
+    schemaRegistryUrl: SCHEMA_REGISTRY_URL,
+    stop: stop.signal,
+    log,
+  });
   process.stdout.write(
     flags.json
       ? `${JSON.stringify({ ...summary, historyPath }, null, 2)}\n`
