@@ -21,7 +21,9 @@ export const IDENTITY_COLUMNS = ['stream', 'version'] as const;
 
 /** Why a table would count a replayed batch twice (or merge distinct events), or undefined when it absorbs it. */
 export function duplicateProblem(ddl: TableDdl): string | undefined {
-  const keyColumns = ddl.sortingKey
+  // ClickHouse keeps a one-column key written `ORDER BY (sku)` as `(sku)`; several columns come as `a, b`.
+  const key = /^\([^(),]*\)$/.test(ddl.sortingKey.trim()) ? ddl.sortingKey.trim().slice(1, -1) : ddl.sortingKey;
+  const keyColumns = key
     .split(',')
     .map((c) => c.trim().replace(/^`(.*)`$/, '$1'))
     .filter((c) => c.length > 0);

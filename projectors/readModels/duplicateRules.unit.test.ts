@@ -26,6 +26,9 @@ describe('duplicateProblem', () => {
       'ordered by (sku), without stream and version',
     );
     expect(duplicateProblem({ engine: 'ReplacingMergeTree', sortingKey: 'stream' })).toContain('without version');
+    expect(duplicateProblem({ engine: 'ReplacingMergeTree', sortingKey: '(sku)' })).toContain(
+      'ordered by (sku), without stream and version',
+    );
     // An expression of a column is not the column: cityHash64(stream) could collide two streams into one key.
     expect(duplicateProblem({ engine: 'ReplacingMergeTree', sortingKey: 'cityHash64(stream), version' })).toContain(
       'without stream',
