@@ -39,4 +39,4 @@ export function duplicateProblem(ddl: TableDdl): string | undefined {
 }
 
 export const DUPLICATE_RULE =
-  'a projection table must be a ReplacingMergeTree whose ORDER BY holds the columns stream and version (docs/projectors.md, "Your own projections")';
+  'a projection table must be a ReplacingMergeTree whose ORDER BY holds the columns stream and version (docs/modules-and-projections.md)';
