@@ -1,3 +1,4 @@
+import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import {
   AppendIndeterminateError,
@@ -15,6 +16,7 @@ import {
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
 import { type ErrorAnswer, errorAnswer, errorFromAnswer } from './errorAnswers.js';
+import { type ErrorCode, errorBodies } from './errorSchemas.js';
 
 const EVENT_ID = '0b6e7c4a-4f3e-4d8e-9a51-2f0c3e1d5a01';
 
@@ -71,6 +73,17 @@ describe('errorAnswer -> errorFromAnswer', () => {
     for (const [error, stream] of answered) {
       expect(errorFromAnswer(received(errorAnswer(error)), stream)).toBeInstanceOf(error.constructor);
     }
+  });
+});
+
+describe('errorAnswer: every body matches the schema the OpenAPI document shows for its code', () => {
+  const ajv = new Ajv2020.default({ strict: false, allErrors: true });
+  const errors: unknown[] = [...answered.map(([error]) => error), new Error('Kafka unreachable')];
+  it.each(errors)('%s', (error) => {
+    const { status, body } = errorAnswer(error);
+    const code = status === 400 ? 'invalid_request' : (String(body.error) as ErrorCode);
+    const validate = ajv.compile(errorBodies[code]);
+    expect(validate(JSON.parse(JSON.stringify(body))), ajv.errorsText(validate.errors)).toBe(true);
   });
 });
 
