@@ -9,6 +9,7 @@ import { CommandHandler, type CommandHooks, type CommandResult } from './command
 import type { CommandRequest } from './commands/commandRequest.js';
 import type { CommandModule } from './commands/decider.js';
 import { guardStore } from './commands/guardStore.js';
+import { checkModules } from './commands/moduleShape.js';
 import { StateCache } from './commands/stateCache.js';
 import type { GuardContext, GuardSettings } from './context.js';
 import { ApiKeys } from './http/apiKeys.js';
@@ -72,6 +73,8 @@ export async function startGuard(
     commandHooks?: Pick<CommandHooks, 'afterDecide'>;
   } = {},
 ): Promise<RunningGuard> {
+  // Checked before anything is opened: a bad module (user code, maybe loaded from a file) fails start-up cleanly.
+  const modules = checkModules(options.modules ?? [], 'startGuard: modules');
   const log = options.log ?? createLogger('guard', config.KES_LOG_LEVEL);
   const keysOfApi = ApiKeys.parse(config.KES_API_KEYS);
   const catalog =
@@ -138,12 +141,6 @@ export async function startGuard(
   }, settings.reservationMs);
   sweeper.unref();
 
-  const modules = options.modules ?? [];
-  const categories = new Set<string>();
-  for (const module of modules) {
-    if (categories.has(module.category)) throw new Error(`two modules handle category '${module.category}'`);
-    categories.add(module.category);
-  }
   const reader = new StreamReader(kafka, ctx.watermarks, catalog, new StreamIndex(redis, config.KES_REDIS_PREFIX));
   const commands = new CommandHandler(
     guardStore(ctx, service, reader),
