@@ -6,14 +6,15 @@ import { checkDuplicateIds } from './duplicateIds.js';
 import { indexEventIds } from './eventIdIndex.js';
 import type { AppendAttempt } from './history.js';
 import { checkIndeterminate } from './indeterminateOnce.js';
+import { checkRefusalOnCommitted, indexVersions } from './refusalOnCommitted.js';
 import { checkNothingWritten } from './refusedWroteNothing.js';
 import { checkVersions } from './streamVersions.js';
 import { checkUnlogged, reportForeign } from './unloggedEvents.js';
 
 /**
  * The history checker: what clients were told (the history) against what Kafka committed, for the invariants 1–4
- * of the design notes. Each rule is in its own file (streamVersions, duplicateIds, answeredOk, refusedWroteNothing,
- * indeterminateOnce, unloggedEvents); this runs them in a fixed order, which is the order of the violations. Pure:
+ * and 6 of the design notes. Each rule is in its own file (streamVersions, duplicateIds, answeredOk,
+ * refusedWroteNothing, refusalOnCommitted, indeterminateOnce, unloggedEvents); this runs them in a fixed order, which is the order of the violations. Pure:
  * no I/O, deterministic, so it is tested with hand-built and generated histories. Invariant 5 (read models) is
  * checked by a separate check plugged in beside this one (see report.ts).
  */
@@ -27,6 +28,7 @@ export function checkHistory(
   const events = inOffsetOrder(committed);
   const violations: Violation[] = [];
   const { eventsById, attemptsById, lookup, logicalAppends } = indexEventIds(attempts, events);
+  const versions = indexVersions(events);
 
   checkVersions(events, violations);
   checkDuplicateIds(events, eventsById, attempts, attemptsById, violations);
@@ -42,6 +44,7 @@ export function checkHistory(
       case 'conflict':
       case 'rejected':
         checkNothingWritten(a, self, attempts, attemptsById, lookup, window, violations);
+        checkRefusalOnCommitted(a, versions, violations);
         break;
       case 'indeterminate':
         if (checkIndeterminate(a, lookup, violations)) indeterminateWritten++;

@@ -299,9 +299,11 @@ describe('invariant 3: an append answered conflict or rejected wrote nothing', (
       ],
       late,
     );
-    expect(kinds(r)).toEqual([3]);
+    // and the version the refusal named was itself written only after it (invariant 6)
+    expect(kinds(r)).toEqual([3, 6]);
     expect(r.violations[0]?.detail).toContain('written after the refusal, by an abandoned attempt');
     expect(r.violations[0]?.detail).toContain('committed them 15 ms after the refusal was answered');
+    expect(r.violations[1]?.detail).toContain('version 1 was written 15 ms after the refusal was answered');
     // written before the refusal: the retry should have been answered from it, as before
     const early = [ev('acct-1', 0, 'a1', 0), { ...ev('acct-1', 1, 'b1', 2), timeMs: 50 }];
     const r2 = checkHistory(
@@ -353,6 +355,48 @@ describe('invariant 3: an append answered conflict or rejected wrote nothing', (
       [...committed],
     );
     expect(r.violations).toEqual([]);
+  });
+});
+
+describe('invariant 6: a refusal names a version committed before it was answered', () => {
+  const first = attempt('acct-1', ['a1'], ok(0, 0, 0), { startMs: 0, endMs: 10 });
+  const refused = (actual: number, endMs = 110) =>
+    attempt('acct-1', ['x1'], conflict(actual), { startMs: 100, endMs, expectedVersion: 'no_stream', client: 'c2' });
+
+  it('accepts a conflict on a version written before the answer, or without a record time', () => {
+    expect(checkHistory([first, refused(0)], [{ ...ev('acct-1', 0, 'a1', 0), timeMs: 5 }]).violations).toEqual([]);
+    expect(checkHistory([first, refused(0)], [ev('acct-1', 0, 'a1', 0)]).violations).toEqual([]);
+    // -1: the stream did not exist, no version to find
+    const r = checkHistory(
+      [attempt('acct-9', ['y1'], conflict(-1), { expectedVersion: 'stream_exists' })],
+      [ev('acct-1', 0, 'a1', 0)],
+      { allowUnlogged: true },
+    );
+    expect(r.violations).toEqual([]);
+  });
+
+  it('reports a conflict on a version that was never committed (a released reservation)', () => {
+    // Issue 12: another append of the same group reserved version 0, the group's transaction failed, the
+    // reservation was released, and nobody wrote version 0; the client was told it existed.
+    const r = checkHistory([refused(0)], []);
+    expect(kinds(r)).toEqual([6]);
+    expect(r.violations[0]?.detail).toBe(
+      'append to acct-1 by c2 (attempt 1, expected no_stream) answered conflict (actual 0), but version 0 of the ' +
+        'stream was never committed (the stream has no committed event): the refusal was decided on versions that ' +
+        'were reserved, not written',
+    );
+    const beyond = checkHistory([first, refused(3)], [ev('acct-1', 0, 'a1', 0)]);
+    expect(kinds(beyond)).toEqual([6]);
+    expect(beyond.violations[0]?.detail).toContain('its last committed version is 0');
+  });
+
+  it('reports a conflict on a version written only after the refusal was answered', () => {
+    // The released version was taken later by another append: it exists, but not when the 409 was answered.
+    const r = checkHistory([first, refused(0, 110)], [{ ...ev('acct-1', 0, 'a1', 0), timeMs: 130 }]);
+    expect(kinds(r)).toEqual([6]);
+    expect(r.violations[0]?.detail).toContain('version 0 was written 20 ms after the refusal was answered');
+    expect(r.violations[0]?.detail).toContain('a1 at k.acct[0]@0');
+    expect(r.violations[0]?.position).toEqual({ topic: T, partition: 0, offset: 0 });
   });
 });
 
@@ -450,7 +494,7 @@ describe('unlogged events and duplicate ids', () => {
         { topic: 'k.user', partition: 0 },
       ],
     });
-    expect(r.summary.violationsByInvariant).toEqual({ 1: 0, 2: 0, 3: 0, 4: 0, unlogged: 1, 'duplicate-id': 0 });
+    expect(r.summary.violationsByInvariant).toEqual({ 1: 0, 2: 0, 3: 0, 4: 0, 6: 0, unlogged: 1, 'duplicate-id': 0 });
     expect(r.summary).toMatchObject({ topics: 2, partitions: 3, violations: 1 });
   });
 });

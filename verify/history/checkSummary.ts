@@ -21,7 +21,15 @@ export function summarize(
   const outcomes: Record<AttemptStatus, number> = { ok: 0, conflict: 0, rejected: 0, indeterminate: 0 };
   for (const a of attempts) outcomes[a.outcome.status]++;
   const partitionsRead = options.partitionsRead ?? uniquePartitions(events);
-  const violationsByInvariant: Record<string, number> = { 1: 0, 2: 0, 3: 0, 4: 0, unlogged: 0, 'duplicate-id': 0 };
+  const violationsByInvariant: Record<string, number> = {
+    1: 0,
+    2: 0,
+    3: 0,
+    4: 0,
+    6: 0,
+    unlogged: 0,
+    'duplicate-id': 0,
+  };
   for (const v of violations)
     violationsByInvariant[String(v.invariant)] = (violationsByInvariant[v.invariant] ?? 0) + 1;
 

@@ -4,9 +4,9 @@ import type { Position } from './positions.js';
 
 /** What the history checker takes and gives: its options, the violations it reports, its summary. */
 
-/** 1–4 and 5 are the invariants of the design notes; 5 (read models) comes from a plugged-in check. */
-export type ViolationKind = 1 | 2 | 3 | 4 | 5 | 'unlogged' | 'duplicate-id';
-export const violationKinds: readonly ViolationKind[] = [1, 2, 3, 4, 5, 'unlogged', 'duplicate-id'];
+/** 1–6 are the invariants of the design notes; 5 (read models) comes from a plugged-in check. */
+export type ViolationKind = 1 | 2 | 3 | 4 | 5 | 6 | 'unlogged' | 'duplicate-id';
+export const violationKinds: readonly ViolationKind[] = [1, 2, 3, 4, 5, 6, 'unlogged', 'duplicate-id'];
 
 export interface Violation {
   invariant: ViolationKind;

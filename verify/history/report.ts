@@ -104,6 +104,11 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
     { check: 'invariant 2: appends answered ok are where the answer said', status: 'checked', note: '' },
     { check: 'invariant 3: appends answered conflict or rejected wrote nothing', status: 'checked', note: '' },
     { check: 'invariant 4: indeterminate appends are in Kafka once or not at all', status: 'checked', note: '' },
+    {
+      check: 'invariant 6: a conflict names a version committed before it was answered',
+      status: 'checked',
+      note: '',
+    },
     { check: 'every event id at most once in Kafka', status: 'checked', note: '' },
     {
       check: 'every committed event was logged by an attempt',
