@@ -6,19 +6,11 @@ import type { RawRecord } from '../../pipeline/kafka/kafkajsInternals.js';
 import { OffsetFetcher } from '../../pipeline/kafka/offsetFetcher.js';
 import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
 import { type IndexEntry, type Probe, planProbes } from './positionIndex.js';
+import type { ReadEvent } from './readAnswer.js';
 import type { StreamIndex } from './streamIndex.js';
 
 /** One event of a stream as a read answers it: decoded with its writer schema, with its place in the log. */
-export interface ReadEvent {
-  version: number;
-  id: string;
-  type: string;
-  data: Record<string, unknown>;
-  metadata?: Record<string, unknown>;
-  /** The append time, ISO 8601 (kes-time). */
-  time: string;
-  position: { topic: string; partition: number; offset: number };
-}
+export type { ReadEvent };
 
 export interface StreamLocation {
   topic: string;
@@ -60,7 +52,8 @@ const LANES = 4;
  * version the guard's Redis holds for the stream), so they lie below the high watermark taken here.
  */
 export class StreamReader {
-  private readonly fetcher: OffsetFetcher;
+  /** One fetcher (one connection) per lane: a broker serves one request per connection at a time. */
+  private readonly fetchers: OffsetFetcher[];
 
   constructor(
     kafka: Kafka,
@@ -69,11 +62,11 @@ export class StreamReader {
     private readonly index: StreamIndex,
     private readonly timeoutMs = 30_000,
   ) {
-    this.fetcher = new OffsetFetcher(kafka);
+    this.fetchers = Array.from({ length: LANES }, () => new OffsetFetcher(kafka));
   }
 
   async close(): Promise<void> {
-    await this.fetcher.close();
+    await Promise.all(this.fetchers.map((f) => f.close()));
   }
 
   async read(
@@ -94,15 +87,17 @@ export class StreamReader {
     const probes = planProbes(entries, lo, hi, lowerBound);
     stats.probes = probes.length;
     let next = 0;
-    const lane = async () => {
+    // Probes in order over a few lanes; a probe whose versions an earlier fetch already brought costs nothing.
+    const lane = async (fetcher: OffsetFetcher) => {
       while (next < probes.length) {
-        await this.seek(at, probes[next++] as Probe, lo, hi, until, deadline, found, stats);
+        await this.seek(fetcher, at, probes[next++] as Probe, lo, hi, until, deadline, found, stats);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(LANES, probes.length) }, lane));
+    await Promise.all(this.fetchers.slice(0, Math.min(LANES, probes.length)).map(lane));
     if (missing(found, lo, hi) !== undefined && entries.length > 0) {
       stats.scanned = true;
-      await this.seek(at, { from: lowerBound, first: lo, last: hi }, lo, hi, until, deadline, found, stats);
+      const scan = { from: lowerBound, first: lo, last: hi };
+      await this.seek(this.fetchers[0] as OffsetFetcher, at, scan, lo, hi, until, deadline, found, stats);
     }
     const gap = missing(found, lo, hi);
     if (gap !== undefined) {
@@ -137,6 +132,7 @@ export class StreamReader {
    * needed one lies before `probe.from`, so the entry that placed it was wrong.
    */
   private async seek(
+    fetcher: OffsetFetcher,
     at: StreamLocation,
     probe: Probe,
     lo: number,
@@ -159,7 +155,11 @@ export class StreamReader {
           `stream ${at.stream}: reading ${at.topic}[${at.partition}] timed out after ${this.timeoutMs} ms at offset ${offset}`,
         );
       }
-      const fetched = await this.fetcher.fetch(at.topic, at.partition, offset, { maxBytes: bytes, maxWaitMs: 200 });
+      const fetched = await fetcher.fetch(at.topic, at.partition, offset, {
+        maxBytes: bytes,
+        maxWaitMs: 200,
+        key: Buffer.from(at.stream, 'utf8'),
+      });
       stats.fetches++;
       stats.recordsDecoded += fetched.records.length;
       for (const record of fetched.records) {
@@ -168,7 +168,8 @@ export class StreamReader {
         if (record.key?.toString() !== at.stream) continue;
         const headers = decodeHeaders(record.headers);
         if (!headers || headers.stream !== at.stream) continue;
-        if (headers.version > need) return; // `need` is not found yet (advance): it lies before probe.from
+        // `need` is not found yet (advance): meeting a later version first means it lies before probe.from.
+        if (need <= probe.last && headers.version > need) return;
         if (headers.version < lo || headers.version > hi || found.has(headers.version)) continue;
         const entry: Found = {
           record,
