@@ -130,6 +130,17 @@ module.exports = {
       },
     },
     {
+      name: 'client-stays-light',
+      comment:
+        'The typed clients (client.ts, the `kes/client` entry point, and guard/client/) run in services that only ' +
+        'talk to a guard over HTTP: importing them must not load the embedded ClickHouse, Kafka, Redis or the HTTP ' +
+        'server, not even through a type-only import of a module that does (client.unit.test.ts packs kes and ' +
+        'imports kes/client in a bare project to prove it at run time).',
+      severity: 'error',
+      from: { path: '^(client\\.ts$|guard/client/)', pathNot: TEST },
+      to: { path: 'node_modules/(chdb|kafkajs|fastify|ioredis)/', reachable: true },
+    },
+    {
       name: 'not-to-unresolvable',
       comment:
         'An import that cannot be resolved would hide a dependency from every rule above. bin/kes.js imports the ' +

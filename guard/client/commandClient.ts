@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppendIndeterminateError, type KesError, NotReadyError } from '../../pipeline/errors.js';
 import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import { errorFromAnswer, type ReceivedAnswer } from '../append/errorAnswers.js';
-import type { CommandResult } from '../commands/commandHandler.js';
+import type { CommandResult } from '../commands/commandResult.js';
 import { backoff } from './guardClient.js';
 import { GuardPool } from './guardPool.js';
 import { type JsonAnswer, requestJson } from './httpJson.js';

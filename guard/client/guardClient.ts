@@ -9,8 +9,8 @@ import type { AppendOutcome } from '../append/appendOutcome.js';
 import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import { errorFromAnswer } from '../append/errorAnswers.js';
 import type { Expected } from '../append/expectedVersion.js';
+import type { ReadAnswer } from '../read/readAnswer.js';
 import type { Direction } from '../read/readPage.js';
-import type { ReadAnswer } from '../read/streamReads.js';
 import { GuardPool } from './guardPool.js';
 
 /**
@@ -237,8 +237,7 @@ export interface ReadStreamOptions {
   signal?: AbortSignal;
 }
 
-export type { ReadEvent } from '../read/streamReader.js';
-export type { ReadAnswer } from '../read/streamReads.js';
+export type { ReadAnswer, ReadEvent } from '../read/readAnswer.js';
 
 /** Jittered exponential backoff between a client's attempts (25 ms doubling, capped at 1 s). */
 export function backoff(attempt: number): Promise<void> {

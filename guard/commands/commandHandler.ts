@@ -10,6 +10,7 @@ import {
 } from '../../pipeline/errors.js';
 import type { AppendOutcome } from '../append/appendOutcome.js';
 import { type CommandRequest, commandEventId, parseCommandData } from './commandRequest.js';
+import type { CommandResult } from './commandResult.js';
 import { type CommandModule, type DomainEvent, fold } from './decider.js';
 import type { StateCache } from './stateCache.js';
 import type { StreamEvent, StreamSlice } from './streamEvents.js';
@@ -46,19 +47,7 @@ export interface CommandSettings {
   retryMaxMs: number;
 }
 
-export interface CommandResult {
-  stream: string;
-  command: string;
-  /** The stream's version after the command (-1: still no events). */
-  version: number;
-  /** The events this command wrote (none when decide had nothing to do). */
-  events: { id: string; type: string; version: number }[];
-  position?: { topic: string; partition: number; offset: number };
-  /** 1 when the first decision was written; more when conflicts made the handler reload and decide again. */
-  attempts: number;
-  /** The command id was already applied: this is the answer of its first write, nothing new was written. */
-  duplicate?: boolean;
-}
+export type { CommandResult };
 
 export interface CommandHooks {
   /** Called after decide and before the append (tests hold a decision here to make its state stale). */

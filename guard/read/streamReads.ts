@@ -1,21 +1,10 @@
 import type { StreamName } from '../../pipeline/events/streamName.js';
-import { type Direction, pageOf, type ReadQuery } from './readPage.js';
-import type { ReadEvent, StreamReader } from './streamReader.js';
+import type { ReadAnswer, ReadEvent } from './readAnswer.js';
+import { pageOf, type ReadQuery } from './readPage.js';
+import type { StreamReader } from './streamReader.js';
 
 /** The answer of `GET /streams/{stream}/events` (docs/reading.md). */
-export interface ReadAnswer {
-  stream: string;
-  /** The stream's committed version when the page was read (-1: no events). */
-  version: number;
-  direction: Direction;
-  /** The page's first version (forwards) or last (backwards), as asked or defaulted. */
-  fromVersion: number;
-  limit: number;
-  /** In the direction asked: ascending forwards, descending backwards. */
-  events: ReadEvent[];
-  /** The fromVersion of the next page, or null when this page reached the stream's end (or start, backwards). */
-  nextVersion: number | null;
-}
+export type { ReadAnswer };
 
 export type Locate = (stream: StreamName) => Promise<{ version: number; topic: string; partition: number | undefined }>;
 
