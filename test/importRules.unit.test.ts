@@ -11,9 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const CONFIG = resolve(dirname(fileURLToPath(import.meta.url)), '..', '.dependency-cruiser.cjs');
 
 const FIXTURE: Record<string, string> = {
-  'package.json': JSON.stringify({ name: 'fixture', dependencies: { runpkg: '1' }, devDependencies: { devpkg: '1' } }),
+  'package.json': JSON.stringify({ name: 'fixture', dependencies: { runpkg: '1', kafkajs: '1' }, devDependencies: { devpkg: '1' } }),
   'node_modules/runpkg/package.json': JSON.stringify({ name: 'runpkg', main: 'index.js' }),
   'node_modules/runpkg/index.js': 'export const run = 1;\n',
+  'node_modules/kafkajs/package.json': JSON.stringify({ name: 'kafkajs', main: 'index.js' }),
+  'node_modules/kafkajs/index.js': 'export const kafka = 1;\n',
   'node_modules/devpkg/package.json': JSON.stringify({ name: 'devpkg', main: 'index.js' }),
   'node_modules/devpkg/index.js': 'export const dev = 1;\n',
   // Allowed: the layers import downwards, and the library imports runtime dependencies.
@@ -35,6 +37,8 @@ const FIXTURE: Record<string, string> = {
   'pipeline/c2.ts': "import { c1 } from './c1.js';\nexport const c2 = c1;\n",
   'example/t1.ts': "import type { T2 } from './t2.js';\nexport const t1 = 1;\nexport type T1 = T2;\n",
   'example/t2.ts': "import { t1 } from './t1.js';\nexport type T2 = typeof t1;\n",
+  'pipeline/kafka.ts': "import { kafka } from 'kafkajs';\nexport const k = kafka;\n",
+  'guard/client/c.ts': "import { k } from '../../pipeline/kafka.js';\nexport const c = k;\n",
   'devstack/support.ts': "import { t } from '../test/support/t.js';\nexport const x = t;\n",
   'test/support/t.ts': "import { dev } from 'devpkg';\nexport const t = dev;\n",
   // Exempt: test files may import test support, the layer above and devDependencies.
@@ -77,6 +81,8 @@ describe('the import rules', () => {
         'example-not-up: example/e.ts -> cli/c.ts',
         'only-bin-and-tests-to-cli: example/e.ts -> cli/c.ts',
         'only-tests-to-test-support: devstack/support.ts -> test/support/t.ts',
+        // The typed clients reach Kafka through another module.
+        'client-stays-light: guard/client/c.ts -> node_modules/kafkajs/index.js',
         // A cycle is reported once, at the first module of it that the cruise meets.
         'no-cycles-between-folders: devstack/s.ts -> verify/v.ts',
         'no-circular: devstack/s.ts -> verify/v.ts',
