@@ -11,7 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const CONFIG = resolve(dirname(fileURLToPath(import.meta.url)), '..', '.dependency-cruiser.cjs');
 
 const FIXTURE: Record<string, string> = {
-  'package.json': JSON.stringify({ name: 'fixture', dependencies: { runpkg: '1', kafkajs: '1' }, devDependencies: { devpkg: '1' } }),
+  'package.json': JSON.stringify({
+    name: 'fixture',
+    dependencies: { runpkg: '1', kafkajs: '1' },
+    devDependencies: { devpkg: '1' },
+  }),
   'node_modules/runpkg/package.json': JSON.stringify({ name: 'runpkg', main: 'index.js' }),
   'node_modules/runpkg/index.js': 'export const run = 1;\n',
   'node_modules/kafkajs/package.json': JSON.stringify({ name: 'kafkajs', main: 'index.js' }),
