@@ -300,7 +300,11 @@ class GroupSubscription implements Subscription {
       return;
     }
     let revoked = false;
+    let lastBeat = Date.now();
     const beat = async () => {
+      // kafkajs sends a heartbeat only once per interval anyway; asking after every event costs a few awaits each.
+      if (Date.now() - lastBeat < 250) return;
+      lastBeat = Date.now();
       try {
         await heartbeat();
       } catch {
@@ -325,10 +329,13 @@ class GroupSubscription implements Subscription {
       const next = committableOffset(offsets, finished, lastOffset);
       if (next !== undefined) {
         resolveOffset(String(next - 1));
-        await this.commit(topic, partition, next, payload.commitOffsetsIfNecessary);
+        // The next slice need not wait for this commit (commits of a partition run in order, only forward); the
+        // batch does, below, so that a revoked partition's commits are made before the member rejoins.
+        void this.commit(topic, partition, next, payload.commitOffsetsIfNecessary);
       }
-      if (!indices.every((i) => finished[i])) return;
+      if (!indices.every((i) => finished[i])) break;
     }
+    await this.commitChains.get(keyOf(topic, partition));
   }
 
   /**
