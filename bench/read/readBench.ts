@@ -10,9 +10,11 @@
  * Each partition is written fresh (one topic, one partition) with the target streams' events spread evenly over
  * it, one event per append among filler events, in transactions of --tx-events records; the index entries are the
  * ones the guard's writer records for such appends. Prints per partition size and stream: the scan's time, the
- * indexed read's median and worst of --runs, the fetches it made and records it decoded, and the bytes of Redis
- * the stream's index takes.
+ * indexed read's median and worst of --runs, the same reader without the index (a scan with the keyed fetch: a
+ * stream's first read after Redis lost everything), the fetches the indexed read made and the stream's records it
+ * decoded, the bytes of Redis the stream's index takes, and the machine's load average when the row was measured.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { logLevel } from 'kafkajs';
@@ -38,9 +40,11 @@ interface Row {
   scanMs: number;
   indexMedianMs: number;
   indexMaxMs: number;
+  noIndexMs: number;
   fetches: number;
   decoded: number;
   indexBytes: number;
+  load: number;
 }
 
 const median = (values: readonly number[]) => {
@@ -144,6 +148,11 @@ runMain(
             fetches = stats.fetches;
             decoded = stats.recordsDecoded;
           }
+          // The path after Redis lost the index: the same reader scanning the partition, decoding the key's records only.
+          const t1 = performance.now();
+          const unindexed = await reader.read(at, 0, last, { useIndex: false });
+          const noIndexMs = performance.now() - t1;
+          if (unindexed.events.length !== target.events) throw new Error('scan without the index: events missing');
           const row: Row = {
             offsets,
             events: target.events,
@@ -151,9 +160,11 @@ runMain(
             scanMs,
             indexMedianMs: median(times),
             indexMaxMs: Math.max(...times),
+            noIndexMs,
             fetches,
             decoded,
             indexBytes: await index.memoryUsage(topic, 0, target.stream),
+            load: loadavg()[0] ?? Number.NaN,
           };
           rows.push(row);
           progress(
@@ -178,10 +189,12 @@ runMain(
       { header: 'index (new) ms, median', value: (r) => r.indexMedianMs.toFixed(1), align: 'right' },
       { header: 'worst', value: (r) => r.indexMaxMs.toFixed(1), align: 'right' },
       { header: 'speed-up', value: (r) => `${(r.scanMs / r.indexMedianMs).toFixed(0)}x`, align: 'right' },
+      { header: 'no index (scan, new fetch) ms', value: (r) => r.noIndexMs.toFixed(0), align: 'right' },
       { header: 'fetches', value: (r) => r.fetches, align: 'right' },
       { header: 'records decoded', value: (r) => r.decoded, align: 'right' },
       { header: 'index bytes (Redis)', value: (r) => r.indexBytes, align: 'right' },
       { header: 'pre-load s', value: (r) => r.preloadS.toFixed(0), align: 'right' },
+      { header: 'load avg', value: (r) => r.load.toFixed(1), align: 'right' },
     ];
     process.stdout.write(`${flags.json ? JSON.stringify(rows, null, 2) : renderRows(rows, columns, 'table')}\n`);
     return 0;
