@@ -77,21 +77,11 @@ export class FaultInjector {
           return { happened: true, note: `${g.name} killed -9, down ${fault.durationMs} ms` };
         });
       case 'guard-kill-failpoint':
-        return this.holding(guard, async (g) => {
-          await g.stop();
-          await g.start({ KES_FAILPOINTS: `${fault.failpoint}:${FAILPOINT_SHARE}x1` }, RESTART_READY_MS);
-          const fired = await waitFor(`${g.name} to die at ${fault.failpoint}`, () => !g.running, FAILPOINT_WAIT_MS)
-            .then(() => g.exits.at(-1) === 'SIGKILL')
-            .catch(() => false);
-          if (!fired) await g.stop();
+        return this.armingEveryGuard(`${fault.failpoint}:${FAILPOINT_SHARE}x1`, async (fired) => {
           await sleep(fault.durationMs);
-          await g.start({}, RESTART_READY_MS);
-          return {
-            happened: fired,
-            note: fired
-              ? `${g.name} killed itself at ${fault.failpoint}`
-              : `${fault.failpoint} did not fire in ${FAILPOINT_WAIT_MS / 1000} s; ${g.name}'s last lines:\n${g.tail(8)}`,
-          };
+          return fired.length > 0
+            ? `${fired.map((g) => g.name).join(', ')} killed itself at ${fault.failpoint}, down ${fault.durationMs} ms`
+            : `${fault.failpoint} did not fire in ${FAILPOINT_WAIT_MS / 1000} s`;
         });
       case 'guard-stop':
         return this.holding(guard, async (g) => {
@@ -102,34 +92,12 @@ export class FaultInjector {
           return { happened: true, note: `${g.name} stopped ${fault.durationMs} ms` };
         });
       case 'guard-zombie-failpoint':
-        return this.holding(guard, async (g) => {
-          const before = this.stops.get(g) ?? 0;
-          await g.stop();
-          await g.start({ KES_FAILPOINTS: `stop@${fault.failpoint}:${FAILPOINT_SHARE}x1` }, RESTART_READY_MS);
-          const frozen = await waitFor(
-            `${g.name} to freeze at ${fault.failpoint}`,
-            () => (this.stops.get(g) ?? 0) > before,
-            FAILPOINT_WAIT_MS,
-          )
-            .then(() => true)
-            .catch(() => false);
-          if (frozen) {
-            await sleep(fault.durationMs);
-            g.signal('SIGCONT');
-          } else {
-            // Disarmed again, so that it cannot freeze later, outside the fault's time.
-            const tail = g.tail(8);
-            await g.stop();
-            await g.start({}, RESTART_READY_MS);
-            return {
-              happened: false,
-              note: `stop@${fault.failpoint} did not fire in ${FAILPOINT_WAIT_MS / 1000} s; ${g.name}'s last lines:\n${tail}`,
-            };
-          }
-          return {
-            happened: true,
-            note: `${g.name} frozen at ${fault.failpoint} for ${fault.durationMs} ms, then woken`,
-          };
+        return this.armingEveryGuard(`stop@${fault.failpoint}:${FAILPOINT_SHARE}x1`, async (fired) => {
+          if (fired.length > 0) await sleep(fault.durationMs);
+          for (const g of s.guards) g.signal('SIGCONT');
+          return fired.length > 0
+            ? `${fired.map((g) => g.name).join(', ')} frozen at ${fault.failpoint} for ${fault.durationMs} ms, then woken`
+            : `stop@${fault.failpoint} did not fire in ${FAILPOINT_WAIT_MS / 1000} s`;
         });
       case 'redis-crash':
         await s.redis.crash();
@@ -175,6 +143,50 @@ export class FaultInjector {
           await c.start({}, RESTART_READY_MS);
           return { happened: true, note: `ClickHouse killed -9, down ${fault.durationMs} ms` };
         });
+    }
+  }
+
+  /**
+   * Restarts every guard, one after the other, with `failpoints` armed, and waits until one of them fires (dies or
+   * freezes). Every guard, because clients stay with the guard that last answered them: a guard restarted alone
+   * gets no traffic until another fails, and its failpoint would never be reached. `then` sees the guards that
+   * fired; afterwards the dead are started and the others restarted without failpoints.
+   */
+  private async armingEveryGuard(
+    failpoints: string,
+    then: (fired: KesProcess[]) => Promise<string>,
+  ): Promise<{ happened: boolean; note: string }> {
+    const guards = this.services.guards;
+    const hits = (g: KesProcess) => g.exits.filter((e) => e === 'SIGKILL').length + (this.stops.get(g) ?? 0);
+    const before = new Map(guards.map((g) => [g as KesProcess, hits(g)]));
+    const firedOnes = () => guards.filter((g) => hits(g) > (before.get(g) ?? 0));
+    const armed = new Set<KesProcess>();
+    for (const g of guards) this.held.add(g);
+    try {
+      for (const g of guards) {
+        if (firedOnes().length > 0) break;
+        await g.stop();
+        armed.add(g);
+        // A failpoint may fire before the guard reports ready: that is the fault, not a failed start.
+        await g.start({ KES_FAILPOINTS: failpoints }, RESTART_READY_MS).catch((error: unknown) => {
+          if (firedOnes().length === 0) throw error;
+        });
+      }
+      await waitFor(`a failpoint (${failpoints}) to fire`, () => firedOnes().length > 0, FAILPOINT_WAIT_MS).catch(
+        () => {},
+      );
+      const fired = firedOnes();
+      const note = await then(fired);
+      // Dead ones start clean; live ones (woken zombies included, whose failpoint is spent) are restarted clean,
+      // so that no armed failpoint is left to fire outside a fault.
+      for (const g of guards) {
+        if (g.running && (fired.includes(g) || !armed.has(g))) continue;
+        await g.stop();
+        await g.start({}, RESTART_READY_MS);
+      }
+      return { happened: fired.length > 0, note };
+    } finally {
+      for (const g of guards) this.held.delete(g);
     }
   }
 

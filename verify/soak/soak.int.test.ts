@@ -18,7 +18,7 @@ describe('soak, short', () => {
       seed: Number(process.env.KES_SOAK_SEED ?? 12),
       kinds: FAULT_KINDS,
       guards: 2,
-      clients: 16,
+      clients: 8,
       projectors: 2,
       streams: 200,
       faultGapMs: 500,
@@ -41,5 +41,5 @@ describe('soak, short', () => {
     expect(summary.committedEvents).toBeGreaterThan(3_000);
     // The wipe and the first guard's start each rebuild the state at least once.
     expect(summary.rebuilds.count).toBeGreaterThanOrEqual(2);
-  }, 600_000);
+  }, 900_000);
 });
