@@ -387,7 +387,18 @@ describe('subscribe', () => {
       const order = Array.from({ length: total }, (_, v) => firsts.get(`${s}@${v}`) as number);
       expect(order).toEqual([...order].sort((x, y) => x - y));
     }
-    // Per member and partition, a redelivery only ever goes back to a committed offset, never past an unhandled one.
+    // Per partition too: the first deliveries of its records come in offset order, whichever member had it.
+    const firstOffsets = new Map<number, { seq: number; offset: number }[]>();
+    for (const d of deliveries) {
+      const seq = firsts.get(`${d.stream}@${d.version}`) as number;
+      const list = firstOffsets.get(d.partition) ?? [];
+      if (!list.some((x) => x.seq === seq)) list.push({ seq, offset: d.offset });
+      firstOffsets.set(d.partition, list);
+    }
+    for (const list of firstOffsets.values()) {
+      const offsets = list.sort((x, y) => x.seq - y.seq).map((x) => x.offset);
+      expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
+    }
     const both = new Set(deliveries.map((d) => d.member));
     expect(both).toEqual(new Set(['a', 'b']));
     const duplicates = deliveries.length - firsts.size;
