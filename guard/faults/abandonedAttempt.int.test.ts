@@ -35,17 +35,20 @@ import { type AttemptReport, GuardClient, type NewEvent } from '../client/guardC
  * first attempt is never written after w1's retry was answered; the history checker finds nothing.
  *
  * Before the fix (in a worktree with the reserve script of c8ee040 and the guard's deadline check reverted, the rest
- * as here) it failed 5 runs of 5 on the checker: w1's retry was answered 409 (actual 0) against w2's reservation,
+ * as here) it failed on the checker, 8 runs of 8: w1's retry was answered 409 (actual 0) against w2's reservation,
  * which B's failed transaction then released, and the first attempt, let through to A afterwards, was written at
  * version 0:
  *   invariant 3: append to account-… by w1 (attempt 2, expected no_stream) answered conflict (actual 0), but its
  *   events were written after the refusal, by an abandoned attempt: append to account-… by w1 (attempt 1, expected
- *   no_stream) (indeterminate, given up 141 ms before the retry began) committed them 74 ms after the refusal was
- *   answered (… at ….account[0]@4)
- * Each half of the fix alone fails the concrete answers, not the checker: with only the script reverted, w1 is
- * told 409 about a version 0 nobody ever writes (the deadline keeps the first attempt out: A answers it 503);
- * with only the deadline check reverted, B holds w1's retry past its client's timeout instead of answering 503
- * "nothing written", and A takes the abandoned attempt up (answered from E1's write, a duplicate, not refused).
+ *   no_stream) (indeterminate, given up 73 ms before the retry began) committed them 295 ms after the refusal was
+ *   answered (… at ….account[1]@4)
+ *   invariant 6: … answered conflict (actual 0), but version 0 was written 295 ms after the refusal was answered
+ *   (…): the refusal was decided on a reservation, not on committed state
+ * With only the reserve script reverted it failed 3 of 3 on invariant 6 (w1 told 409 about a version 0 nobody ever
+ * wrote: "version 0 of the stream was never committed"; the deadline kept the first attempt out, A answered it 503).
+ * With only the deadline check reverted it failed 2 of 2 on the answers, not the checker: B held w1's retry past
+ * its client's timeout instead of answering 503 "nothing written", and A took the abandoned attempt up (answered
+ * from E1's write as a duplicate instead of being refused unreserved).
  */
 
 const CATEGORY = 'account';
