@@ -164,6 +164,23 @@ describe('subscribe', () => {
     expect(c.names().sort()).toEqual([`${name}-new@5`, `${name}-new@6`, `${name}-old@5`, `${name}-old@6`]);
   });
 
+  it("from 'end': the first member's start is committed at once, so the group later resumes there, not at a later end", async () => {
+    const { name, topic } = await category(1);
+    await append(topic, [`${name}-a`], 0, 3);
+    const group = uniqueName('g');
+    const first = start({ categories: [name], group, from: 'end' }, () => {});
+    await first.ready;
+    const end = (await ends(topic))[0];
+    expect((await committed(group, topic))[0]).toBe(end);
+    await first.close();
+    await append(topic, [`${name}-a`], 3, 2); // while no member runs
+    const c = collector();
+    const second = start({ categories: [name], group, from: 'end' }, c.handler);
+    await waitFor('the 2 events appended in between', () => c.seen.length >= 2);
+    await second.close();
+    expect(c.names()).toEqual([`${name}-a@3`, `${name}-a@4`]);
+  });
+
   it('from positions: the listed partition from that offset (inclusive), the others from the start', async () => {
     const { name, topic } = await category(2);
     const streams = Array.from({ length: 6 }, (_, i) => `${name}-s${i}`);
