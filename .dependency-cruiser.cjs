@@ -13,7 +13,7 @@
 /** Test files, wherever they live. */
 const TEST = '\\.test\\.ts$';
 /** The library: what the package exports (index.ts) and everything it is built from. */
-const LIBRARY = '^(pipeline|guard|projectors)/|^index\\.ts$';
+const LIBRARY = '^(pipeline|guard|projectors)/|^(index|client)\\.ts$';
 
 module.exports = {
   forbidden: [
