@@ -28,8 +28,10 @@ import { type Column, renderRows } from '../pipeline/output/textOutput.js';
 import { createRedis } from '../pipeline/redis/redisClient.js';
 import { HttpLoadClient } from '../verify/load/httpLoad.js';
 import { cleanUpRun, deleteRedisKeys } from './support/cleanUp.js';
+import { CpuMeter } from './support/cpuMeter.js';
 import { listFlag } from './support/flags.js';
 import { startGuardProcess, stopGuard, waitReady } from './support/guardProcesses.js';
+import { stackPids } from './support/machine.js';
 import { newRunId, progress, ROOT, runMain } from './support/run.js';
 
 interface Row {
@@ -38,9 +40,14 @@ interface Row {
   guard: string;
   eventsRead: number;
   rebuildMs: number;
+  /** Fencing every slot and reading back, inside the rebuild (absent from guards older than these log fields). */
+  fenceMs?: number | undefined;
+  readMs?: number | undefined;
   eventsPerSecond: number;
   readyAfterMs: number;
   load: string;
+  /** CPU from the guard's start to ready, in % of one core (200% = the whole 2-core machine). */
+  cpu: Record<string, number>;
 }
 
 interface Options {
@@ -83,17 +90,27 @@ async function rebuildOnce(
   const config = loadConfig({ overrides: { KES_TOPIC_PREFIX: topicPrefix, KES_REDIS_PREFIX: redisPrefix } });
   const logPath = join(mkdtempSync(join(tmpdir(), 'kes-rebuild-')), 'guard.log');
   const env = { ...process.env, KES_TOPIC_PREFIX: topicPrefix, KES_REDIS_PREFIX: redisPrefix, KES_LOG_LEVEL: 'warn' };
+  const stack = stackPids(ROOT).filter((p) => p.name === 'kafka' || p.name === 'redis');
   const started = Date.now();
   const guard = await startGuardProcess({ name: guardName, root, env, logPath, profileDir: options.profile });
+  const guardPid = guard.child.pid ?? 0;
+  const meter = new CpuMeter(() => [{ name: 'guard', pid: guardPid }, ...stack]);
+  const before = meter.snapshot();
   const client = new HttpLoadClient({ url: guard.url, apiKey: LOCAL_DEV_KEY, maxSockets: 1 });
   try {
     progress(`${guardName} guard started on ${topic} with an empty Redis namespace; waiting for its rebuild`);
     await waitReady(guard, client, 60 * 60_000);
     const readyAfterMs = Date.now() - started;
+    const cpu = CpuMeter.between(before, meter.snapshot());
     const line = readFileSync(logPath, 'utf8')
       .split('\n')
       .find((l) => l.includes('guard state rebuilt'));
-    const fields = JSON.parse(line?.slice(line.indexOf('{')) ?? '{}') as { eventsApplied?: number; ms?: number };
+    const fields = JSON.parse(line?.slice(line.indexOf('{')) ?? '{}') as {
+      eventsApplied?: number;
+      ms?: number;
+      fenceMs?: number;
+      readMs?: number;
+    };
     const eventsRead = fields.eventsApplied ?? 0;
     const rebuildMs = fields.ms ?? Number.NaN;
     return {
@@ -102,8 +119,11 @@ async function rebuildOnce(
       guard: guardName,
       eventsRead,
       rebuildMs,
+      fenceMs: fields.fenceMs,
+      readMs: fields.readMs,
       eventsPerSecond: Math.round(eventsRead / (rebuildMs / 1000)),
       readyAfterMs,
+      cpu: { ...cpu.processes, 'everything else': cpu.others + cpu.self },
       load: loadavg()
         .map((l) => l.toFixed(1))
         .join(' '),
@@ -141,6 +161,8 @@ async function measure(size: number, options: Options): Promise<Row[]> {
   }
 }
 
+const seconds = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
+
 const columns: Column<Row>[] = [
   { header: 'events in the log', value: (r) => r.events, align: 'right' },
   { header: 'partitions', value: (r) => r.partitions, align: 'right' },
@@ -148,7 +170,13 @@ const columns: Column<Row>[] = [
   { header: 'events read back', value: (r) => r.eventsRead, align: 'right' },
   { header: 'rebuild (s)', value: (r) => (r.rebuildMs / 1000).toFixed(2), align: 'right' },
   { header: 'events/s', value: (r) => r.eventsPerSecond, align: 'right' },
+  { header: 'of which fencing (s)', value: (r) => seconds(r.fenceMs), align: 'right' },
+  { header: 'reading back (s)', value: (r) => seconds(r.readMs), align: 'right' },
   { header: 'start to ready (s)', value: (r) => (r.readyAfterMs / 1000).toFixed(2), align: 'right' },
+  {
+    header: 'CPU % guard/kafka/redis/rest',
+    value: (r) => ['guard', 'kafka', 'redis', 'everything else'].map((k) => r.cpu[k] ?? '-').join(' / '),
+  },
   { header: 'load (1/5/15 min)', value: (r) => r.load },
 ];
 

@@ -33,7 +33,7 @@ export async function readBack(
   ctx: GuardContext,
   v: Validated,
   ranges: readonly ReadRange[],
-  onEvent: (topic: string, partition: number, eventId: string) => void = () => {},
+  onEvent?: (topic: string, partition: number, eventId: string) => void,
   timeoutMs = 30_000,
 ): Promise<number> {
   const [seconds, micros] = await ctx.redis.time();
@@ -55,7 +55,8 @@ export async function readBack(
     READ_BACK_HEADERS,
     async (records) => {
       const { topic, partition } = records;
-      const entries = foldRecords(foldOf(topic, partition), records, cutoffMs, (id) => onEvent(topic, partition, id));
+      const seen = onEvent && ((id: string) => onEvent(topic, partition, id));
+      const entries = foldRecords(foldOf(topic, partition), records, cutoffMs, seen);
       for (const chunk of chunksOf(entries, 3, APPLY_IDS_MAX)) {
         await writes.add(applyIds(ctx.redis, ctx.keys, v, chunk));
       }

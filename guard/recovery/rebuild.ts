@@ -45,6 +45,7 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
     const fresh = !(await hasGenerationRecord(redis, keys));
     ctx.log.warn('rebuilding guard state from Kafka', { fresh, runId });
 
+    const fenceStarted = Date.now();
     const slots = Array.from({ length: ctx.settings.slots }, (_, slot) => slot);
     for (let i = 0; i < slots.length; i += 4) {
       await Promise.all(
@@ -52,6 +53,7 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
       );
     }
 
+    const fenceMs = Date.now() - fenceStarted;
     const topics = await ctx.topics.all();
     const ranges: ReadRange[] = [];
     const open: { topic: string; partition: number; resId: string; probeId: string }[] = [];
@@ -74,7 +76,11 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
     if (fresh) await redis.del(keys.ids, keys.idx);
 
     const probes = new ProbeWatch(open.map((o) => o.probeId));
-    const applied = await readBack(ctx, v, ranges, (_t, _p, id) => probes.seen(id), 60 * 60_000);
+    const readStarted = Date.now();
+    // Probes are looked for only when reservations are open (never after data loss, where none are remembered).
+    const onEvent = open.length > 0 ? (_t: string, _p: number, id: string) => probes.seen(id) : undefined;
+    const applied = await readBack(ctx, v, ranges, onEvent, 60 * 60_000);
+    const readMs = Date.now() - readStarted;
     for (const o of open) {
       const result = await resolve(
         redis,
@@ -94,6 +100,8 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
       eventsApplied: applied,
       reservationsSettled: open.length,
       ms: Date.now() - started,
+      fenceMs,
+      readMs,
     });
     return validated;
   } finally {
