@@ -14,7 +14,7 @@ import { uniqueName } from '../processes/names.js';
 import { readModelsCheck } from '../readModels/readModelCheck.js';
 import { type FaultKind, faultSchedule } from './faultSchedule.js';
 import { FaultInjector, type InjectedFault, Watchdog } from './injectors.js';
-import { startSoakServices } from './soakServices.js';
+import { type SoakServices, startSoakServices } from './soakServices.js';
 import { type SoakRecord, type SoakSummary, summarizeSoak } from './soakSummary.js';
 
 /**
@@ -39,6 +39,8 @@ export interface SoakOptions {
   schemaRegistryUrl: string;
   /** How long the projectors get to catch up at the end. @default 15 min */
   catchUpMs?: number;
+  /** Given the services once they run (a test stops them in afterAll if its timeout cut the soak short). */
+  onServices?: (services: SoakServices) => void;
   /** Aborting it stops the clients early; the checks still run (SIGINT, SIGTERM). */
   stop?: AbortSignal;
   /** Progress and event lines (stderr). */
@@ -70,6 +72,7 @@ export async function runSoak(options: SoakOptions): Promise<{ summary: SoakSumm
     leaseMs: LEASE_MS,
     log,
   });
+  options.onServices?.(services);
   const rebuilds = { count: 0, eventsApplied: 0, ms: 0 };
   for (const g of services.guards) {
     g.onLine((line) => {

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { stack } from '../../test/support/stack.js';
 import { FAULT_KINDS } from './faultSchedule.js';
 import { runSoak } from './runSoak.js';
+import type { SoakServices } from './soakServices.js';
 import { renderSoakSummary } from './soakSummary.js';
 
 /**
@@ -11,6 +12,10 @@ import { renderSoakSummary } from './soakSummary.js';
  * `npm run faults:soak -- --appends N` is the long version (docs/guard.md, "Soak").
  */
 describe('soak, short', () => {
+  // The soak stops its services itself; this is for a run cut short by the timeout (stopping twice is harmless).
+  let services: SoakServices | undefined;
+  afterAll(async () => services?.stop());
+
   it('meets every kind of fault and finds no violation', async () => {
     const lines: string[] = [];
     const { summary } = await runSoak({
@@ -26,6 +31,9 @@ describe('soak, short', () => {
       schemaRegistryUrl: stack().schemaRegistryUrl,
       catchUpMs: 120_000,
       progressEverySeconds: 10,
+      onServices: (s) => {
+        services = s;
+      },
       log: (line) => {
         lines.push(line);
         if (process.env.KES_SOAK_VERBOSE) process.stderr.write(`${line}\n`);
