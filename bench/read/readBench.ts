@@ -61,6 +61,7 @@ runMain(
       .option('--tx-events <n>', 'records per transaction of the pre-load (a group commit)', '500')
       .option('--runs <n>', 'indexed reads per stream (median and worst)', '5')
       .option('--scan-runs <n>', 'scans per stream (the old path; the best is kept)', '1')
+      .option('--lanes <n>', "the reader's parallel fetches (one connection each)", '4')
       .option('--keep', 'keep the topics and Redis keys', false)
       .option('--json', 'print JSON instead of a table', false)
       .parse(process.argv)
@@ -70,6 +71,7 @@ runMain(
         txEvents: string;
         runs: string;
         scanRuns: string;
+        lanes: string;
         keep: boolean;
         json: boolean;
       }>();
@@ -82,7 +84,7 @@ runMain(
     const catalog = await openEventCatalog({ registryUrl: config.SCHEMA_REGISTRY_URL, dir: config.KES_SCHEMAS_DIR });
     const watermarks = new HighWatermarks(kafka);
     const index = new StreamIndex(redis, redisPrefix);
-    const reader = new StreamReader(kafka, watermarks, catalog, index, 600_000);
+    const reader = new StreamReader(kafka, watermarks, catalog, index, 600_000, Number(flags.lanes));
     const rows: Row[] = [];
     try {
       for (const offsets of listFlag('--offsets', flags.offsets)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactRuns, decodeIndex, encodeIndex, planProbes, runsByStream } from './positionIndex.js';
+import { compactRuns, decodeIndex, encodeIndex, planProbes, runsByStream, spanProbes } from './positionIndex.js';
 
 describe('the position index format', () => {
   it('round-trips entries, small and large (offsets up to 2^48)', () => {
@@ -118,5 +118,21 @@ describe('planProbes: which offsets a read fetches', () => {
 
   it('an empty range fetches nothing', () => {
     expect(planProbes(entries, 4, 3)).toEqual([]);
+  });
+});
+
+describe('spanProbes: probes close together are read as one', () => {
+  it('joins probes less than maxGap offsets apart, keeping their versions contiguous', () => {
+    const probes = [
+      { from: 10, first: 0, last: 0 },
+      { from: 300, first: 1, last: 2 },
+      { from: 5_000, first: 3, last: 3 },
+      { from: 5_100, first: 4, last: 9 },
+    ];
+    expect(spanProbes(probes, 1_000)).toEqual([
+      { from: 10, first: 0, last: 2, joined: true },
+      { from: 5_000, first: 3, last: 9, joined: true },
+    ]);
+    expect(spanProbes(probes, 50)).toEqual(probes.map((p) => ({ ...p, joined: false })));
   });
 });

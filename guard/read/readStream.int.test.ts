@@ -141,7 +141,7 @@ describe('reading a stream from the guard', () => {
     expect(again.events).toEqual(all.events);
   });
 
-  it('fetches at the indexed offsets, not the partition: fetches grow with the runs read', async () => {
+  it('fetches at the indexed offsets, not the partition: at most one fetch per run read', async () => {
     const s = `account-${randomUUID()}`;
     await fill(s, 12, 5);
     const entries = await index.load(topic, 0, s);
@@ -149,8 +149,10 @@ describe('reading a stream from the guard', () => {
     expect(entries.length).toBeLessThanOrEqual(12);
     const { events, stats } = await reader.read({ topic, partition: 0, stream: s }, 0, 11);
     expect(events.map((e) => e.version)).toEqual(Array.from({ length: 12 }, (_, v) => v));
-    expect(stats).toMatchObject({ scanned: false, repaired: 0, probes: entries.length });
-    expect(stats.fetches).toBe(entries.length);
+    // Probes close together are one fetch (spanProbes): at most one fetch per entry, never a scan.
+    expect(stats).toMatchObject({ scanned: false, repaired: 0 });
+    expect(stats.probes).toBeLessThanOrEqual(entries.length);
+    expect(stats.fetches).toBeLessThanOrEqual(entries.length);
   });
 
   it('falls back to scanning when the index is missing, answers the same, and writes the index again', async () => {

@@ -5,7 +5,7 @@ import type { HighWatermarks } from '../../pipeline/kafka/highWatermarks.js';
 import type { RawRecord } from '../../pipeline/kafka/kafkajsInternals.js';
 import { OffsetFetcher } from '../../pipeline/kafka/offsetFetcher.js';
 import type { EventCatalog } from '../../pipeline/schemas/eventCatalog.js';
-import { type IndexEntry, type Probe, planProbes } from './positionIndex.js';
+import { type IndexEntry, type Probe, planProbes, spanProbes } from './positionIndex.js';
 import type { ReadEvent } from './readAnswer.js';
 import type { StreamIndex } from './streamIndex.js';
 
@@ -42,7 +42,9 @@ interface Found {
 /** The first fetch of a probe asks for little (the broker still answers one whole batch); a scan asks for more. */
 const PROBE_BYTES = 1;
 const SCAN_BYTES = 1024 * 1024;
-const LANES = 4;
+/** Probes closer than this many offsets are one fetch (about 1 MiB of kes records of ~230 bytes). */
+const SPAN_OFFSETS = 4_000;
+const DEFAULT_LANES = 4;
 
 /**
  * Reads versions lo..hi of one stream exactly: at the offsets its position index names (positionIndex.ts), with a
@@ -61,8 +63,9 @@ export class StreamReader {
     private readonly catalog: EventCatalog,
     private readonly index: StreamIndex,
     private readonly timeoutMs = 30_000,
+    lanes = DEFAULT_LANES,
   ) {
-    this.fetchers = Array.from({ length: LANES }, () => new OffsetFetcher(kafka));
+    this.fetchers = Array.from({ length: Math.max(1, lanes) }, () => new OffsetFetcher(kafka));
   }
 
   async close(): Promise<void> {
@@ -84,20 +87,21 @@ export class StreamReader {
     const until = (await this.watermarks.of(at.topic)).get(at.partition) ?? 0;
     const deadline = Date.now() + this.timeoutMs;
     const found = new Map<number, Found>();
-    const probes = planProbes(entries, lo, hi, lowerBound);
+    const probes = spanProbes(planProbes(entries, lo, hi, lowerBound), SPAN_OFFSETS);
     stats.probes = probes.length;
     let next = 0;
     // Probes in order over a few lanes; a probe whose versions an earlier fetch already brought costs nothing.
     const lane = async (fetcher: OffsetFetcher) => {
       while (next < probes.length) {
-        await this.seek(fetcher, at, probes[next++] as Probe, lo, hi, until, deadline, found, stats);
+        const probe = probes[next++] as Probe & { joined: boolean };
+        await this.seek(fetcher, at, probe, lo, hi, until, deadline, found, stats, probe.joined);
       }
     };
-    await Promise.all(this.fetchers.slice(0, Math.min(LANES, probes.length)).map(lane));
+    await Promise.all(this.fetchers.slice(0, probes.length).map(lane));
     if (missing(found, lo, hi) !== undefined && entries.length > 0) {
       stats.scanned = true;
       const scan = { from: lowerBound, first: lo, last: hi };
-      await this.seek(this.fetchers[0] as OffsetFetcher, at, scan, lo, hi, until, deadline, found, stats);
+      await this.seek(this.fetchers[0] as OffsetFetcher, at, scan, lo, hi, until, deadline, found, stats, true);
     }
     const gap = missing(found, lo, hi);
     if (gap !== undefined) {
@@ -141,6 +145,7 @@ export class StreamReader {
     deadline: number,
     found: Map<number, Found>,
     stats: ReadStats,
+    wide = false,
   ): Promise<void> {
     let need = probe.first;
     const advance = () => {
@@ -148,7 +153,7 @@ export class StreamReader {
     };
     advance();
     let offset = probe.from;
-    let bytes = PROBE_BYTES;
+    let bytes = wide ? SCAN_BYTES : PROBE_BYTES;
     while (need <= probe.last && offset < until) {
       if (Date.now() > deadline) {
         throw new NotReadyError(
