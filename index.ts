@@ -19,6 +19,8 @@ export { deciderSpec } from './guard/commands/deciderSpec.js';
 export { type RunningGuard, startGuard } from './guard/guard.js';
 export { type KesConfig, loadConfig } from './pipeline/config/config.js';
 export * from './pipeline/errors.js';
+export type { HealthAnswer, HealthCheck, HealthStatus } from './pipeline/http/health.js';
+export { createLogger, type KesLogger, type Logger, type LogLevel } from './pipeline/log/logger.js';
 export type { Position, StartFrom } from './pipeline/subscribe/position.js';
 export {
   type HandlerContext,
