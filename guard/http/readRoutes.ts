@@ -5,6 +5,7 @@ import { parseReadQuery } from '../read/readPage.js';
 import type { StreamReader } from '../read/streamReader.js';
 import { type Locate, readPage } from '../read/streamReads.js';
 import type { ApiKeys } from './apiKeys.js';
+import type { guardRouteSchemas } from './routeSchemas.js';
 
 /**
  * `GET /streams/{stream}/events?fromVersion=&limit=&direction=forwards|backwards`: a page of a stream's events,
@@ -13,9 +14,15 @@ import type { ApiKeys } from './apiKeys.js';
  */
 export function registerReadRoutes(
   app: FastifyInstance,
-  options: { keys: ApiKeys; locate: Locate; reader: StreamReader },
+  options: {
+    keys: ApiKeys;
+    locate: Locate;
+    reader: StreamReader;
+    schemas?: Pick<ReturnType<typeof guardRouteSchemas>, 'readStream'>;
+  },
 ): void {
-  app.get<{ Params: { stream: string } }>('/streams/:stream/events', async (request) => {
+  const schema = options.schemas ? { schema: options.schemas.readStream } : {};
+  app.get<{ Params: { stream: string } }>('/streams/:stream/events', schema, async (request) => {
     const principal = options.keys.authenticateHeaders(request.headers);
     const stream = parseStream(request.params.stream);
     authorizeRead(principal, stream.category);

@@ -131,6 +131,45 @@ function commandBody(modules: readonly CommandModule[]): Schema {
   };
 }
 
+const readQuery = {
+  type: 'object',
+  properties: {
+    fromVersion: {
+      type: 'string',
+      pattern: '^\\d+$',
+      description: "the page's first version (forwards) or last (backwards); default the stream's start or end",
+    },
+    limit: { type: 'string', pattern: '^\\d+$', description: 'at most this many events, 1 to 1000 (default 100)' },
+    direction: { enum: ['forwards', 'backwards'], description: 'default forwards' },
+  },
+} as const;
+
+const readEvent = object(
+  {
+    version: { type: 'integer', minimum: 0 },
+    id: text,
+    type: text,
+    data: { type: 'object' },
+    metadata: { type: 'object' },
+    time: { type: 'string', description: 'the append time, ISO 8601' },
+    position,
+  },
+  ['version', 'id', 'type', 'data', 'time', 'position'],
+);
+
+const readAnswer = object({
+  stream: text,
+  version: { ...version, description: "the stream's committed version when the page was read (-1: no events)" },
+  direction: { enum: ['forwards', 'backwards'] },
+  fromVersion: { type: 'integer', minimum: -1 },
+  limit: { type: 'integer', minimum: 1 },
+  events: { type: 'array', items: readEvent },
+  nextVersion: {
+    oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }],
+    description: 'the fromVersion of the next page; null at the stream end (or start, backwards)',
+  },
+});
+
 const badRequest = errorResponse('bad input: `error` says what, `path` where', ['invalid_request']);
 const unauthorized = errorResponse('no API key, or an unknown one', ['unauthorized']);
 const forbidden = errorResponse("the key's service may not write (or command) this category", ['forbidden']);
@@ -171,6 +210,20 @@ export function guardRouteSchemas(modules: readonly CommandModule[]) {
         200: { description: 'the committed version', ...object({ stream: text, version }) },
         400: badRequest,
         401: unauthorized,
+        503: unavailable,
+      },
+    },
+    readStream: {
+      tags: ['streams'],
+      summary: "A page of a stream's events, exact at the committed version (docs/reading.md)",
+      security,
+      params: streamParams,
+      querystring: readQuery,
+      response: {
+        200: { description: 'the page (an unknown stream: an empty page at version -1)', ...readAnswer },
+        400: badRequest,
+        401: unauthorized,
+        403: errorResponse("the key's service may not read this category", ['forbidden']),
         503: unavailable,
       },
     },

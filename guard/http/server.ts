@@ -57,7 +57,9 @@ export async function buildServer(options: {
   });
 
   if (options.commands) registerCommandRoutes(app, { ...options.commands, keys, schemas });
-  if (options.reader) registerReadRoutes(app, { keys, reader: options.reader, locate: (s) => service.locate(s) });
+  if (options.reader) {
+    registerReadRoutes(app, { keys, reader: options.reader, locate: (s) => service.locate(s), schemas });
+  }
 
   // Not ready before the first validation is starting; not ready after it (Redis lost, rebuilding) is degraded.
   let wasReady = false;
