@@ -50,8 +50,9 @@ export class FetchError extends KesError {
   }
 }
 
-// Leadership moved or metadata is behind: refresh and fetch again.
-const RETRIABLE = new Set([3, 5, 6, 74, 75]);
+// Leadership moved (LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_/UNKNOWN_LEADER_EPOCH): refresh the
+// metadata and fetch again. Anything else (a deleted topic, an offset out of range) ends the read with a FetchError.
+const RETRIABLE = new Set([5, 6, 74, 75]);
 
 export async function readCommittedHeaders(
   kafka: Kafka,
