@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { CommandClient } from '../../guard/client/commandClient.js';
 import type { Logger } from '../../guard/log.js';
 import { CommandRejectedError, ConfigError, KesError } from '../../pipeline/errors.js';
@@ -70,6 +70,11 @@ export class ProcessManagerMetrics {
     registers: [this.registry],
     collect: (): void => this.partitions.set(this.assigned()),
   });
+
+  constructor() {
+    // Process metrics (CPU, memory, event-loop lag, GC, handles: process_* and nodejs_*), on this registry.
+    collectDefaultMetrics({ register: this.registry });
+  }
 }
 
 type Step = 'debit' | 'credit' | 'settle' | 'refund';
