@@ -34,7 +34,7 @@ export const FAULT_DESCRIPTIONS: Record<FaultKind, string> = {
   'redis-wipe': 'Redis killed and restarted empty (every guard reads the whole log back)',
   'broker-restart': 'the Kafka broker shut down cleanly and started again',
   'broker-kill': 'the Kafka broker killed -9 and started again over its data',
-  'lost-answers': 'a proxy in front of a guard throws away 15% of successful answers for a while',
+  'lost-answers': 'the proxies in front of the guards throw away 15% of successful answers for a while',
   'projector-kill': 'a projector killed -9 mid-batch, restarted after a pause',
   'clickhouse-kill': 'the ClickHouse process killed -9 mid-insert, restarted over its data',
 };

@@ -28,7 +28,7 @@ const RESTART_READY_MS = 10 * 60_000;
 const FAILPOINT_WAIT_MS = 60_000;
 /** An armed failpoint fires at this share of the times its point is reached, once. */
 const FAILPOINT_SHARE = 0.3;
-/** Share of successful answers the proxy drops during a lost-answers fault. */
+/** Share of successful answers the proxies drop during a lost-answers fault. */
 const DROP_SHARE = 0.15;
 
 export class FaultInjector {
@@ -120,11 +120,12 @@ export class FaultInjector {
         await s.kafka.crashAndRestart();
         return { happened: true, note: 'broker killed -9 and started' };
       case 'lost-answers': {
-        const before = s.proxy.answersDropped;
-        s.proxy.dropShare = DROP_SHARE;
+        const droppedSoFar = () => s.proxies.reduce((n, p) => n + p.answersDropped, 0);
+        const before = droppedSoFar();
+        for (const p of s.proxies) p.dropShare = DROP_SHARE;
         await sleep(fault.durationMs);
-        s.proxy.dropShare = 0;
-        const dropped = s.proxy.answersDropped - before;
+        for (const p of s.proxies) p.dropShare = 0;
+        const dropped = droppedSoFar() - before;
         return { happened: dropped > 0, note: `${dropped} answers dropped in ${fault.durationMs} ms` };
       }
       case 'projector-kill':

@@ -14,7 +14,7 @@ import { PrivateRedis } from '../processes/privateRedis.js';
 /**
  * Everything the soak runs and breaks, each of its own: a private Kafka broker, a private Redis and a private
  * ClickHouse process (`kes clickhouse serve`), so that killing them never disturbs the shared stack; guard and
- * projector processes on them; a lossy proxy in front of guard 0. Only the schema registry is the shared one
+ * projector processes on them; a lossy proxy in front of each guard. Only the schema registry is the shared one
  * (the soak never breaks it).
  */
 export interface SoakServiceOptions {
@@ -37,9 +37,12 @@ export interface SoakServices {
   clickhouseUrl: string;
   guards: GuardProcess[];
   projectors: KesProcess[];
-  /** In front of guard 0: the lost-answers fault turns its drop share up and down. */
-  proxy: LossyProxy;
-  /** What the clients are given: the proxy for guard 0, the others directly. */
+  /**
+   * One in front of each guard: the lost-answers fault turns their drop share up and down. Every guard, because
+   * clients stay with the guard that last answered them, so any one guard may have none of them at a given time.
+   */
+  proxies: LossyProxy[];
+  /** What the clients are given: the proxies. */
   clientUrls: string[];
   /** The projectors' ClickHouse database and consumer-group prefix (the read-model check needs them). */
   database: string;
@@ -68,9 +71,9 @@ export async function startSoakServices(options: SoakServiceOptions): Promise<So
   );
   const guards: GuardProcess[] = [];
   const projectors: KesProcess[] = [];
-  let proxy: LossyProxy | undefined;
+  const proxies: LossyProxy[] = [];
   const stop = async () => {
-    await proxy?.stop().catch(() => {});
+    await Promise.all(proxies.map((p) => p.stop().catch(() => {})));
     await Promise.all([...guards, ...projectors].map((p) => p.stop().catch(() => {})));
     await clickhouse.stop().catch(() => {});
     await Promise.all([redis.stop().catch(() => {}), kafka.stop().catch(() => {})]);
@@ -96,8 +99,11 @@ export async function startSoakServices(options: SoakServiceOptions): Promise<So
     log(`starting ${options.guards} guards`);
     // One after the other: the first builds the (empty) state, the others find it ready.
     for (const g of guards) await g.start();
-    proxy = new LossyProxy(guards[0]?.url ?? '', 0);
-    await proxy.start();
+    for (const g of guards) {
+      const proxy = new LossyProxy(g.url, 0);
+      await proxy.start();
+      proxies.push(proxy);
+    }
     const database = `${namespace}_rm`;
     const groupPrefix = `${namespace}.rm.`;
     const projectorEnv: Record<string, string> = {
@@ -123,7 +129,7 @@ export async function startSoakServices(options: SoakServiceOptions): Promise<So
     }
     log(`starting ${options.projectors} projectors`);
     await Promise.all(projectors.map((p) => p.start()));
-    const clientUrls = guards.map((g, i) => (i === 0 ? (proxy as LossyProxy).url : g.url));
+    const clientUrls = proxies.map((p) => p.url);
     return {
       namespace,
       topicPrefix,
@@ -133,7 +139,7 @@ export async function startSoakServices(options: SoakServiceOptions): Promise<So
       clickhouseUrl,
       guards,
       projectors,
-      proxy,
+      proxies,
       clientUrls,
       database,
       groupPrefix,
