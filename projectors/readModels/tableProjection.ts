@@ -48,12 +48,33 @@ export function tableProjection(spec: TableProjectionSpec): Projection {
     views: (db, v) => [{ name: spec.table, select: `SELECT * FROM ${versioned(db, spec.table, v)} FINAL` }],
     row(event) {
       if (categories && !categories.has(event.category)) return undefined;
-      const row = spec.row({
-        ...event,
-        data: JSON.parse(event.dataJson) as Record<string, unknown>,
-        metadata: JSON.parse(event.metadataJson) as Record<string, unknown>,
-      });
-      return row === undefined ? undefined : { ...row, stream: event.stream, version: event.version };
+      const row = spec.row(projected(event));
+      if (row === undefined) return undefined;
+      row.stream = event.stream;
+      row.version = event.version;
+      return row;
     },
+  };
+}
+
+/**
+ * The event with its data and metadata parsed, built field by field (an object spread of the event measured several
+ * times slower per row in bench/projectionRowsBench.ts, on a loaded machine).
+ */
+function projected(e: DecodedEvent): ProjectedEvent {
+  return {
+    topic: e.topic,
+    partition: e.partition,
+    offset: e.offset,
+    stream: e.stream,
+    category: e.category,
+    version: e.version,
+    eventId: e.eventId,
+    type: e.type,
+    timeMs: e.timeMs,
+    dataJson: e.dataJson,
+    metadataJson: e.metadataJson,
+    data: JSON.parse(e.dataJson) as Record<string, unknown>,
+    metadata: JSON.parse(e.metadataJson) as Record<string, unknown>,
   };
 }

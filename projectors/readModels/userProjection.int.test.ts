@@ -57,16 +57,20 @@ describe('a user projection absorbs a replayed log', () => {
   it('projects every event once, then again from offset 0, and the view still counts each once', async () => {
     const config = testProjectorSettings({ ...setup.config, CLICKHOUSE_EMBEDDED_PATH: dir });
     const db = config.KES_CLICKHOUSE_DATABASE;
-    await runWorkload({
-      urls: [guard.url],
-      apiKey: API_KEY,
-      category: 'moves',
-      streams: 20,
-      concurrency: 8,
-      durationMs: 1500,
-    });
-    const committed = await readCommittedEvents(kafka, { topicPrefix: setup.topicPrefix });
-    expect(committed.length).toBeGreaterThan(20);
+    // A few seconds of writers; on a loaded machine one round may write little, so write until there are 20 events.
+    let committed = await readCommittedEvents(kafka, { topicPrefix: setup.topicPrefix });
+    for (let round = 0; round < 10 && committed.length < 20; round++) {
+      await runWorkload({
+        urls: [guard.url],
+        apiKey: API_KEY,
+        category: 'moves',
+        streams: 20,
+        concurrency: 8,
+        durationMs: 1500,
+      });
+      committed = await readCommittedEvents(kafka, { topicPrefix: setup.topicPrefix });
+    }
+    expect(committed.length).toBeGreaterThanOrEqual(20);
     const byType = (rows: { type: string }[]) =>
       Object.fromEntries(
         [...new Set(rows.map((r) => r.type))].sort().map((t) => [t, rows.filter((r) => r.type === t).length]),
