@@ -150,19 +150,19 @@ export function planProbes(entries: readonly IndexEntry[], lo: number, hi: numbe
 /**
  * Probes close together in the partition, read as one: a fetch costs about the same whether it brings one batch or
  * a megabyte (bench:read), so probes less than `maxGap` offsets apart become one probe from the first one's offset,
- * covering their versions together (contiguous, since the probes of a range are). Each result says whether it joined
- * several, so the reader asks for more bytes at once.
+ * covering their versions together (contiguous, since the probes of a range are). `to` is the offset of the last
+ * probe joined, so the reader asks for about the bytes up to it in one fetch.
  */
-export function spanProbes(probes: readonly Probe[], maxGap: number): (Probe & { joined: boolean })[] {
-  const spans: (Probe & { joined: boolean })[] = [];
+export function spanProbes(probes: readonly Probe[], maxGap: number): (Probe & { to: number })[] {
+  const spans: (Probe & { to: number })[] = [];
   let lastFrom = Number.NEGATIVE_INFINITY;
   for (const p of probes) {
     const current = spans[spans.length - 1];
     if (current && p.first === current.last + 1 && p.from - lastFrom <= maxGap) {
       current.last = p.last;
-      current.joined = true;
+      current.to = p.from;
     } else {
-      spans.push({ ...p, joined: false });
+      spans.push({ ...p, to: p.from });
     }
     lastFrom = p.from;
   }

@@ -130,9 +130,9 @@ describe('spanProbes: probes close together are read as one', () => {
       { from: 5_100, first: 4, last: 9 },
     ];
     expect(spanProbes(probes, 1_000)).toEqual([
-      { from: 10, first: 0, last: 2, joined: true },
-      { from: 5_000, first: 3, last: 9, joined: true },
+      { from: 10, first: 0, last: 2, to: 300 },
+      { from: 5_000, first: 3, last: 9, to: 5_100 },
     ]);
-    expect(spanProbes(probes, 50)).toEqual(probes.map((p) => ({ ...p, joined: false })));
+    expect(spanProbes(probes, 50)).toEqual(probes.map((p) => ({ ...p, to: p.from })));
   });
 });

@@ -44,6 +44,8 @@ const PROBE_BYTES = 1;
 const SCAN_BYTES = 1024 * 1024;
 /** Probes closer than this many offsets are one fetch (about 1 MiB of kes records of ~230 bytes). */
 const SPAN_OFFSETS = 4_000;
+/** The bytes a joined probe asks for: its offsets at a generous record size, and a batch more. */
+const spanBytes = (offsets: number) => Math.min(SCAN_BYTES, offsets * 300 + 64 * 1024);
 const DEFAULT_LANES = 4;
 
 /**
@@ -93,15 +95,16 @@ export class StreamReader {
     // Probes in order over a few lanes; a probe whose versions an earlier fetch already brought costs nothing.
     const lane = async (fetcher: OffsetFetcher) => {
       while (next < probes.length) {
-        const probe = probes[next++] as Probe & { joined: boolean };
-        await this.seek(fetcher, at, probe, lo, hi, until, deadline, found, stats, probe.joined);
+        const probe = probes[next++] as Probe & { to: number };
+        const bytes = probe.to > probe.from ? spanBytes(probe.to - probe.from) : PROBE_BYTES;
+        await this.seek(fetcher, at, probe, lo, hi, until, deadline, found, stats, bytes);
       }
     };
     await Promise.all(this.fetchers.slice(0, probes.length).map(lane));
     if (missing(found, lo, hi) !== undefined && entries.length > 0) {
       stats.scanned = true;
       const scan = { from: lowerBound, first: lo, last: hi };
-      await this.seek(this.fetchers[0] as OffsetFetcher, at, scan, lo, hi, until, deadline, found, stats, true);
+      await this.seek(this.fetchers[0] as OffsetFetcher, at, scan, lo, hi, until, deadline, found, stats, SCAN_BYTES);
     }
     const gap = missing(found, lo, hi);
     if (gap !== undefined) {
@@ -145,7 +148,7 @@ export class StreamReader {
     deadline: number,
     found: Map<number, Found>,
     stats: ReadStats,
-    wide = false,
+    firstBytes = PROBE_BYTES,
   ): Promise<void> {
     let need = probe.first;
     const advance = () => {
@@ -153,7 +156,7 @@ export class StreamReader {
     };
     advance();
     let offset = probe.from;
-    let bytes = wide ? SCAN_BYTES : PROBE_BYTES;
+    let bytes = firstBytes;
     while (need <= probe.last && offset < until) {
       if (Date.now() > deadline) {
         throw new NotReadyError(
