@@ -124,6 +124,11 @@ describe('the tutorial: a stock service on kes', () => {
       250,
     );
     expect(await onHand()).toEqual(expected);
+    // The projector serves the file's report over HTTP as well.
+    const overHttp = await fetch(`http://127.0.0.1:${port}/reports/stock-on-hand`);
+    expect(overHttp.status).toBe(200);
+    const body = (await overHttp.json()) as { rows: OnHand[] };
+    expect(body.rows.map((r) => ({ ...r, on_hand: Number(r.on_hand), moves: Number(r.moves) }))).toEqual(expected);
   });
 
   it('kes projections rebuild stock-moves builds version 2 from offset 0 and swaps it in; the projector follows', async () => {
