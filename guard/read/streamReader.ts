@@ -42,8 +42,8 @@ interface Found {
 /** The first fetch of a probe asks for little (the broker still answers one whole batch); a scan asks for more. */
 const PROBE_BYTES = 1;
 const SCAN_BYTES = 1024 * 1024;
-/** Probes closer than this many offsets are one fetch (about 1 MiB of kes records of ~230 bytes). */
-const SPAN_OFFSETS = 4_000;
+/** Probes closer than this many offsets (about one group-commit batch) are one fetch; farther, one narrow fetch each. */
+const SPAN_OFFSETS = 500;
 /** The bytes a joined probe asks for: its offsets at a generous record size, and a batch more. */
 const spanBytes = (offsets: number) => Math.min(SCAN_BYTES, offsets * 300 + 64 * 1024);
 const DEFAULT_LANES = 4;
