@@ -19,7 +19,7 @@ export function guardCommand(): Command {
     .option('--host <host>', 'HTTP address to bind (env KES_GUARD_HOST, default 127.0.0.1)')
     .option(
       '--modules <file>',
-      'a compiled ES module exporting `modules`, the decider modules served at POST /commands/{category}/{id} (default: none; the bank's is dist/example/modules.js, see docs/modules-and-projections.md)',
+      'a compiled ES module exporting `modules`, the decider modules served at POST /commands/{category}/{id} (default: none; the bank: dist/example/modules.js, see docs/modules-and-projections.md)',
     )
     .exitOverride()
     .action(async (_options: unknown, command: Command) => {
