@@ -83,8 +83,12 @@ describe('rebuild after Redis lost everything', () => {
         }
       }),
     );
-    const before = await snapshot(redis, keys, topic);
-    expect(Object.keys(before.ids).length).toBe(written.reduce((n, w) => n + w.body.events.length, 0));
+    // The guard answers after the commit and sends the confirm without waiting for it: wait until Redis applied them.
+    const total = written.reduce((n, w) => n + w.body.events.length, 0);
+    const before = await waitFor('every confirm applied', async () => {
+      const s = await snapshot(redis, keys, topic);
+      return s.locks === 0 && s.reservations === 0 && Object.keys(s.ids).length === total ? s : undefined;
+    });
     const genBefore = await redis.get(keys.gen);
 
     expect(await wipeNamespace(stack().redisUrl, setup.namespace)).toBeGreaterThan(0);
