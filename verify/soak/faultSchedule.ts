@@ -26,9 +26,11 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 /** What each kind does, for the summary and --help. */
 export const FAULT_DESCRIPTIONS: Record<FaultKind, string> = {
   'guard-kill': 'a guard killed -9 from outside, restarted after a pause',
-  'guard-kill-failpoint': 'a guard restarted with a failpoint armed that kills it -9 at a point of its append path',
+  'guard-kill-failpoint':
+    'the guards restarted in turn with a failpoint armed: the first to reach it kills itself -9 there',
   'guard-stop': 'a guard stopped (SIGSTOP) past its reservations and woken (SIGCONT)',
-  'guard-zombie-failpoint': 'a guard frozen (SIGSTOP) at a failpoint, past its lease, then woken: a zombie',
+  'guard-zombie-failpoint':
+    'the guards restarted in turn with a stop failpoint: the first frozen there past its lease, then woken',
   'redis-crash': 'Redis killed -9 and restarted from its AOF (loses up to the last second)',
   'redis-rollback': 'Redis killed and restarted from a snapshot taken seconds earlier',
   'redis-wipe': 'Redis killed and restarted empty (every guard reads the whole log back)',
