@@ -19,4 +19,6 @@ export interface PreparedAppend {
   partition: number;
   expected: Expected;
   events: PreparedEvent[];
+  /** The request's W3C traceparent, written to each of its events' records (only when the request had one). */
+  traceparent?: string;
 }

@@ -35,6 +35,8 @@ export interface CommandStore {
     events: readonly { id: string; type: string; data: unknown }[],
     /** When the caller gives up (epoch ms): no append is reserved after it (see guard/append/attemptDeadline.ts). */
     clientDeadline?: number,
+    /** The command request's W3C traceparent, written to the events' records (guard/append/traceparentHeader.ts). */
+    traceparent?: string,
   ): Promise<AppendOutcome>;
   /** The first write of an event id while the idempotency window remembers it; 'pending' while it is in flight. */
   written(eventId: string): Promise<{ stream: string; version: number } | 'pending' | undefined>;
@@ -82,10 +84,13 @@ export class CommandHandler {
     id: string,
     request: CommandRequest,
     clientDeadline?: number,
+    traceparent?: string,
   ): Promise<CommandResult> {
     const stream = `${module.category}-${id}`;
     try {
-      const result = await this.oneAtATime(stream, () => this.run(module, id, stream, request, clientDeadline));
+      const result = await this.oneAtATime(stream, () =>
+        this.run(module, id, stream, request, clientDeadline, traceparent),
+      );
       this.hooks.onOutcome?.(module, result.duplicate ? 'duplicate' : result.events.length === 0 ? 'noop' : 'ok');
       return result;
     } catch (error) {
@@ -138,6 +143,7 @@ export class CommandHandler {
     stream: string,
     request: CommandRequest,
     clientDeadline: number | undefined,
+    traceparent: string | undefined,
   ): Promise<CommandResult> {
     const data = parseCommandData(module, request);
     const command = { type: request.type, data };
@@ -167,7 +173,7 @@ export class CommandHandler {
       }));
       let outcome: AppendOutcome;
       try {
-        outcome = await this.store.append(module, stream, loaded.version, events, clientDeadline);
+        outcome = await this.store.append(module, stream, loaded.version, events, clientDeadline, traceparent);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError && request.expectedVersion === undefined) {
           conflict = error;

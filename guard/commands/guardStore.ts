@@ -24,11 +24,12 @@ export function guardStore(ctx: GuardContext, service: AppendService, reader: St
       );
       return events.map((e) => ({ type: e.type, data: e.data, version: e.version, offset: e.position.offset }));
     },
-    append: async (module, stream, expected, events, clientDeadline) =>
+    append: async (module, stream, expected, events, clientDeadline, traceparent) =>
       service.appendPrepared(
         { stream: parseStream(stream), expected, events: service.prepare(events) },
         moduleAuthority(module.service, module.category),
         clientDeadline,
+        traceparent,
       ),
     async written(eventId) {
       // The idempotency window: event id -> "stream|version|topic|partition|offset|hash" (guard/protocol/keys.ts).

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../../pipeline/errors.js';
 import { ATTEMPT_DEADLINE_HEADER, parseAttemptDeadline } from '../append/attemptDeadline.js';
 import { authorizeCommand } from '../append/authority.js';
+import { parseTraceparentHeader, TRACEPARENT_HEADER } from '../append/traceparentHeader.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import { parseCommandRequest } from '../commands/commandRequest.js';
 import type { CommandModule } from '../commands/decider.js';
@@ -46,7 +47,14 @@ export function registerCommandRoutes(
     async (request) => {
       const module = moduleFor(request);
       const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
-      return options.handler.handle(module, request.params.id, parseCommandRequest(request.body), deadline);
+      const traceparent = parseTraceparentHeader(request.headers[TRACEPARENT_HEADER]);
+      return options.handler.handle(
+        module,
+        request.params.id,
+        parseCommandRequest(request.body),
+        deadline,
+        traceparent,
+      );
     },
   );
 

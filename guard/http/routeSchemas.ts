@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import { errorResponse } from '../append/errorSchemas.js';
+import { TRACEPARENT_HEADER } from '../append/traceparentHeader.js';
 import type { CommandModule } from '../commands/decider.js';
 
 /**
@@ -23,6 +24,11 @@ const deadlineHeader = {
       type: 'string',
       pattern: '^\\d{1,16}$',
       description: 'epoch ms after which the client gives up on this attempt: the guard never reserves it later',
+    },
+    [TRACEPARENT_HEADER]: {
+      type: 'string',
+      description:
+        'W3C trace context (00-<32 hex>-<16 hex>-<2 hex>): written to each event record and projected row; malformed: 400',
     },
   },
 } as const;

@@ -6,6 +6,7 @@ import type { KesLogger } from '../../pipeline/log/logger.js';
 import { appendAnswer } from '../append/appendOutcome.js';
 import { ATTEMPT_DEADLINE_HEADER, parseAttemptDeadline } from '../append/attemptDeadline.js';
 import { type ErrorAnswer, errorAnswer } from '../append/errorAnswers.js';
+import { parseTraceparentHeader, TRACEPARENT_HEADER } from '../append/traceparentHeader.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import type { CommandModule } from '../commands/decider.js';
 import type { GuardMetrics } from '../metrics.js';
@@ -47,7 +48,10 @@ export async function buildServer(options: {
     async (request, reply) => {
       const principal = keys.authenticateHeaders(request.headers);
       const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
-      return reply.send(appendAnswer(await service.append(request.params.stream, request.body, principal, deadline)));
+      const traceparent = parseTraceparentHeader(request.headers[TRACEPARENT_HEADER]);
+      return reply.send(
+        appendAnswer(await service.append(request.params.stream, request.body, principal, deadline, traceparent)),
+      );
     },
   );
 

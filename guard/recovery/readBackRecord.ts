@@ -1,4 +1,4 @@
-import { HEADER } from '../../pipeline/events/eventRecord.js';
+import { HEADER, legacyHeaderName, parseEventTime } from '../../pipeline/events/eventRecord.js';
 import type { HeaderRecords } from '../../pipeline/kafka/headerReader.js';
 
 /**
@@ -11,8 +11,21 @@ import type { HeaderRecords } from '../../pipeline/kafka/headerReader.js';
  * Records without kes headers (written by something else), or with malformed ones, tell nothing.
  */
 
-/** The headers read back, in this order (kes-type only has to be there: a record without it is not a kes event). */
-export const READ_BACK_HEADERS = [HEADER.stream, HEADER.version, HEADER.eventId, HEADER.type, HEADER.time, HEADER.hash];
+/**
+ * The headers read back, in this order (the type only has to be there: a record without it is not a kes event), each
+ * with the name an older kes wrote it under, if it had another (records written before the CloudEvents names).
+ */
+export const READ_BACK_HEADERS = [
+  HEADER.stream,
+  HEADER.version,
+  HEADER.eventId,
+  HEADER.type,
+  HEADER.time,
+  HEADER.hash,
+].map((name) => {
+  const legacy = legacyHeaderName(name);
+  return legacy === undefined ? name : [name, legacy];
+});
 const [STREAM, VERSION, ID, TYPE, TIME, HASH] = [0, 1, 2, 3, 4, 5] as const;
 
 /** What a range has told so far. */
@@ -53,7 +66,7 @@ export function foldRecords(
     const timeText = times[i];
     if (!stream || !id || !hash || !timeText || !types[i]) continue;
     const version = Number(versions[i]);
-    const time = Number(timeText);
+    const time = parseEventTime(timeText);
     if (!versions[i] || !Number.isSafeInteger(version) || version < 0 || !Number.isFinite(time)) continue;
     fold.events++;
     onEvent?.(id);

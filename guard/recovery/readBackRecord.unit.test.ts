@@ -15,7 +15,11 @@ function records(list: { offset: number; headers: Record<string, string | undefi
     topic: 'kes.events.account',
     partition: 3,
     offsets: list.map((r) => r.offset),
-    values: READ_BACK_HEADERS.map((name) => list.map((r) => r.headers[name])),
+    values: READ_BACK_HEADERS.map((names) =>
+      list.map((r) =>
+        typeof names === 'string' ? r.headers[names] : names.map((n) => r.headers[n]).find((v) => v !== undefined),
+      ),
+    ),
   };
 }
 
@@ -35,6 +39,22 @@ describe('foldRecords', () => {
     expect(Object.fromEntries(fold.versions)).toEqual({ 'account-1': 2, 'account-2': 0 });
     expect(fold.events).toBe(4);
     expect(versionPairs(fold)).toEqual(['account-1', '2', 'account-2', '0']);
+  });
+
+  it('reads a record an older kes wrote (kes-stream, kes-event-id, kes-type, kes-time in epoch ms) as the same event', () => {
+    const legacy = {
+      'kes-stream': 'account-7',
+      'kes-version': '12',
+      'kes-event-id': 'e-1',
+      'kes-type': 'MoneyDeposited',
+      'kes-time': String(NOW),
+      'kes-hash': 'h-e-1',
+    };
+    const fold = emptyFold();
+    expect(foldRecords(fold, records([{ offset: 345, headers: legacy }]), 0)).toEqual(
+      foldRecords(emptyFold(), records([{ offset: 345, headers: event('e-1', 'account-7', 12) }]), 0),
+    );
+    expect(fold.versions.get('account-7')).toBe(12);
   });
 
   it('gives each event its idempotency entry as confirm writes it, with its event time (not the time read)', () => {
@@ -63,7 +83,7 @@ describe('foldRecords', () => {
   it('a record without kes headers, or with a malformed version or time, tells nothing', () => {
     const good = event('g', 'account-1', 4);
     const { 'kes-hash': _, ...noHash } = good;
-    const { 'kes-type': __, ...noType } = good;
+    const { ce_type: __, ...noType } = good;
     const fold = emptyFold();
     const seen: string[] = [];
     const entries = foldRecords(
@@ -75,7 +95,7 @@ describe('foldRecords', () => {
         { offset: 4, headers: { ...good, 'kes-version': '-1' } },
         { offset: 5, headers: { ...good, 'kes-version': '1.5' } },
         { offset: 6, headers: { ...good, 'kes-version': '' } },
-        { offset: 7, headers: { ...good, 'kes-time': 'soon' } },
+        { offset: 7, headers: { ...good, ce_time: 'soon' } },
       ]),
       0,
       (id) => seen.push(id),

@@ -39,10 +39,11 @@ export class AppendService {
     body: unknown,
     principal: Principal,
     clientDeadline?: number,
+    traceparent?: string,
   ): Promise<AppendOutcome> {
     const started = process.hrtime.bigint();
     const request = parseAppendRequest(streamParam, body, this.catalog, this.maxEventBytes);
-    return this.write(request, principal, started, clientDeadline);
+    return this.write(request, principal, started, clientDeadline, traceparent);
   }
 
   /** Events checked and encoded as an HTTP append's are (paths `events[i]...`), for callers inside the guard. */
@@ -51,8 +52,13 @@ export class AppendService {
   }
 
   /** An append whose stream name and events are already checked (a command's decision). */
-  appendPrepared(request: AppendRequest, principal: Principal, clientDeadline?: number): Promise<AppendOutcome> {
-    return this.write(request, principal, process.hrtime.bigint(), clientDeadline);
+  appendPrepared(
+    request: AppendRequest,
+    principal: Principal,
+    clientDeadline?: number,
+    traceparent?: string,
+  ): Promise<AppendOutcome> {
+    return this.write(request, principal, process.hrtime.bigint(), clientDeadline, traceparent);
   }
 
   private async write(
@@ -60,6 +66,7 @@ export class AppendService {
     principal: Principal,
     started: bigint,
     clientDeadline: number | undefined,
+    traceparent: string | undefined,
   ): Promise<AppendOutcome> {
     authorizeWrite(principal, request.stream.category);
     const { ready, reason } = this.readiness();
@@ -79,6 +86,7 @@ export class AppendService {
             partition: partitionOf(request.stream.stream, partitions),
             expected: request.expected,
             events: request.events,
+            ...(traceparent === undefined ? {} : { traceparent }),
           },
           resolve: (outcome) => {
             item.settled = true;

@@ -16,7 +16,7 @@ export interface OutgoingMessage {
  * come in the order they first appear; within a topic the order is partition, then append, then event, which is
  * the offset order the confirmation later assumes.
  */
-export function buildMessages<T extends { append: Pick<PreparedAppend, 'stream' | 'events'> }>(
+export function buildMessages<T extends { append: Pick<PreparedAppend, 'stream' | 'events' | 'traceparent'> }>(
   reserved: readonly ReservedPartition<T>[],
   timeMs: number,
 ): { topic: string; messages: OutgoingMessage[] }[] {
@@ -42,6 +42,7 @@ export function buildMessages<T extends { append: Pick<PreparedAppend, 'stream' 
             timeMs,
             contentHash: e.hash,
             ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
+            ...(r.item.append.traceparent === undefined ? {} : { traceparent: r.item.append.traceparent }),
           }),
         });
       });

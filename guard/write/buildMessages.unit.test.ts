@@ -33,11 +33,13 @@ describe('buildMessages', () => {
             partition: 3,
             timestamp: '1700000000123',
             headers: {
-              'kes-stream': 'account-1',
+              ce_specversion: '1.0',
+              ce_id: 'e1',
+              ce_source: '/kes/account',
+              ce_type: 'MoneyDeposited',
+              ce_subject: 'account-1',
+              ce_time: '2023-11-14T22:13:20.123Z',
               'kes-version': '7',
-              'kes-event-id': 'e1',
-              'kes-type': 'MoneyDeposited',
-              'kes-time': '1700000000123',
               'kes-hash': 'h-e1',
             },
           },
@@ -47,11 +49,13 @@ describe('buildMessages', () => {
             partition: 3,
             timestamp: '1700000000123',
             headers: {
-              'kes-stream': 'account-1',
+              ce_specversion: '1.0',
+              ce_id: 'e2',
+              ce_source: '/kes/account',
+              ce_type: 'MoneyDeposited',
+              ce_subject: 'account-1',
+              ce_time: '2023-11-14T22:13:20.123Z',
               'kes-version': '8',
-              'kes-event-id': 'e2',
-              'kes-type': 'MoneyDeposited',
-              'kes-time': '1700000000123',
               'kes-hash': 'h-e2',
             },
           },
@@ -82,6 +86,24 @@ describe('buildMessages', () => {
     });
   });
 
+  it("adds the append request's traceparent to each of its events, and none to an append without one", () => {
+    const trace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = { append: { stream: 'a-1', events: [event('e1'), event('e2')], traceparent: trace } };
+    const reserved = [
+      {
+        topic: 't',
+        partition: 0,
+        appends: [
+          { item: traced, first: 0, last: 1 },
+          { item: append('a-2', event('e3')), first: 0, last: 0 },
+        ],
+      },
+    ];
+    const messages = buildMessages(reserved, 5)[0]?.messages ?? [];
+    expect(messages.map((m) => m.headers.traceparent)).toEqual([trace, trace, undefined]);
+    expect('traceparent' in (messages[2]?.headers ?? {})).toBe(false);
+  });
+
   it('one entry per topic in order of first appearance; within it partition, then append, then event', () => {
     const reserved = [
       { topic: 'b', partition: 1, appends: [{ item: append('b-1', event('1')), first: 0, last: 0 }] },
@@ -98,7 +120,7 @@ describe('buildMessages', () => {
     expect(
       buildMessages(reserved, 0).map(({ topic, messages }) => [
         topic,
-        messages.map((m) => `${m.partition}:${m.headers['kes-event-id']}@${m.headers['kes-version']}`),
+        messages.map((m) => `${m.partition}:${m.headers.ce_id}@${m.headers['kes-version']}`),
       ]),
     ).toEqual([
       ['b', ['1:1@0', '0:4@1', '0:5@9']],
@@ -163,7 +185,7 @@ describe('buildMessages and commitOutcomes agree', () => {
           for (const m of messages) {
             const offset = next.get(m.partition) ?? base(topic, m.partition);
             next.set(m.partition, offset + 1);
-            placed.set(m.headers['kes-event-id'] as string, { offset, version: m.headers['kes-version'] as string });
+            placed.set(m.headers.ce_id as string, { offset, version: m.headers['kes-version'] as string });
           }
         }
         const recorded = confirms.flatMap((c) => c.events);

@@ -10,7 +10,7 @@ import {
   type FetchedRecords,
 } from './fetchV4.js';
 import { type BrokerLike, type ClusterLike, createCluster, ISOLATION } from './kafkajsInternals.js';
-import { decodeRecordBatches, emptyColumns, type HeaderColumns, headerKeys } from './recordBatches.js';
+import { decodeRecordBatches, emptyColumns, type HeaderColumns, type HeaderKeys, headerKeys } from './recordBatches.js';
 
 /**
  * Reads ranges of partitions as read_committed readers see them, like `readCommitted`, but hands over only each
@@ -57,7 +57,8 @@ const RETRIABLE = new Set([5, 6, 74, 75]);
 export async function readCommittedHeaders(
   kafka: Kafka,
   ranges: readonly ReadRange[],
-  names: readonly string[],
+  /** Per column, the header's name, or its names (current first, then older ones a record may carry instead). */
+  names: readonly (string | readonly string[])[],
   onRecords: (records: HeaderRecords) => void | Promise<void>,
   options: HeaderReadOptions = {},
 ): Promise<void> {
@@ -109,7 +110,7 @@ async function readOnce(
   cluster: ClusterLike,
   range: ReadRange,
   offset: number,
-  keys: readonly Buffer[],
+  keys: HeaderKeys,
   maxBytes: number,
   onRecords: (records: HeaderRecords) => void | Promise<void>,
 ): Promise<number> {
@@ -129,7 +130,7 @@ async function readOnce(
     await cluster.refreshMetadata();
     return offset;
   }
-  const out = emptyColumns(keys.length);
+  const out = emptyColumns(keys.width);
   const decoded = decodeRecordBatches(fetched.records, fetched.aborted, offset, range.until, keys, out);
   if (out.offsets.length > 0) await onRecords({ topic, partition, ...out });
   if (decoded.compressed) return readThroughKafkajs(broker, range, decoded.next, keys, maxBytes, onRecords);
@@ -169,7 +170,7 @@ async function readThroughKafkajs(
   broker: BrokerLike,
   range: ReadRange,
   offset: number,
-  keys: readonly Buffer[],
+  keys: HeaderKeys,
   maxBytes: number,
   onRecords: (records: HeaderRecords) => void | Promise<void>,
 ): Promise<number> {
@@ -185,15 +186,18 @@ async function readThroughKafkajs(
   const records = data?.messages ?? [];
   const last = records.length > 0 ? Number(records[records.length - 1]?.offset) : Number.NaN;
   if (!data || !(last >= offset)) return offset;
-  const names = keys.map((k) => k.toString('utf8'));
-  const out = emptyColumns(keys.length);
+  const out = emptyColumns(keys.width);
   for (const r of visibleRecords(records, data.abortedTransactions ?? [], offset)) {
     if (Number(r.offset) >= range.until) continue;
     out.offsets.push(Number(r.offset));
-    names.forEach((name, h) => {
-      const value = r.headers[name];
+    for (const column of out.values) column.push(undefined);
+    keys.bytes.forEach((key, k) => {
+      const value = r.headers[key.toString('utf8')];
       const one = Array.isArray(value) ? value[0] : value;
-      (out.values[h] as (string | undefined)[]).push(one === undefined ? undefined : one.toString('utf8'));
+      const c = keys.column[k] as number;
+      const values = out.values[c] as (string | undefined)[];
+      if (one !== undefined && values[values.length - 1] === undefined)
+        values[values.length - 1] = one.toString('utf8');
     });
   }
   if (out.offsets.length > 0) await onRecords({ topic, partition, ...out });

@@ -31,9 +31,32 @@ const BATCH_HEADER = 61;
 const ATTR_COMPRESSION = 0x07;
 const ATTR_TRANSACTIONAL = 0x10;
 const ATTR_CONTROL = 0x20;
-/** Header names as bytes, to compare with record headers without decoding their keys. */
-export function headerKeys(names: readonly string[]): Buffer[] {
-  return names.map((n) => Buffer.from(n, 'utf8'));
+/**
+ * Header names as bytes, to compare with record headers without decoding their keys. Each column is one name or
+ * several (the first is the current one, the others older names of the same header, met only in records an older
+ * writer made): `column[k]` is the column the name `bytes[k]` fills. Current names come first, so a record written
+ * today matches on its first comparison of the right length.
+ */
+export interface HeaderKeys {
+  bytes: Buffer[];
+  column: number[];
+  /** Columns (one per entry of the names asked for). */
+  width: number;
+}
+export function headerKeys(names: readonly (string | readonly string[])[]): HeaderKeys {
+  const lists = names.map((n) => (typeof n === 'string' ? [n] : n));
+  const bytes: Buffer[] = [];
+  const column: number[] = [];
+  const depth = Math.max(0, ...lists.map((l) => l.length));
+  for (let d = 0; d < depth; d++) {
+    lists.forEach((list, c) => {
+      const name = list[d];
+      if (name === undefined) return;
+      bytes.push(Buffer.from(name, 'utf8'));
+      column.push(c);
+    });
+  }
+  return { bytes, column, width: lists.length };
 }
 export function emptyColumns(headers: number): HeaderColumns {
   return { offsets: [], values: Array.from({ length: headers }, () => []) };
@@ -47,7 +70,7 @@ export function decodeRecordBatches(
   aborted: readonly AbortedTransaction[],
   from: number,
   until: number,
-  keys: readonly Buffer[],
+  keys: HeaderKeys,
   out: HeaderColumns,
 ): DecodedFetch {
   const pending = [...aborted].sort((a, b) => Number(a.firstOffset) - Number(b.firstOffset));
@@ -101,9 +124,10 @@ export function decodeRecordBatches(
             const keyAt = reader.at;
             reader.at += keyLength;
             const valueLength = reader.varint();
-            const k = keyIndex(records, keyAt, keyLength, keys);
+            const k = keyIndex(records, keyAt, keyLength, keys.bytes);
             if (k >= 0 && valueLength >= 0) {
-              (out.values[k] as (string | undefined)[])[row] = utf8(records, reader.at, reader.at + valueLength);
+              const c = keys.column[k] as number;
+              (out.values[c] as (string | undefined)[])[row] = utf8(records, reader.at, reader.at + valueLength);
             }
             if (valueLength > 0) reader.at += valueLength;
           }
@@ -127,7 +151,7 @@ function isAbortMarker(records: Buffer, recordAt: number, reader: VarReader): bo
   return keyLength >= 4 && records.readInt16BE(reader.at + 2) === 0;
 }
 // Byte loops, not Buffer.compare: header keys are a few bytes, and a native call per header cost more than the
-// comparison (a third of the decoding time in a profile). Compared from the end: kes-* keys share their start.
+// comparison (a third of the decoding time in a profile). Compared from the end: ce_* and kes-* keys share their start.
 function keyIndex(records: Buffer, at: number, length: number, keys: readonly Buffer[]): number {
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k] as Buffer;

@@ -12,7 +12,7 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') 
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (o: object) => Encoded;
 const Long = require('kafkajs/src/utils/long.js') as { fromNumber(n: number): unknown };
 
-const NAMES = ['kes-stream', 'kes-version'];
+const NAMES = ['ce_subject', 'kes-version'];
 
 interface BatchSpec {
   base: number;
@@ -55,7 +55,7 @@ async function batch(spec: BatchSpec): Promise<Buffer> {
 }
 
 function ev(stream: string, version: number) {
-  return { headers: { 'kes-type': 'T', 'kes-stream': stream, 'kes-version': String(version), other: 'x' } };
+  return { headers: { ce_type: 'T', ce_subject: stream, 'kes-version': String(version), other: 'x' } };
 }
 
 function decode(records: Buffer, from = 0, until = 1e9, aborted: { producerId: string; firstOffset: string }[] = []) {
@@ -67,7 +67,7 @@ function decode(records: Buffer, from = 0, until = 1e9, aborted: { producerId: s
 describe('decodeRecordBatches', () => {
   it('gives each record its offset and the asked-for headers, undefined where one is missing', async () => {
     const set = Buffer.concat([
-      await batch({ base: 0, records: [ev('a-1', 0), ev('a-2', 0), { headers: { 'kes-stream': 'a-3' } }] }),
+      await batch({ base: 0, records: [ev('a-1', 0), ev('a-2', 0), { headers: { ce_subject: 'a-3' } }] }),
       await batch({ base: 3, records: [ev('a-1', 1)] }),
     ]);
     const { out, next, compressed } = decode(set);
@@ -133,12 +133,42 @@ describe('decodeRecordBatches', () => {
     expect(compressed).toBe(true);
   });
 
+  it('fills a column from an older name of its header when a record has that instead', async () => {
+    const set = await batch({
+      base: 0,
+      records: [
+        { headers: { ce_subject: 'a-1', 'kes-version': '0' } },
+        { headers: { 'kes-stream': 'a-2', 'kes-version': '0' } },
+        { headers: { 'kes-version': '1' } },
+      ],
+    });
+    const out: HeaderColumns = emptyColumns(2);
+    decodeRecordBatches(set, [], 0, 1e9, headerKeys([['ce_subject', 'kes-stream'], 'kes-version']), out);
+    expect(out.values).toEqual([
+      ['a-1', 'a-2', undefined],
+      ['0', '0', '1'],
+    ]);
+  });
+
+  it('puts current names before older ones, so a current record matches on its first comparison', () => {
+    const keys = headerKeys([['ce_subject', 'kes-stream'], 'kes-version', ['ce_id', 'kes-event-id']]);
+    expect(keys.bytes.map((b) => b.toString())).toEqual([
+      'ce_subject',
+      'kes-version',
+      'ce_id',
+      'kes-stream',
+      'kes-event-id',
+    ]);
+    expect(keys.column).toEqual([0, 1, 2, 0, 2]);
+    expect(keys.width).toBe(3);
+  });
+
   it('reads long header values and keys of any size (multi-byte varints)', async () => {
     const long = 'v'.repeat(300);
     const { out } = decode(
       await batch({
         base: 0,
-        records: [{ headers: { 'kes-stream': long, ['h'.repeat(200)]: 'y' }, value: 'x'.repeat(70_000) }],
+        records: [{ headers: { ce_subject: long, ['h'.repeat(200)]: 'y' }, value: 'x'.repeat(70_000) }],
       }),
     );
     expect(out.values[0]).toEqual([long]);
