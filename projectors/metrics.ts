@@ -25,7 +25,7 @@ export class ProjectorMetrics {
   });
   readonly freshness = new Histogram({
     name: 'kes_projector_freshness_seconds',
-    help: "Time from an event's append (kes-time) to its visibility in ClickHouse (insert acknowledged)",
+    help: "Time from an event's append (ce_time) to its visibility in ClickHouse (insert acknowledged)",
     labelNames: ['projection'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers: [this.registry],

@@ -51,7 +51,7 @@ const DEFAULT_LANES = 4;
 /**
  * Reads versions lo..hi of one stream exactly: at the offsets its position index names (positionIndex.ts), with a
  * scan forward wherever the index is behind, and a scan of the partition from `lowerBound` when the index is
- * missing or wrong. Every record counts only by its own key, kes-stream and kes-version headers, read_committed, so
+ * missing or wrong. Every record counts only by its own key, ce_subject (stream) and kes-version headers, read_committed, so
  * an index can make a read slower but never wrong. The caller names versions that are committed (at or below the
  * version the guard's Redis holds for the stream), so they lie below the high watermark taken here.
  */

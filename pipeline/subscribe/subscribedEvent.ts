@@ -18,6 +18,8 @@ export interface SubscribedEvent<Data = unknown> {
   metadata: Record<string, unknown>;
   /** When the guard appended it. */
   time: Date;
+  /** The W3C traceparent of the request that appended it (its record's traceparent header), when it had one. */
+  traceparent?: string;
   position: Position;
 }
 
@@ -46,7 +48,7 @@ export async function subscribedEvent(
   } catch (error) {
     return new Undeliverable(`malformed kes headers: ${(error as Error).message}`, error);
   }
-  if (!headers) return new Undeliverable('not a kes event (kes-stream, kes-version, … headers missing or malformed)');
+  if (!headers) return new Undeliverable('not a kes event (ce_subject, kes-version, … headers missing or malformed)');
   const name = parseStreamName(headers.stream);
   if ('error' in name || name.category !== category) {
     return new Undeliverable(`stream '${headers.stream}' does not belong to category '${category}'`);
@@ -61,7 +63,7 @@ export async function subscribedEvent(
     if (!(error instanceof KesError) || error.retriable) throw error;
     return new Undeliverable(`value does not decode: ${(error as Error).message}`, error);
   }
-  return {
+  const event: SubscribedEvent = {
     stream: headers.stream,
     category,
     version: headers.version,
@@ -72,4 +74,6 @@ export async function subscribedEvent(
     time: new Date(headers.timeMs),
     position,
   };
+  if (headers.traceparent !== undefined) event.traceparent = headers.traceparent;
+  return event;
 }

@@ -36,14 +36,18 @@ export const eventsProjection: Projection = {
         version UInt64,
         event_id String,
         type LowCardinality(String),
-        time DateTime64(3, 'UTC') COMMENT 'when the guard appended the event (kes-time header)',
+        time DateTime64(3, 'UTC') COMMENT 'when the guard appended the event (ce_time header)',
         data String COMMENT 'the event data as JSON (decoded from Avro)',
         metadata String,
+        traceparent String DEFAULT '' COMMENT 'W3C traceparent of the append request, empty when it had none',
         topic LowCardinality(String),
         partition UInt32,
         offset UInt64,
         projected_at DateTime64(3, 'UTC') DEFAULT now64(3)
       ) ENGINE = ReplacingMergeTree ORDER BY (category, stream, version)`,
+      // A table created before traceparent existed (IF NOT EXISTS kept it) gains the column, so the rows written
+      // now insert; its events projected before have it empty until a rebuild (docs/projectors.md).
+      `ALTER TABLE ${events} ADD COLUMN IF NOT EXISTS traceparent String DEFAULT ''`,
       `CREATE TABLE IF NOT EXISTS ${versioned(db, T.heads, v)} (
         category LowCardinality(String),
         stream String,
@@ -119,6 +123,7 @@ export const eventsProjection: Projection = {
       time: clickhouseTime(e.timeMs),
       data: e.dataJson,
       metadata: e.metadataJson,
+      traceparent: e.traceparent ?? '',
       topic: e.topic,
       partition: e.partition,
       offset: e.offset,

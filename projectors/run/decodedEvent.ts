@@ -8,9 +8,11 @@ export interface DecodedEvent {
   version: number;
   eventId: string;
   type: string;
-  /** When the guard appended it (kes-time header), ms since the epoch. */
+  /** When the guard appended it (ce_time header), ms since the epoch. */
   timeMs: number;
   /** The Avro data decoded through the registry, as JSON text. */
   dataJson: string;
   metadataJson: string;
+  /** The W3C traceparent of the request that appended it (traceparent header), when it had one. */
+  traceparent?: string;
 }

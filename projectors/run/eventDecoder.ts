@@ -61,9 +61,7 @@ export class EventDecoder {
         continue;
       }
       if (!headers) {
-        reject(
-          'missing or malformed kes headers (kes-stream, kes-version, kes-event-id, kes-type, kes-time, kes-hash)',
-        );
+        reject('missing or malformed kes headers (ce_subject, kes-version, ce_id, ce_type, ce_time, kes-hash)');
         continue;
       }
       const name = parseStreamName(headers.stream);
@@ -104,6 +102,7 @@ export class EventDecoder {
         timeMs: headers.timeMs,
         dataJson: this.binaryTypes.has(type) ? JSON.stringify(data, jsonSafe) : JSON.stringify(data),
         metadataJson: headers.metadata ? JSON.stringify(headers.metadata) : '{}',
+        ...(headers.traceparent === undefined ? {} : { traceparent: headers.traceparent }),
       });
     }
     return { events, deadLetters };
