@@ -18,6 +18,8 @@ import type { Position } from './position.js';
 import { type Subscription, type SubscriptionHandler, subscribe } from './subscribe.js';
 import type { SubscribedEvent } from './subscribedEvent.js';
 
+const TRACE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
 /**
  * subscribe() on the real stack. Events are written straight to Kafka in transactions, the way the guard writes
  * them (key = stream, kes headers, Avro value through the registry), so that a test can also abort some.
@@ -74,6 +76,8 @@ describe('subscribe', () => {
         timeMs: Date.now(),
         contentHash: contentHash('MoneyDeposited', data, {}),
         metadata: { by: 'test' },
+        // Version 2 as if appended by a traced request: the handler gets its traceparent, the others none.
+        ...(version === 2 ? { traceparent: TRACE } : {}),
       }),
     };
   };
@@ -131,6 +135,8 @@ describe('subscribe', () => {
       metadata: { by: 'test' },
     });
     expect(first.time).toBeInstanceOf(Date);
+    expect(first.traceparent).toBe(TRACE);
+    expect(c.seen.find((e) => e.stream === streams[0] && e.version === 1)).not.toHaveProperty('traceparent');
     expect(first.position.topic).toBe(topic);
     // The position is where the record really is: the partition holds that stream and that offset.
     const byPartition = new Map<number, number[]>();
