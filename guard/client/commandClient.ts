@@ -34,11 +34,12 @@ export interface CommandClientOptions {
 
 export class CommandClient {
   private readonly pool: GuardPool;
-  private current: number;
+  /** Where every call starts; a failed attempt moves only that call's retries on (see GuardClient's `home`). */
+  private readonly home: number;
 
   constructor(private readonly options: CommandClientOptions) {
     this.pool = options.pool ?? new GuardPool(options.url);
-    this.current = options.preferred ?? 0;
+    this.home = options.preferred ?? 0;
   }
 
   async send(
@@ -57,8 +58,9 @@ export class CommandClient {
     });
     const maxAttempts = this.options.maxAttempts ?? 10;
     let lastError: KesError | undefined;
+    let away = 0;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const url = this.pool.pick(this.current);
+      const url = this.pool.pick(this.home + away);
       const timeoutMs = this.options.timeoutMs ?? 10_000;
       let answer: JsonAnswer;
       try {
@@ -75,7 +77,7 @@ export class CommandClient {
       } catch (error) {
         // The request may have reached the guard: the outcome is unknown, a retry with the same command id is safe.
         this.pool.markDown(url);
-        this.current++;
+        away++;
         lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
         await backoff(attempt);
         continue;
@@ -84,7 +86,10 @@ export class CommandClient {
       if (answer.status === 200) return answer.json as unknown as CommandResult;
       const error = errorFromAnswer(received(answer), stream);
       if (error instanceof NotReadyError || error instanceof AppendIndeterminateError) {
-        if (error instanceof NotReadyError) this.current++;
+        if (error instanceof NotReadyError) {
+          this.pool.markDown(url);
+          away++;
+        }
         lastError = error;
         await backoff(attempt);
         continue;
@@ -97,7 +102,7 @@ export class CommandClient {
   /** The stream's state as its module folds it, and the version it is exact at. */
   async state<S>(category: string, id: string): Promise<{ stream: string; version: number; state: S }> {
     const stream = `${category}-${id}`;
-    const url = this.pool.pick(this.current);
+    const url = this.pool.pick(this.home);
     let answer: JsonAnswer;
     try {
       answer = await requestJson(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
@@ -107,7 +112,6 @@ export class CommandClient {
       });
     } catch (error) {
       this.pool.markDown(url);
-      this.current++;
       throw new NotReadyError(`guard at ${url} did not answer: ${(error as Error).message}`);
     }
     if (answer.status === 200) return answer.json as unknown as { stream: string; version: number; state: S };

@@ -66,13 +66,18 @@ export interface AttemptReport {
 
 export class GuardClient {
   private readonly pool: GuardPool;
-  private current: number;
+  /**
+   * The guard this client tries first on every call. A failed attempt moves only that call's retries on; the next
+   * call starts at home again, and the pool decides whether home is still skipped. (Moving the client itself on, as
+   * it once did, left every client on the survivor of any fault for good: the soak found it.)
+   */
+  private readonly home: number;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
 
   constructor(private readonly options: GuardClientOptions) {
     this.pool = options.pool ?? new GuardPool(options.url);
-    this.current = options.preferred ?? 0;
+    this.home = options.preferred ?? 0;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 8;
   }
@@ -86,6 +91,7 @@ export class GuardClient {
     const body = JSON.stringify({ expectedVersion: options.expectedVersion, events: withIds });
     const eventIds = withIds.map((e) => e.id);
     let lastError: KesError | undefined;
+    let away = 0;
     for (let attempt = 1; attempt <= this.maxAttempts && !(attempt > 1 && options.signal?.aborted); attempt++) {
       const startMs = Date.now();
       const report = (outcome: AttemptReport['outcome']) =>
@@ -100,7 +106,7 @@ export class GuardClient {
         });
       let response: Response;
       let json: Record<string, unknown>;
-      const url = this.url;
+      const url = this.urlAt(away);
       try {
         response = await fetch(`${url}/streams/${encodeURIComponent(stream)}/events`, {
           method: 'POST',
@@ -119,7 +125,7 @@ export class GuardClient {
         // The request may have reached the guard: the outcome is unknown, a retry with the same ids is safe.
         report({ status: 'indeterminate', reason: error instanceof Error ? error.name : 'network' });
         this.pool.markDown(url);
-        this.rotate();
+        away++;
         lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
         await backoff(attempt);
         continue;
@@ -146,7 +152,8 @@ export class GuardClient {
       }
       report({ status: 'rejected', httpStatus: response.status, code: String(json.error ?? 'unknown') });
       if (error instanceof NotReadyError) {
-        this.rotate();
+        this.pool.markDown(url);
+        away++;
         lastError = error;
         await backoff(attempt);
         continue;
@@ -157,11 +164,12 @@ export class GuardClient {
   }
 
   private get url(): string {
-    return this.pool.pick(this.current);
+    return this.pool.pick(this.home);
   }
 
-  private rotate(): void {
-    this.current = (this.current + 1) % this.pool.urls.length;
+  /** The guard for a call's attempt after `away` failed ones: home, or the next ones the pool does not skip. */
+  private urlAt(away: number): string {
+    return this.pool.pick(this.home + away);
   }
 
   /**
@@ -177,8 +185,9 @@ export class GuardClient {
     if (options.direction !== undefined) query.set('direction', options.direction);
     const path = `/streams/${encodeURIComponent(stream)}/events${query.size > 0 ? `?${query}` : ''}`;
     let lastError: KesError | undefined;
+    let away = 0;
     for (let attempt = 1; attempt <= this.maxAttempts && !(attempt > 1 && options.signal?.aborted); attempt++) {
-      const url = this.url;
+      const url = this.urlAt(away);
       let response: Response;
       let json: Record<string, unknown>;
       try {
@@ -189,7 +198,7 @@ export class GuardClient {
         json = (await response.json()) as Record<string, unknown>;
       } catch (error) {
         this.pool.markDown(url);
-        this.rotate();
+        away++;
         lastError = new NotReadyError(
           `no answer from ${url}: ${error instanceof Error ? error.message : String(error)}`,
         );
@@ -203,7 +212,8 @@ export class GuardClient {
         stream,
       );
       if (!(error instanceof NotReadyError)) throw error;
-      this.rotate();
+      this.pool.markDown(url);
+      away++;
       lastError = error;
       await backoff(attempt);
     }
