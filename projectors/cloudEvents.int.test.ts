@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGuard } from '../guard/guard.js';
 import type { ClickHouseEngine } from '../pipeline/clickhouse/engine.js';
 import { openEngine } from '../pipeline/clickhouse/openEngine.js';
+import { contentHash } from '../pipeline/events/contentHash.js';
+import { openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { API_KEY, post, startTestGuard, type TestGuardSetup, testGuardConfig } from '../test/support/guard.js';
 import { uniqueName } from '../test/support/names.js';
 import { startTestProjectorService, testProjectorSettings } from '../test/support/projector.js';
@@ -106,7 +108,7 @@ describe('records as CloudEvents, traceparent end to end', () => {
     expect(byStream.get(traced)?.headers.traceparent).toBe(TRACE);
   });
 
-  it("carries an append request's traceparent into the projected events row, and leaves it empty without one", async () => {
+  it("carries an append request's traceparent into the projected events row, leaves it empty without one, and projects a record an older kes wrote", async () => {
     const traced = `account-${randomUUID()}`;
     const plain = `account-${randomUUID()}`;
     expect(
@@ -120,6 +122,9 @@ describe('records as CloudEvents, traceparent end to end', () => {
       ).status,
     ).toBe(200);
     expect((await post(guard.url, plain, { expectedVersion: 'any', events: [deposit()] })).status).toBe(200);
+    // A record as a kes before the CloudEvents names wrote it, in the same topic: projected like the others.
+    const legacy = `account-${randomUUID()}`;
+    await produceLegacyRecord(setup, legacy);
     const config = testProjectorSettings({ ...setup.config, CLICKHOUSE_EMBEDDED_PATH: dir });
     const { service, fatal } = await startTestProjectorService(config, engine);
     try {
@@ -129,20 +134,58 @@ describe('records as CloudEvents, traceparent end to end', () => {
         async () => {
           const found = await engine.query<{ stream: string; version: number; traceparent: string }>(
             `SELECT stream, version, traceparent FROM ${events} WHERE stream IN {streams:Array(String)} ORDER BY stream, version`,
-            { streams: [traced, plain] },
+            { streams: [traced, plain, legacy] },
           );
-          return found.length === 3 ? found : undefined;
+          return found.length === 4 ? found : undefined;
         },
         60_000,
       );
       expect(rows.filter((r) => r.stream === traced).map((r) => r.traceparent)).toEqual([TRACE, TRACE]);
       expect(rows.filter((r) => r.stream === plain).map((r) => r.traceparent)).toEqual(['']);
+      expect(rows.filter((r) => r.stream === legacy).map((r) => [Number(r.version), r.traceparent])).toEqual([[0, '']]);
       expect(fatal).toEqual([]);
     } finally {
       await service.stop();
     }
   });
 });
+
+/** One event with the headers an older kes wrote (kes-stream, kes-event-id, kes-type, kes-time in epoch ms). */
+async function produceLegacyRecord(setup: TestGuardSetup, stream: string): Promise<void> {
+  const catalog = await openEventCatalog({
+    registryUrl: setup.config.SCHEMA_REGISTRY_URL,
+    dir: setup.config.KES_SCHEMAS_DIR,
+  });
+  const data = { amount: 7, currency: 'EUR', transferId: null };
+  const kafka = new Kafka({
+    clientId: uniqueName('legacy'),
+    brokers: stack().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({
+      topic: `${setup.topicPrefix}account`,
+      messages: [
+        {
+          key: stream,
+          value: catalog.encode('MoneyDeposited', data),
+          headers: {
+            'kes-stream': stream,
+            'kes-version': '0',
+            'kes-event-id': randomUUID(),
+            'kes-type': 'MoneyDeposited',
+            'kes-time': String(Date.now()),
+            'kes-hash': contentHash('MoneyDeposited', data, {}),
+          },
+        },
+      ],
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
 
 /** Reads `count` records of `topic` from the start with kafkajs alone: the view of a consumer that is not kes. */
 async function consumePlain(topic: string, count: number): Promise<{ key: string; headers: Record<string, string> }[]> {
