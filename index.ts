@@ -2,7 +2,8 @@
  * kes as a library, for services that embed it: run a guard (appends and commands) or a projector in-process with
  * your own modules and reports, write domain modules, talk to guards over HTTP. `handleCommand` on a started guard
  * runs a module's command exactly as `POST /commands/{category}/{id}` does. The example bank is not part of it: the
- * `kes` commands host it (cli/wiring.ts), the same way a service hosts its own modules.
+ * `kes` commands load it from a user file (dist/example/modules.js, given to --modules and --projections), the same
+ * way a service hosts its own modules and reports.
  *
  *   const guard = await startGuard(loadConfig(), { modules: [anyModule(myModule)] });
  *   await guard.handleCommand(anyModule(myModule), 'id-1', { type: 'open', data: { … } });

@@ -4,9 +4,8 @@ import { KesError, ProjectionWriteError, UsageError } from '../pipeline/errors.j
 import { progressPrinter } from '../pipeline/output/textOutput.js';
 import { startProjector } from '../projectors/projector.js';
 import { PROJECTIONS, projectionNamed } from '../projectors/readModels/registry.js';
-import { ReportCatalog } from '../projectors/reports/reportCatalog.js';
+import { coreReportCatalog, ReportCatalog } from '../projectors/reports/reportCatalog.js';
 import { loadProjectionsFile } from './userFile.js';
-import { hostedReports } from './wiring.js';
 
 interface ProjectFlags {
   home?: string;
@@ -41,7 +40,8 @@ export function projectCommand(): Command {
       const projections = flags.projection
         ? flags.projection.map((name) => projectionNamed(name, available))
         : available;
-      const reports = file ? new ReportCatalog([...hostedReports.reports, ...file.reports]) : hostedReports;
+      // kes's own reports, then the file's: a domain's reports (the bank's too) come only from --projections.
+      const reports = file ? new ReportCatalog([...coreReportCatalog.reports, ...file.reports]) : coreReportCatalog;
       const config = loadConfig({
         overrides: { KES_HOME: flags.home, KES_PROJECTOR_PORT: flags.port, KES_PROJECTOR_HOST: flags.host },
       });

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coreReportCatalog } from '../projectors/reports/reportCatalog.js';
 import { timeForms } from '../projectors/reports/reportOptions.js';
-import { hostedReports } from './wiring.js';
 
-const reportNames = hostedReports.names;
+/** With no --projections, `kes report` hosts kes's own reports only: no domain's (the bank's is a file). */
+const reportNames = coreReportCatalog.names;
 
 import { insertFixture, openReadModels, type ReadModelFixture } from '../test/support/readModelFixture.js';
 import { runKes } from '../test/support/runKes.js';

@@ -3,12 +3,11 @@ import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import { loadConfig } from '../pipeline/config/config.js';
 import { type OutputFormat, outputFormats } from '../pipeline/output/textOutput.js';
 import { renderReport, renderReportList, tableFooter } from '../projectors/reports/formatReport.js';
-import { ReportCatalog } from '../projectors/reports/reportCatalog.js';
+import { coreReportCatalog as hosted, ReportCatalog } from '../projectors/reports/reportCatalog.js';
 import { ReportOptionError, UnknownReportError } from '../projectors/reports/reportErrors.js';
 import { optionNames, parseChoice } from '../projectors/reports/reportOptions.js';
 import { prepareReport, runReport } from '../projectors/reports/runReport.js';
 import { loadProjectionsFile } from './userFile.js';
-import { hostedReports as hosted } from './wiring.js';
 
 async function withFileReports(file: string): Promise<ReportCatalog> {
   return new ReportCatalog([...hosted.reports, ...(await loadProjectionsFile(file)).reports]);
@@ -45,7 +44,7 @@ export function reportCommand(): Command {
       .option('--format <format>', `output format: ${outputFormats.join(', ')} (default: table)`)
       .option(
         '--projections <file>',
-        'also the reports this compiled ES module exports (see `kes project --projections`)',
+        'also the reports this compiled ES module exports (see `kes project --projections`; the bank: dist/example/modules.js)',
       )
       .action(async (name: string | undefined, flags: ReportFlags, command: Command) => {
         const hostedReports = flags.projections === undefined ? hosted : await withFileReports(flags.projections);

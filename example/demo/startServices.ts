@@ -33,7 +33,7 @@ export async function startServices(
   say(`guard-1: ${guard.url} (pid ${guard.pid})`);
   const projector = await services.start({
     name: 'projector',
-    args: ['project'],
+    args: ['project', '--projections', BANK_MODULES_FILE],
     portSetting: 'KES_PROJECTOR_PORT',
     defaultPort: config.KES_PROJECTOR_PORT,
     env: shared,

@@ -12,7 +12,8 @@ export function whereToLookNext(result: DemoResult, options: Pick<DemoOptions, '
   const url = (name: string) => result.services.find((s) => s.name === name)?.url ?? '';
   return [
     'where to look next:',
-    '  kes report list                          # every report; kes report balances --format csv',
+    "  kes report list --projections dist/example/modules.js   # every report, the bank's included",
+    '  kes report balances --projections dist/example/modules.js --format csv',
     '  kes projections status                   # lag, freshness, dead letters per projection',
     `  kes check --history ${history} --allow-unlogged --read-models`,
     options.keep

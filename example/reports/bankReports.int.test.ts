@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportRoutes } from '../../projectors/http/reportRoutes.js';
@@ -8,6 +9,9 @@ import { insertEvents, openReadModels, type ReadModelFixture } from '../../test/
 import { runKes } from '../../test/support/runKes.js';
 import { bankReports } from './bankReports.js';
 import { bankReportCatalog } from './reportCatalog.js';
+
+/** The bank's file as `kes report --projections` loads it: compiled (npm run build). */
+const BANK_FILE = resolve('dist/example/modules.js');
 
 /**
  * The bank's reports on the real engine over a hand-written ledger, each figure worked out by hand below. The
@@ -319,9 +323,13 @@ describe('bank reports served: kes report and GET /reports/:name', () => {
 
   it('kes report: list, tables with amounts right-aligned, CSV', async () => {
     await fx.releaseForChild();
-    const report = (...args: string[]) => runKes(['report', ...args], { env: fx.env });
+    // The bank is a user file: `kes report` serves its reports only when given it.
+    const report = (...args: string[]) => runKes(['report', ...args, '--projections', BANK_FILE], { env: fx.env });
     const list = await report('list', '--format', 'json');
     expect(JSON.parse(list.stdout).map((r: { name: string }) => r.name)).toEqual(bankReportCatalog.names);
+    const bare = await runKes(['report', 'balances'], { env: fx.env });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("unknown report 'balances'");
     const table = await report('money-check');
     expect(table.code).toBe(0);
     expect(table.stdout).toBe(

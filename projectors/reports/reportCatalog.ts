@@ -3,7 +3,8 @@ import { coreReports, type ReportDefinition } from './reportDefinitions.js';
 
 /**
  * The reports one deployment offers (`kes report`, `GET /reports`). The list is handed in by whoever wires the
- * service — cli/wiring.ts gives the core reports plus the example bank's — so the library never knows a domain.
+ * service — `kes project` and `kes report` give the core reports plus those of a `--projections` file (the bank's is
+ * one such file) — so the library never knows a domain.
  * A name is looked up here, never in a list of its own, so that the CLI and HTTP answers cannot disagree.
  */
 export class ReportCatalog {
