@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccountState, accountModule } from '../../example/accounts/account.js';
 import { EXAMPLE_MODULES } from '../../example/modules.js';
 import { CommandRejectedError } from '../../pipeline/errors.js';
+import { readCommitted } from '../../pipeline/kafka/committedReader.js';
 import { HighWatermarks } from '../../pipeline/kafka/highWatermarks.js';
 import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
 import { openEventCatalog } from '../../pipeline/schemas/eventCatalog.js';
@@ -26,10 +27,11 @@ async function command(
   path: string,
   body: unknown,
   key = TELLER,
+  extraHeaders: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${url}/commands/${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...extraHeaders },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -105,6 +107,36 @@ describe('commands', () => {
     expect(deposited.body).toMatchObject({ version: 1, position: { topic: `${setup.topicPrefix}account` } });
     const log = await fromLog(id);
     expect(log).toMatchObject({ version: 1, state: { status: 'open', owner: 'ada', balance: 500, currency: 'EUR' } });
+  });
+
+  it("writes a command request's traceparent to the events it decides, and refuses a malformed one", async () => {
+    const trace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const id = randomUUID();
+    const opened = await command(
+      guard.url,
+      `account/${id}`,
+      { type: 'open', data: { owner: 'tia', currency: 'EUR' } },
+      TELLER,
+      { traceparent: trace },
+    );
+    expect(opened.status).toBe(200);
+    const { topic, partition, offset } = opened.body.position as { topic: string; partition: number; offset: number };
+    const headers: (string | undefined)[] = [];
+    await readCommitted(kafka, [{ topic, partition, from: offset, until: offset + 1 }], ({ messages }) => {
+      for (const m of messages) headers.push(m.headers?.traceparent?.toString());
+    });
+    expect(headers).toEqual([trace]);
+    const bad = await command(
+      guard.url,
+      `account/${id}`,
+      { type: 'deposit', data: { amount: 1, currency: 'EUR' } },
+      TELLER,
+      {
+        traceparent: 'nope',
+      },
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: 'invalid_header', path: 'traceparent' });
   });
 
   it('answers 422 with the module code when a business rule refuses, 400 with the field path, and writes nothing', async () => {
