@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGuard } from '../../guard/guard.js';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { openEngine } from '../../pipeline/clickhouse/openEngine.js';
+import { ServerEngine } from '../../pipeline/clickhouse/serverEngine.js';
+import { freePort } from '../../test/support/freePort.js';
 import { API_KEY, startTestGuard, testGuardConfig } from '../../test/support/guard.js';
+import { KesProcess } from '../../test/support/kesProcess.js';
 import { OpenApiContract } from '../../test/support/openApiContract.js';
 import { testProjectorSettings } from '../../test/support/projector.js';
 import { stack } from '../../test/support/stack.js';
@@ -23,6 +26,10 @@ describe('the projector answers as its OpenAPI document says', () => {
   let engine: ClickHouseEngine;
   let dir: string;
   let projector: RunningProjector | undefined;
+  let cutOff: RunningProjector | undefined;
+  let deadEngine: ServerEngine | undefined;
+  let clickhouse: KesProcess | undefined;
+  let clickhouseDir: string | undefined;
 
   beforeAll(async () => {
     guard = await startTestGuard(setup);
@@ -31,6 +38,10 @@ describe('the projector answers as its OpenAPI document says', () => {
   }, 120_000);
   afterAll(async () => {
     await projector?.close();
+    await cutOff?.close();
+    await deadEngine?.close();
+    await clickhouse?.stop();
+    if (clickhouseDir) rmSync(clickhouseDir, { recursive: true, force: true });
     await guard?.close();
     await engine?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -70,6 +81,30 @@ describe('the projector answers as its OpenAPI document says', () => {
     await engine.query(`DROP DATABASE ${config.KES_CLICKHOUSE_DATABASE}`);
     expect((await call('/reports/{name}', '/reports/event-types')).status).toBe(503);
     expect((await call('/streams/{stream}/events', '/streams/web-0/events')).status).toBe(503);
+
+    // ClickHouse gone: a projector whose ClickHouse (a `kes clickhouse serve` process of this test's) is killed
+    // after it started answers its reads 500 read_failed, not fastify's default body. It runs no projection, so
+    // that nothing but the reads meets the dead engine.
+    clickhouseDir = mkdtempSync(join(tmpdir(), 'kes-contract-dead-chdb-'));
+    const clickhouseUrl = `http://127.0.0.1:${await freePort()}`;
+    clickhouse = new KesProcess(
+      'clickhouse',
+      ['clickhouse', 'serve', '--path', clickhouseDir, '--port', new URL(clickhouseUrl).port],
+      `${clickhouseUrl}/ping`,
+      {},
+    );
+    await clickhouse.start();
+    deadEngine = new ServerEngine(clickhouseUrl);
+    cutOff = await startProjector(config, { engine: deadEngine, projections: [] });
+    await clickhouse.kill();
+    for (const [path, concrete] of [
+      ['/reports/{name}', '/reports/event-types'],
+      ['/streams/{stream}/events', '/streams/web-0/events'],
+    ] as const) {
+      const failed = await contract.call(cutOff.url, 'GET', path, concrete);
+      expect(failed.status).toBe(500);
+      expect(failed.body).toMatchObject({ error: 'read_failed', retriable: true });
+    }
 
     // /health/ready's 503 is the same code and schema as the guard's (pipeline/http/standardRoutes.ts), provoked
     // there (guardContract.int.test.ts); a projector is ready as soon as its consumers run, too soon to catch.

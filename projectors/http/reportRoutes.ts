@@ -6,6 +6,7 @@ import { coreReportCatalog, type ReportCatalog } from '../reports/reportCatalog.
 import { ReportOptionError, UnknownReportError } from '../reports/reportErrors.js';
 import { parseChoice, type RawOptions } from '../reports/reportOptions.js';
 import { knownCategories, prepareReport, ReadModelsMissingError, runReport } from '../reports/runReport.js';
+import { answerReadErrors } from './readErrors.js';
 import { reportListSchema, reportSchema } from './routeSchemas.js';
 
 export interface ReportRoutesOptions {
@@ -31,12 +32,13 @@ export const CONSISTENCY_HEADER = 'x-kes-consistency';
  * - `GET /reports/:name?from=&to=&category=&limit=&by=`: `{report, from, to, options, columns, rows}`, the same
  *   rows `kes report <name> --format json` prints. Bad input is a 400 `{error: 'invalid_option', message, option,
  *   choices}` and an unknown report a 404 `{error: 'unknown_report', …}`; nothing runs. A database without read
- *   models is a 503 `{error: 'read_models_missing'}`.
+ *   models is a 503 `{error: 'read_models_missing'}`; ClickHouse unreachable or failing a 500 `{error: 'read_failed'}`.
  *
  * Register with `app.register(reportRoutes, { engine, database })`.
  */
 export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (app, options) => {
   schemasDocumentOnly(app);
+  answerReadErrors(app);
   const now = options.now ?? Date.now;
   const catalog = options.reports ?? coreReportCatalog;
   const categories = cachedCategories(options.engine, options.database, options.categoriesTtlMs ?? 5000);

@@ -21,6 +21,10 @@ const readModelsMissing = {
   description: 'this database has no read models (no projector has run on it)',
   ...object({ error: { const: 'read_models_missing' }, message: text }),
 };
+const readFailed = {
+  description: 'the read models could not be read (ClickHouse unreachable or failing): `message` says why; retry later',
+  ...object({ error: { const: 'read_failed' }, message: text, retriable: { const: true } }),
+};
 const eventual = {
   'x-kes-consistency': { type: 'string', const: 'eventual', description: 'read models trail the log' },
 } as const;
@@ -120,6 +124,7 @@ export const reportSchema = {
     },
     400: invalidOption,
     404: { description: 'no report of this name: `choices` lists them', ...refusal('unknown_report') },
+    500: readFailed,
     503: readModelsMissing,
   },
 } as const;
@@ -157,6 +162,7 @@ export const streamEventsSchema = {
       }),
     },
     400: invalidOption,
+    500: readFailed,
     503: readModelsMissing,
   },
 } as const;

@@ -6,6 +6,7 @@ import { qualified } from '../readModels/projection.js';
 import { ReportOptionError, shown } from '../reports/reportErrors.js';
 import { parseLimit, type RawOptions } from '../reports/reportOptions.js';
 import { readModels, typed } from '../reports/runReport.js';
+import { answerReadErrors } from './readErrors.js';
 import { CONSISTENCY_HEADER, refuse } from './reportRoutes.js';
 import { streamEventsSchema } from './routeSchemas.js';
 
@@ -57,6 +58,7 @@ const NOTE =
  */
 export const streamRoutes: FastifyPluginAsync<StreamRoutesOptions> = async (app, options) => {
   schemasDocumentOnly(app);
+  answerReadErrors(app);
   const defaultLimit = options.defaultLimit ?? 100;
   const maxLimit = options.maxLimit ?? 1000;
   const events = qualified(options.database, 'events');
