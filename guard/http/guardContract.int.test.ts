@@ -3,10 +3,12 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { modules as bankModules } from '../../example/modules.js';
+import { setFailpoints } from '../../pipeline/faults/failpoints.js';
 import { API_KEY, startTestGuard, testGuardConfig } from '../../test/support/guard.js';
 import { OpenApiContract } from '../../test/support/openApiContract.js';
 import { stack } from '../../test/support/stack.js';
 import { waitFor } from '../../test/support/waitFor.js';
+import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import type { CommandModule } from '../commands/decider.js';
 import type { RunningGuard } from '../guard.js';
 
@@ -191,10 +193,33 @@ describe('the guard answers as its OpenAPI document says', () => {
       redis.disconnect();
     }
 
-    // 500 outcome_unknown needs a guard that cannot learn whether its commit succeeded before the append's deadline
-    // (killed or paused between commit and confirm): the fault tests provoke it (guard/faults/), and
-    // errorAnswers.unit.test.ts checks its body against this schema.
-    expect(contract.uncovered()).toEqual(['POST /streams/{stream}/events 500']);
+    // 500 outcome_unknown: every commit call fails once asked for (failpoint fail@in-commit), so each attempt's
+    // outcome is unknown until the guard takes its slot's epoch again and reads Kafka; it retries, and the append's
+    // deadline (the client's kes-attempt-deadline) passes with the outcome of its last attempt still unknown.
+    setFailpoints('fail@in-commit:1');
+    try {
+      const unknown = await call('POST', APPEND, `/streams/account-${randomUUID()}/events`, {
+        headers: {
+          ...json(API_KEY, {}).headers,
+          [ATTEMPT_DEADLINE_HEADER]: String(Date.now() + 5_000),
+        },
+        body: JSON.stringify({ expectedVersion: 'any', events: [deposit()] }),
+      });
+      expect(unknown.status).toBe(500);
+      expect(unknown.body).toMatchObject({ error: 'outcome_unknown', retriable: true });
+    } finally {
+      setFailpoints('');
+    }
+    // Disarmed, the guard writes again.
+    const after = await call(
+      'POST',
+      APPEND,
+      `/streams/${s}/events`,
+      json(API_KEY, { expectedVersion: 'any', events: [deposit()] }),
+    );
+    expect(after.status).toBe(200);
+
+    expect(contract.uncovered()).toEqual([]);
     expect(contract.undocumented()).toEqual([]);
-  });
+  }, 120_000);
 });

@@ -26,6 +26,8 @@ export async function commitTransaction(
       const metadata = await tx.sendBatch({ acks: -1, timeout: 10_000, topicMessages });
       failpoint('after-send', `reservation ${resId}`);
       committing = true;
+      // From here the guard cannot tell whether Kafka committed until it takes the slot's epoch again.
+      failpoint('in-commit', `reservation ${resId}`);
       await tx.commit();
       return { ok: true, metadata };
     } catch (error) {

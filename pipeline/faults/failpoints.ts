@@ -6,6 +6,8 @@
  *
  *   after-reserve  versions reserved in Redis, nothing produced yet
  *   after-send     events produced inside the open transaction, commit not asked for
+ *   in-commit      commit asked for, no answer from Kafka: `fail@in-commit` is a commit call that failed, its
+ *                  outcome unknown to the guard (the transaction is left open until the slot's epoch is taken again)
  *   after-commit   transaction committed, nothing confirmed in Redis, no client answered
  *   after-confirm  confirmation sent to Redis (applied or not), no client answered
  *
@@ -21,6 +23,7 @@
 export type Failpoint =
   | 'after-reserve'
   | 'after-send'
+  | 'in-commit'
   | 'after-commit'
   | 'after-confirm'
   | 'projector-after-dead-letters'
@@ -29,6 +32,7 @@ export type Failpoint =
 const POINTS: readonly Failpoint[] = [
   'after-reserve',
   'after-send',
+  'in-commit',
   'after-commit',
   'after-confirm',
   'projector-after-dead-letters',

@@ -109,6 +109,10 @@ describe('failpoints', () => {
       expect(() => failpoint('after-send')).not.toThrow();
       expect(() => failpoint('after-commit')).not.toThrow();
       expect(() => setFailpoints('fail@nowhere:1')).toThrow(/unknown point 'nowhere'/);
+      // in-commit, unbounded: every commit fails (the guard contract test's 500 outcome_unknown).
+      setFailpoints('fail@in-commit:1');
+      for (let i = 0; i < 3; i++) expect(() => failpoint('in-commit')).toThrow('failpoint in-commit: fail');
+      expect(() => failpoint('after-send')).not.toThrow();
     } finally {
       setFailpoints('');
     }
@@ -118,7 +122,7 @@ describe('failpoints', () => {
     const r = await child('after-comit:1', ['after-commit']).done;
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("unknown point 'after-comit'");
-    expect(r.stderr).toContain('valid: after-reserve, after-send, after-commit, after-confirm');
+    expect(r.stderr).toContain('valid: after-reserve, after-send, in-commit, after-commit, after-confirm');
   });
 
   it('kill@after-commit:1 kills the process with SIGKILL at that point and no other', async () => {
