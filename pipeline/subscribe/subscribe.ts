@@ -5,6 +5,7 @@ import { SubscriptionHandlerError, SubscriptionRecordError } from '../errors.js'
 import { categoryOfTopic } from '../events/streamName.js';
 import { createKafka } from '../kafka/kafkaClient.js';
 import { assertReadCommittedPatched } from '../kafka/readCommittedPatch.js';
+import { isTransientKafkaError } from '../kafka/transientErrors.js';
 import { getSchemaById } from '../registry/subjects.js';
 import { buildEventCatalog, type EventCatalog } from '../schemas/eventCatalog.js';
 import { advances, committableOffset } from './commitPlan.js';
@@ -201,7 +202,17 @@ class GroupSubscription implements Subscription {
       if (batchSize === 0 && !this.stopping) void this.commit(topic, partition, Number(lastOffset) + 1);
     });
     consumer.on(CRASH, (event) => {
-      if (!event.payload.restart) this.fail(event.payload.error);
+      if (event.payload.restart || this.stopping) return;
+      if (!isTransientKafkaError(event.payload.error)) {
+        this.fail(event.payload.error);
+        return;
+      }
+      // kafkajs gave up for an error that ends when the broker is back (a coordinator missing during a restart): a
+      // new consumer reads again from the committed offsets, which only ever cover finished handlers.
+      this.log(`the consumer stopped (${String(event.payload.error)}); starting it again`);
+      this.started = sleep(1_000)
+        .then(() => (this.stopping || this.consumer !== consumer ? undefined : this.run()))
+        .catch((error: unknown) => this.fail(error));
     });
     await consumer.connect();
     if (this.stopping) return;

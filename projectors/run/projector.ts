@@ -2,6 +2,7 @@ import type { Batch, Consumer, Kafka } from 'kafkajs';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
 import { DeadLetterWriteError, ProjectionWriteError } from '../../pipeline/errors.js';
 import { failpoint } from '../../pipeline/faults/failpoints.js';
+import { isTransientKafkaError } from '../../pipeline/kafka/transientErrors.js';
 import type { PartitionProgress, ProjectionCatalog } from '../catalog/projectionCatalog.js';
 import type { ProjectorMetrics } from '../metrics.js';
 import { type Projection, versioned } from '../readModels/projection.js';
@@ -122,10 +123,13 @@ export class Projector {
       if (batchSize === 0) void this.skipPast(topic, partition, Number(lastOffset) + 1, Number(highWatermark));
     });
     consumer.on(CRASH, (event) => {
-      if (!event.payload.restart && this.fatal === undefined) {
-        this.fatal = event.payload.error;
-        o.onCrash?.(event.payload.error);
+      if (event.payload.restart || this.fatal !== undefined) return;
+      if (isTransientKafkaError(event.payload.error)) {
+        this.startAgain(consumer, event.payload.error);
+        return;
       }
+      this.fatal = event.payload.error;
+      o.onCrash?.(event.payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...o.topics], fromBeginning: true });
@@ -150,6 +154,25 @@ export class Projector {
         resolveOffset(batch.lastOffset());
       },
     });
+  }
+
+  /**
+   * kafkajs gave up on a consumer for an error that ends when the broker is back (isTransientKafkaError): a new
+   * consumer reads again from the committed offsets, as kafkajs's own restart would, until it joins or `stop()`.
+   */
+  private startAgain(crashed: Consumer, error: unknown): void {
+    const o = this.options;
+    o.log?.(`projection ${o.projection.name}: the consumer stopped (${String(error)}); starting it again`);
+    setTimeout(() => {
+      if (this.consumer !== crashed || this.fatal !== undefined) return;
+      this.start().catch((e: unknown) => {
+        if (isTransientKafkaError(e) && this.consumer !== undefined) this.startAgain(this.consumer, e);
+        else if (this.fatal === undefined) {
+          this.fatal = e;
+          o.onCrash?.(e);
+        }
+      });
+    }, 1_000).unref();
   }
 
   async stop(): Promise<void> {
