@@ -21,7 +21,8 @@ const readModelsMissing = {
   description: 'this database has no read models (no projector has run on it)',
   ...object({ error: { const: 'read_models_missing' }, message: text }),
 };
-const readFailed = {
+/** 500 from a read route (readErrors.ts): the body readFailedBody builds. */
+export const readFailed = {
   description: 'the read models could not be read (ClickHouse unreachable or failing): `message` says why; retry later',
   ...object({ error: { const: 'read_failed' }, message: text, retriable: { const: true } }),
 };
