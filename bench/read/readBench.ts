@@ -20,7 +20,7 @@ import { Command } from 'commander';
 import { logLevel } from 'kafkajs';
 import { readStreamEvents } from '../../guard/commands/streamEvents.js';
 import { StreamIndex } from '../../guard/read/streamIndex.js';
-import { StreamReader } from '../../guard/read/streamReader.js';
+import { DEFAULT_LANES, StreamReader } from '../../guard/read/streamReader.js';
 import { loadConfig } from '../../pipeline/config/config.js';
 import { HighWatermarks } from '../../pipeline/kafka/highWatermarks.js';
 import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
@@ -61,7 +61,7 @@ runMain(
       .option('--tx-events <n>', 'records per transaction of the pre-load (a group commit)', '500')
       .option('--runs <n>', 'indexed reads per stream (median and worst)', '5')
       .option('--scan-runs <n>', 'scans per stream (the old path; the best is kept)', '1')
-      .option('--lanes <n>', "the reader's parallel fetches (one connection each)", '4')
+      .option('--lanes <n>', "the reader's parallel fetches (one connection each)", String(DEFAULT_LANES))
       .option('--keep', 'keep the topics and Redis keys', false)
       .option('--json', 'print JSON instead of a table', false)
       .parse(process.argv)
