@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../pipeline/config/config.js';
 import { KesError, ProjectionWriteError, UsageError } from '../pipeline/errors.js';
-import { progressPrinter } from '../pipeline/output/textOutput.js';
+import { createLogger } from '../pipeline/log/logger.js';
 import { startProjector } from '../projectors/projector.js';
 import { PROJECTIONS, projectionNamed } from '../projectors/readModels/registry.js';
 import { coreReportCatalog, ReportCatalog } from '../projectors/reports/reportCatalog.js';
@@ -45,7 +45,10 @@ export function projectCommand(): Command {
       const config = loadConfig({
         overrides: { KES_HOME: flags.home, KES_PROJECTOR_PORT: flags.port, KES_PROJECTOR_HOST: flags.host },
       });
-      const log = progressPrinter();
+      // The projector's own lines (retries, restarts, dead letters) are structured like its request logs: pino JSON
+      // on stderr at the configured level. They report something going wrong or recovering, hence warn.
+      const logger = createLogger('projector', config.KES_LOG_LEVEL);
+      const log = (line: string) => logger.warn(line);
       let fatal: unknown;
       let wake: () => void = () => {};
       const stopped = new Promise<void>((resolve) => {
