@@ -1,5 +1,6 @@
 import { ConfigError } from '../../pipeline/errors.js';
 import { isCategory } from '../../pipeline/events/streamName.js';
+import { isObject, kindOf } from '../../pipeline/isObject.js';
 import type { CommandModule } from './decider.js';
 
 /**
@@ -9,11 +10,11 @@ import type { CommandModule } from './decider.js';
  */
 export function checkModules(value: unknown, where: string): readonly CommandModule[] {
   if (!Array.isArray(value))
-    throw new ConfigError(where, `modules must be an array of decider modules, got ${kind(value)}`);
+    throw new ConfigError(where, `modules must be an array of decider modules, got ${kindOf(value)}`);
   const categories = new Map<string, number>();
   value.forEach((module, i) => {
     const problem = moduleProblem(module);
-    const name = isRecord(module) && typeof module.category === 'string' ? ` (${module.category})` : '';
+    const name = isObject(module) && typeof module.category === 'string' ? ` (${module.category})` : '';
     if (problem) throw new ConfigError(where, `modules[${i}]${name}: ${problem}`);
     const category = (module as CommandModule).category;
     const first = categories.get(category);
@@ -27,7 +28,7 @@ export function checkModules(value: unknown, where: string): readonly CommandMod
 
 /** What is wrong with one module, or undefined. */
 export function moduleProblem(module: unknown): string | undefined {
-  if (!isRecord(module)) return `a module is an object, got ${kind(module)}`;
+  if (!isObject(module)) return `a module is an object, got ${kindOf(module)}`;
   if (typeof module.category !== 'string' || !isCategory(module.category)) {
     return `category must be 1 to 100 lowercase letters, digits or _, got ${show(module.category)}`;
   }
@@ -38,27 +39,17 @@ export function moduleProblem(module: unknown): string | undefined {
     return `stateVersion must be a whole number >= 0, got ${show(module.stateVersion)}`;
   }
   for (const fn of ['initialState', 'evolve', 'decide'] as const) {
-    if (typeof module[fn] !== 'function') return `${fn} must be a function, got ${kind(module[fn])}`;
+    if (typeof module[fn] !== 'function') return `${fn} must be a function, got ${kindOf(module[fn])}`;
   }
-  if (!isRecord(module.commands) || Object.keys(module.commands).length === 0) {
-    return `commands must be an object of one zod schema per command type, got ${kind(module.commands)}`;
+  if (!isObject(module.commands) || Object.keys(module.commands).length === 0) {
+    return `commands must be an object of one zod schema per command type, got ${kindOf(module.commands)}`;
   }
   for (const [type, schema] of Object.entries(module.commands)) {
-    if (!isRecord(schema) || typeof schema.safeParse !== 'function') {
-      return `commands.${type} must be a zod schema (something with safeParse), got ${kind(schema)}`;
+    if (!isObject(schema) || typeof schema.safeParse !== 'function') {
+      return `commands.${type} must be a zod schema (something with safeParse), got ${kindOf(schema)}`;
     }
   }
   return undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function kind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
 }
 
 function show(value: unknown): string {
