@@ -9,6 +9,7 @@ export type KesErrorCode =
   | 'KES_PREREQUISITE_MISSING'
   | 'KES_PORT_IN_USE'
   | 'KES_FETCH_FAILED'
+  | 'KES_KAFKA_READ_FAILED'
   | 'KES_SERVICE_START_FAILED'
   | 'KES_SERVICE_UNAVAILABLE'
   | 'KES_DOCKER_FAILED'
@@ -106,6 +107,30 @@ export class FetchError extends KesError {
       cause,
       context: { artifact },
     });
+  }
+}
+
+/**
+ * Reading a partition directly (recovery, stream reads) failed: the broker answered a fetch with an error code, or the
+ * range was not read in time. Retriable when leadership moved or time ran out; not when the offset or topic is gone.
+ */
+export class KafkaReadError extends KesError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+
+  constructor(
+    at: { topic: string; partition: number; offset: number },
+    detail: string,
+    options: { retriable?: boolean; errorCode?: number } = {},
+  ) {
+    super('KES_KAFKA_READ_FAILED', `reading ${at.topic}[${at.partition}] at offset ${at.offset}: ${detail}`, {
+      retriable: options.retriable ?? false,
+      context: { ...at, ...(options.errorCode === undefined ? {} : { errorCode: options.errorCode }) },
+    });
+    this.topic = at.topic;
+    this.partition = at.partition;
+    this.offset = at.offset;
   }
 }
 
@@ -470,6 +495,7 @@ const exitCodes: Record<KesErrorCode, number> = {
   KES_PREREQUISITE_MISSING: 3,
   KES_PORT_IN_USE: 4,
   KES_FETCH_FAILED: 5,
+  KES_KAFKA_READ_FAILED: 7,
   KES_SERVICE_START_FAILED: 6,
   KES_SERVICE_UNAVAILABLE: 7,
   KES_DOCKER_FAILED: 8,

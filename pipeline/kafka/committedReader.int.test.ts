@@ -2,6 +2,7 @@ import { type Admin, type Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../test/support/names.js';
 import { stack } from '../../test/support/stack.js';
+import { waitFor } from '../../test/support/waitFor.js';
 import { readCommitted } from './committedReader.js';
 import { HighWatermarks } from './highWatermarks.js';
 import { createKafka } from './kafkaClient.js';
@@ -65,8 +66,10 @@ describe('committed reader and high watermarks', () => {
         for (const m of messages) seen.push(`${m.offset}:${m.value?.toString()}`);
       },
     );
-    // The read waits for the open transaction; its abort lets it finish.
+    // The read reaches the open transaction and waits there; its abort lets it finish.
+    await waitFor('the records before the open transaction', () => seen.includes('5:c'));
     await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toEqual(['1:b', '5:c']);
     await openTx.abort();
     await reading;
     expect(seen).toEqual(['1:b', '5:c', '8:d']);

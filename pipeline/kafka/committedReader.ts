@@ -1,14 +1,14 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { type ClusterLike, createCluster, ISOLATION, type RawRecord } from './kafkajsInternals.js';
+import { KafkaReadError } from '../errors.js';
+import { AbortedFilter, type AbortedTransaction } from './abortedTransactions.js';
+import { type BrokerLike, type ClusterLike, createCluster, ISOLATION, type RawRecord } from './kafkajsInternals.js';
 
 /**
  * Reads ranges of partitions as read_committed readers must see them: records of aborted (fenced) transactions
  * and transaction markers never reach `onRecords`.
  *
  * It fetches the partitions directly (no consumer group: nothing to join, nothing committed) and filters aborted
- * records itself, the way the Java consumer does: every aborted transaction the broker lists for the fetched range
- * whose first offset is at or before a record is active until its abort marker, and transactional records of an
- * active producer are dropped. kafkajs' own consumer activates only one listed transaction per record, so with
+ * records itself, the way the Java consumer does (`AbortedFilter`). kafkajs' own consumer activates only one listed transaction per record, so with
  * several aborted transactions interleaved in a partition (several guards, some fenced) it lets aborted records
  * through; kes found that in its fault tests, and does not use it for anything that must be exact.
  *
@@ -44,27 +44,60 @@ const ABORT_MARKER = Buffer.from([0, 0, 0, 0]);
 /** The records of one fetch that a read_committed reader may see (exported for unit tests). */
 export function visibleRecords(
   records: readonly RawRecord[],
-  abortedTransactions: readonly { producerId: string; firstOffset: string }[],
+  abortedTransactions: readonly AbortedTransaction[],
   fetchOffset: number,
 ): RawRecord[] {
-  const pending = [...abortedTransactions].sort((a, b) => Number(a.firstOffset) - Number(b.firstOffset));
-  const active = new Set<string>();
+  const filter = new AbortedFilter(abortedTransactions);
   const visible: RawRecord[] = [];
   for (const record of records) {
     const offset = Number(record.offset);
-    while (pending.length > 0 && Number(pending[0]?.firstOffset) <= offset) {
-      active.add(String(pending.shift()?.producerId));
-    }
+    filter.reach(offset);
     const producerId = String(record.batchContext.producerId);
     if (record.isControlRecord) {
-      if (record.key && Buffer.from(record.key).equals(ABORT_MARKER)) active.delete(producerId);
+      if (record.key && Buffer.from(record.key).equals(ABORT_MARKER)) filter.abortMarker(producerId);
       continue;
     }
     if (offset < fetchOffset) continue;
-    if (record.batchContext.inTransaction && active.has(producerId)) continue;
+    if (record.batchContext.inTransaction && filter.aborted(producerId)) continue;
     visible.push(record);
   }
   return visible;
+}
+
+export interface CommittedFetch {
+  /** Committed records at or after the offset asked for (aborted ones and transaction markers removed). */
+  records: RawRecord[];
+  /** The offset to fetch next: after the last record fetched (markers and aborted records included). */
+  next: number;
+  /** The broker's last stable offset: read_committed fetches answer nothing at or beyond it (-1 when unknown). */
+  lastStableOffset: number;
+}
+
+/**
+ * One read_committed fetch of a partition through kafkajs, which decodes (and decompresses) every record. The raw
+ * readers (headerReader.ts, offsetFetcher.ts) fall back to it for compressed batches. `next` is `offset` when nothing
+ * was ready (at the last stable offset, after waiting up to `maxWaitMs`).
+ */
+export async function fetchCommitted(
+  broker: BrokerLike,
+  topic: string,
+  partition: number,
+  offset: number,
+  options: { maxBytes: number; maxWaitMs: number },
+): Promise<CommittedFetch> {
+  const { responses } = await broker.fetch({
+    isolationLevel: ISOLATION.READ_COMMITTED,
+    maxWaitTime: options.maxWaitMs,
+    minBytes: 1,
+    maxBytes: options.maxBytes,
+    topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: options.maxBytes }] }],
+  });
+  const data = responses.find((r) => r.topicName === topic)?.partitions.find((p) => p.partition === partition);
+  const lastStableOffset = Number(data?.lastStableOffset ?? -1);
+  const raw = data?.messages ?? [];
+  const last = raw.length > 0 ? Number(raw[raw.length - 1]?.offset) : Number.NaN;
+  if (!data || !(last >= offset)) return { records: [], next: offset, lastStableOffset };
+  return { records: visibleRecords(raw, data.abortedTransactions ?? [], offset), next: last + 1, lastStableOffset };
 }
 
 export async function readCommitted(
@@ -103,7 +136,7 @@ export async function readCommitted(
  * the last socket leak (a guard's recovery would leak sockets on every read, a CLI would never exit). One fetch per
  * leader, before the lanes start, opens it once.
  */
-async function openFetchConnections(cluster: ClusterLike, ranges: readonly ReadRange[]): Promise<void> {
+export async function openFetchConnections(cluster: ClusterLike, ranges: readonly ReadRange[]): Promise<void> {
   const firstRangeOf = new Map<string, ReadRange>();
   for (const range of ranges) {
     for (const nodeId of Object.keys(cluster.findLeaderForPartitions(range.topic, [range.partition]))) {
@@ -127,6 +160,15 @@ async function openFetchConnections(cluster: ClusterLike, ranges: readonly ReadR
   }
 }
 
+/** A range not read within the caller's time: retriable (a broker restarting, a transaction left open). */
+export function readTimedOut(range: ReadRange, offset: number, timeoutMs: number): KafkaReadError {
+  return new KafkaReadError(
+    { topic: range.topic, partition: range.partition, offset },
+    `the range ${range.from}..${range.until} was not read within ${timeoutMs} ms`,
+    { retriable: true },
+  );
+}
+
 async function readRange(
   cluster: ClusterLike,
   range: ReadRange,
@@ -139,9 +181,7 @@ async function readRange(
   let offset = range.from;
   while (offset < range.until) {
     if (Date.now() > deadline) {
-      throw new Error(
-        `reading ${topic}[${partition}] ${range.from}..${range.until} timed out after ${timeoutMs} ms at ${offset}`,
-      );
+      throw readTimedOut(range, offset, timeoutMs);
     }
     const leaders = cluster.findLeaderForPartitions(topic, [partition]);
     const nodeId = Object.keys(leaders)[0];
@@ -150,23 +190,12 @@ async function readRange(
       continue;
     }
     const broker = await cluster.findBroker({ nodeId });
-    const { responses } = await broker.fetch({
-      isolationLevel: ISOLATION.READ_COMMITTED,
-      maxWaitTime: 200,
-      minBytes: 1,
-      maxBytes,
-      topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes }] }],
-    });
-    const data = responses.find((r) => r.topicName === topic)?.partitions.find((p) => p.partition === partition);
-    const records = data?.messages ?? [];
-    const last = records.length > 0 ? Number(records[records.length - 1]?.offset) : Number.NaN;
-    if (!data || records.length === 0 || !(last >= offset)) continue; // at the last stable offset: wait for it to move
-    const visible = visibleRecords(records, data.abortedTransactions ?? [], offset).filter(
-      (r) => Number(r.offset) < range.until,
-    );
+    const fetched = await fetchCommitted(broker, topic, partition, offset, { maxBytes, maxWaitMs: 200 });
+    const visible = fetched.records.filter((r) => Number(r.offset) < range.until);
     if (visible.length > 0) {
       await onRecords({ topic, partition, messages: visible as unknown as KafkaMessage[] });
     }
-    offset = last + 1;
+    // Unchanged when nothing was ready (at the last stable offset): the next fetch waits for it to move.
+    offset = fetched.next;
   }
 }

@@ -1,9 +1,9 @@
-import type { AbortedTransaction } from './recordBatches.js';
+import type { AbortedTransaction } from './abortedTransactions.js';
 
 /**
  * The Kafka Fetch request and response, version 4 (the oldest Kafka 4 serves, and the first with isolation levels
  * and aborted transactions), encoded and decoded by hand so that a partition's record set stays one Buffer slice
- * for `decodeRecordBatches` instead of kafkajs' object per record and header. Layouts from the Kafka protocol guide:
+ * for the batch walk (recordBatches.ts) instead of kafkajs' object per record and header. Layouts from the Kafka protocol guide:
  *
  *   request   replica_id:int32 max_wait_ms:int32 min_bytes:int32 max_bytes:int32 isolation_level:int8
  *             [topic:string [partition:int32 fetch_offset:int64 partition_max_bytes:int32]]

@@ -1,58 +1,9 @@
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { decodeRecordBatches, emptyColumns, type HeaderColumns, headerKeys } from './recordBatches.js';
-
-// Batches encoded by kafkajs' own record batch encoder (the bytes a broker stores and serves), so the decoder is
-// checked against another implementation of the format, not against itself.
-const require = createRequire(import.meta.url);
-type Encoded = { buffer: Buffer };
-const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
-  RecordBatch: (o: object) => Promise<Encoded>;
-};
-const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (o: object) => Encoded;
-const Long = require('kafkajs/src/utils/long.js') as { fromNumber(n: number): unknown };
+import { recordBatch as batch } from '../../test/support/recordBatchFixture.js';
+import { decodeHeaderColumns, emptyColumns, type HeaderColumns, headerKeys } from './headerColumns.js';
+import { UnsupportedBatchError } from './recordBatches.js';
 
 const NAMES = ['ce_subject', 'kes-version'];
-
-interface BatchSpec {
-  base: number;
-  records?: { headers?: Record<string, string>; key?: string; value?: string }[];
-  producerId?: number;
-  transactional?: boolean;
-  /** A control batch with one marker: abort or commit. */
-  marker?: 'abort' | 'commit';
-  compression?: number;
-}
-
-async function batch(spec: BatchSpec): Promise<Buffer> {
-  const records = spec.marker
-    ? [
-        Record({
-          offsetDelta: 0,
-          key: Buffer.from([0, 0, 0, spec.marker === 'abort' ? 0 : 1]),
-          value: Buffer.from([0, 0, 0, 0, 0, 0]),
-        }),
-      ]
-    : (spec.records ?? []).map((r, i) =>
-        Record({
-          offsetDelta: i,
-          key: Buffer.from(r.key ?? 'k'),
-          value: Buffer.from(r.value ?? 'some value'),
-          headers: r.headers ?? {},
-        }),
-      );
-  const encoded = await RecordBatch({
-    firstOffset: Long.fromNumber(spec.base),
-    lastOffsetDelta: records.length - 1,
-    producerId: Long.fromNumber(spec.producerId ?? -1),
-    transactional: spec.transactional ?? spec.marker !== undefined,
-    compression: spec.compression ?? 0,
-    records,
-  });
-  const b = Buffer.from(encoded.buffer);
-  if (spec.marker) b.writeInt16BE(b.readInt16BE(21) | 0x20, 21); // the control bit
-  return b;
-}
 
 function ev(stream: string, version: number) {
   return { headers: { ce_type: 'T', ce_subject: stream, 'kes-version': String(version), other: 'x' } };
@@ -60,11 +11,11 @@ function ev(stream: string, version: number) {
 
 function decode(records: Buffer, from = 0, until = 1e9, aborted: { producerId: string; firstOffset: string }[] = []) {
   const out: HeaderColumns = emptyColumns(NAMES.length);
-  const result = decodeRecordBatches(records, aborted, from, until, headerKeys(NAMES), out);
+  const result = decodeHeaderColumns(records, aborted, from, until, headerKeys(NAMES), out);
   return { ...result, out };
 }
 
-describe('decodeRecordBatches', () => {
+describe('decodeHeaderColumns', () => {
   it('gives each record its offset and the asked-for headers, undefined where one is missing', async () => {
     const set = Buffer.concat([
       await batch({ base: 0, records: [ev('a-1', 0), ev('a-2', 0), { headers: { ce_subject: 'a-3' } }] }),
@@ -143,7 +94,7 @@ describe('decodeRecordBatches', () => {
       ],
     });
     const out: HeaderColumns = emptyColumns(2);
-    decodeRecordBatches(set, [], 0, 1e9, headerKeys([['ce_subject', 'kes-stream'], 'kes-version']), out);
+    decodeHeaderColumns(set, [], 0, 1e9, headerKeys([['ce_subject', 'kes-stream'], 'kes-version']), out);
     expect(out.values).toEqual([
       ['a-1', 'a-2', undefined],
       ['0', '0', '1'],
@@ -161,6 +112,12 @@ describe('decodeRecordBatches', () => {
     ]);
     expect(keys.column).toEqual([0, 1, 2, 0, 2]);
     expect(keys.width).toBe(3);
+  });
+
+  it('refuses a message format older than v2', async () => {
+    const set = await batch({ base: 0, records: [ev('a', 0)] });
+    set.writeInt8(1, 16); // magic
+    expect(() => decode(set)).toThrow(UnsupportedBatchError);
   });
 
   it('reads long header values and keys of any size (multi-byte varints)', async () => {
