@@ -1,5 +1,5 @@
-import type { ReadRange } from '../../pipeline/kafka/committedReader.js';
 import { readCommittedHeaders } from '../../pipeline/kafka/headerReader.js';
+import type { ReadRange } from '../../pipeline/kafka/rangeLanes.js';
 import type { GuardContext } from '../context.js';
 import { APPLY_IDS_MAX, applyIds, applyVersions, type Validated } from '../protocol/redisState.js';
 import {

@@ -1,4 +1,4 @@
-import type { ReadRange } from '../../pipeline/kafka/committedReader.js';
+import type { ReadRange } from '../../pipeline/kafka/rangeLanes.js';
 import type { Reservation } from '../protocol/redisState.js';
 
 /**

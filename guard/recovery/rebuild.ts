@@ -1,4 +1,4 @@
-import type { ReadRange } from '../../pipeline/kafka/committedReader.js';
+import type { ReadRange } from '../../pipeline/kafka/rangeLanes.js';
 import type { GuardContext } from '../context.js';
 import { fence, transactionalIdOf } from '../protocol/fencing.js';
 import { currentGeneration, hasGenerationRecord, serverRunId, writeGeneration } from '../protocol/generation.js';

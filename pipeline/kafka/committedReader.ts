@@ -1,30 +1,22 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { KafkaReadError } from '../errors.js';
 import { AbortedFilter, type AbortedTransaction } from './abortedTransactions.js';
-import { type BrokerLike, type ClusterLike, createCluster, ISOLATION, type RawRecord } from './kafkajsInternals.js';
+import { type BrokerLike, ISOLATION, type RawRecord } from './kafkajsInternals.js';
+import { type ReadRange, readRangesInLanes } from './rangeLanes.js';
 
 /**
  * Reads ranges of partitions as read_committed readers must see them: records of aborted (fenced) transactions
  * and transaction markers never reach `onRecords`.
  *
  * It fetches the partitions directly (no consumer group: nothing to join, nothing committed) and filters aborted
- * records itself, the way the Java consumer does (`AbortedFilter`). kafkajs' own consumer activates only one listed transaction per record, so with
- * several aborted transactions interleaved in a partition (several guards, some fenced) it lets aborted records
- * through; kes found that in its fault tests, and does not use it for anything that must be exact.
+ * records itself, the way the Java consumer does (`AbortedFilter`). kafkajs' own consumer activates only one listed
+ * transaction per record, so with several aborted transactions interleaved in a partition (several guards, some
+ * fenced) it lets aborted records through; kes found that in its fault tests, and does not use it for anything that
+ * must be exact. The ranges are read in lanes (`rangeLanes.ts`) like the header reader's.
  *
  * A range's end is usually a high watermark taken after a fence. The broker serves read_committed fetches only up
  * to the last stable offset, so reading up to that end waits for other producers' open transactions to finish
  * (commit, abort or time out), which is exactly what recovery needs.
  */
-
-export interface ReadRange {
-  topic: string;
-  partition: number;
-  /** First offset to read. */
-  from: number;
-  /** Stop before this offset. */
-  until: number;
-}
 
 export interface CommittedRecords {
   topic: string;
@@ -106,96 +98,18 @@ export async function readCommitted(
   onRecords: (records: CommittedRecords) => void | Promise<void>,
   options: ReadOptions = {},
 ): Promise<void> {
-  const work = ranges.filter((r) => r.until > r.from);
-  if (work.length === 0) return;
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const deadline = Date.now() + timeoutMs;
   const maxBytes = options.maxBytesPerPartition ?? 4 * 1024 * 1024;
-  const cluster = createCluster(kafka, ISOLATION.READ_COMMITTED);
-  await cluster.connect();
-  try {
-    for (const topic of new Set(work.map((r) => r.topic))) await cluster.addTargetTopic(topic);
-    await cluster.refreshMetadata();
-    await openFetchConnections(cluster, work);
-    // Partitions are read one after the other per caller, in parallel across ranges (bounded).
-    let next = 0;
-    const lane = async () => {
-      while (next < work.length) {
-        const range = work[next++] as ReadRange;
-        await readRange(cluster, range, onRecords, deadline, timeoutMs, maxBytes);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, work.length) }, lane));
-  } finally {
-    await cluster.disconnect().catch(() => {});
-  }
-}
-
-/**
- * kafkajs opens a broker's fetch connection on the first fetch, and concurrent first fetches each open one: all but
- * the last socket leak (a guard's recovery would leak sockets on every read, a CLI would never exit). One fetch per
- * leader, before the lanes start, opens it once.
- */
-export async function openFetchConnections(cluster: ClusterLike, ranges: readonly ReadRange[]): Promise<void> {
-  const firstRangeOf = new Map<string, ReadRange>();
-  for (const range of ranges) {
-    for (const nodeId of Object.keys(cluster.findLeaderForPartitions(range.topic, [range.partition]))) {
-      if (!firstRangeOf.has(nodeId)) firstRangeOf.set(nodeId, range);
-    }
-  }
-  for (const [nodeId, range] of firstRangeOf) {
-    const broker = await cluster.findBroker({ nodeId });
-    await broker.fetch({
-      isolationLevel: ISOLATION.READ_COMMITTED,
-      maxWaitTime: 0,
-      minBytes: 0,
-      maxBytes: 1,
-      topics: [
-        {
-          topic: range.topic,
-          partitions: [{ partition: range.partition, fetchOffset: String(range.from), maxBytes: 1 }],
-        },
-      ],
-    });
-  }
-}
-
-/** A range not read within the caller's time: retriable (a broker restarting, a transaction left open). */
-export function readTimedOut(range: ReadRange, offset: number, timeoutMs: number): KafkaReadError {
-  return new KafkaReadError(
-    { topic: range.topic, partition: range.partition, offset },
-    `the range ${range.from}..${range.until} was not read within ${timeoutMs} ms`,
-    { retriable: true },
+  await readRangesInLanes(
+    kafka,
+    ranges,
+    { timeoutMs: options.timeoutMs ?? 120_000, lanes: 4 },
+    async (broker, range, offset) => {
+      const { topic, partition } = range;
+      const fetched = await fetchCommitted(broker, topic, partition, offset, { maxBytes, maxWaitMs: 200 });
+      const visible = fetched.records.filter((r) => Number(r.offset) < range.until);
+      if (visible.length > 0) await onRecords({ topic, partition, messages: visible as unknown as KafkaMessage[] });
+      // Unchanged when nothing was ready (at the last stable offset): the next fetch waits for it to move.
+      return fetched.next;
+    },
   );
-}
-
-async function readRange(
-  cluster: ClusterLike,
-  range: ReadRange,
-  onRecords: (records: CommittedRecords) => void | Promise<void>,
-  deadline: number,
-  timeoutMs: number,
-  maxBytes: number,
-): Promise<void> {
-  const { topic, partition } = range;
-  let offset = range.from;
-  while (offset < range.until) {
-    if (Date.now() > deadline) {
-      throw readTimedOut(range, offset, timeoutMs);
-    }
-    const leaders = cluster.findLeaderForPartitions(topic, [partition]);
-    const nodeId = Object.keys(leaders)[0];
-    if (nodeId === undefined) {
-      await cluster.refreshMetadata();
-      continue;
-    }
-    const broker = await cluster.findBroker({ nodeId });
-    const fetched = await fetchCommitted(broker, topic, partition, offset, { maxBytes, maxWaitMs: 200 });
-    const visible = fetched.records.filter((r) => Number(r.offset) < range.until);
-    if (visible.length > 0) {
-      await onRecords({ topic, partition, messages: visible as unknown as KafkaMessage[] });
-    }
-    // Unchanged when nothing was ready (at the last stable offset): the next fetch waits for it to move.
-    offset = fetched.next;
-  }
 }

@@ -1,7 +1,8 @@
 import type { Kafka } from 'kafkajs';
-import { fetchCommitted, openFetchConnections, type ReadRange, readTimedOut } from './committedReader.js';
+import { fetchCommitted } from './committedReader.js';
 import { decodeHeaderColumns, emptyColumns, type HeaderColumns, type HeaderKeys, headerKeys } from './headerColumns.js';
-import { type ClusterLike, createCluster, ISOLATION } from './kafkajsInternals.js';
+import type { BrokerLike } from './kafkajsInternals.js';
+import { type ReadRange, readRangesInLanes } from './rangeLanes.js';
 import { fetchFailed, fetchPartition, leadershipMoved } from './rawFetch.js';
 
 /**
@@ -37,56 +38,32 @@ export async function readCommittedHeaders(
   onRecords: (records: HeaderRecords) => void | Promise<void>,
   options: HeaderReadOptions = {},
 ): Promise<void> {
-  const work = ranges.filter((r) => r.until > r.from);
-  if (work.length === 0) return;
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const deadline = Date.now() + timeoutMs;
   const maxBytes = options.maxBytesPerPartition ?? 8 * 1024 * 1024;
   const keys = headerKeys(names);
-  const cluster = createCluster(kafka, ISOLATION.READ_COMMITTED);
-  await cluster.connect();
-  try {
-    for (const topic of new Set(work.map((r) => r.topic))) await cluster.addTargetTopic(topic);
-    await cluster.refreshMetadata();
-    await openFetchConnections(cluster, work);
-    let next = 0;
-    const lane = async () => {
-      while (next < work.length) {
-        const range = work[next++] as ReadRange;
-        let offset = range.from;
-        while (offset < range.until) {
-          if (Date.now() > deadline) throw readTimedOut(range, offset, timeoutMs);
-          offset = await readOnce(cluster, range, offset, keys, maxBytes, onRecords);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.lanes ?? 4, work.length) }, lane));
-  } finally {
-    await cluster.disconnect().catch(() => {});
-  }
+  await readRangesInLanes(
+    kafka,
+    ranges,
+    { timeoutMs: options.timeoutMs ?? 120_000, lanes: options.lanes ?? 4 },
+    (broker, range, offset, refresh) => readOnce(broker, range, offset, refresh, keys, maxBytes, onRecords),
+  );
 }
 
 /** One fetch of a range at `offset`; returns where the next one starts (the same offset when nothing was ready). */
 async function readOnce(
-  cluster: ClusterLike,
+  broker: BrokerLike,
   range: ReadRange,
   offset: number,
+  refresh: () => Promise<void>,
   keys: HeaderKeys,
   maxBytes: number,
   onRecords: (records: HeaderRecords) => void | Promise<void>,
 ): Promise<number> {
   const { topic, partition } = range;
-  const nodeId = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0];
-  if (nodeId === undefined) {
-    await cluster.refreshMetadata();
-    return offset;
-  }
-  const broker = await cluster.findBroker({ nodeId });
   const fetched = await fetchPartition(broker, topic, partition, offset, { maxBytes, maxWaitMs: 200 });
   if (!fetched) return offset;
   if (fetched.errorCode !== 0) {
     if (!leadershipMoved(fetched.errorCode)) throw fetchFailed(topic, partition, offset, fetched.errorCode);
-    await cluster.refreshMetadata();
+    await refresh();
     return offset;
   }
   const out = emptyColumns(keys.width);
