@@ -1,5 +1,6 @@
 import { type Admin, type Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { socketsTo, writeInterleavedAborts } from '../../test/support/kafkaLogFixtures.js';
 import { uniqueName } from '../../test/support/names.js';
 import { stack } from '../../test/support/stack.js';
 import { waitFor } from '../../test/support/waitFor.js';
@@ -81,24 +82,7 @@ describe('committed reader and high watermarks', () => {
   it('hides interleaved aborted transactions of several producers, read from any offset', async () => {
     const topic = uniqueName('reader');
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    const producer = (name: string) =>
-      kafka.producer({ transactionalId: uniqueName(name), maxInFlightRequests: 1, idempotent: true });
-    const [a, b, c] = [producer('a'), producer('b'), producer('c')];
-    for (const p of [a, b, c]) await p.connect();
-    const [ta, tb, tc] = [await a.transaction(), await b.transaction(), await c.transaction()];
-    const send = (tx: typeof ta, value: string) => tx.send({ topic, messages: [{ value, partition: 0 }] });
-    await send(ta, 'a1');
-    await send(tb, 'b1');
-    await send(tc, 'c1');
-    await send(tb, 'b2');
-    await send(ta, 'a2');
-    await ta.abort();
-    await send(tb, 'b3');
-    await tb.abort();
-    await tc.commit();
-    const watermarks = new HighWatermarks(kafka);
-    const until = (await watermarks.of(topic)).get(0) ?? 0;
-    await watermarks.close();
+    const until = await writeInterleavedAborts(kafka, topic);
     for (let from = 0; from < until; from++) {
       const seen: string[] = [];
       await readCommitted(kafka, [{ topic, partition: 0, from, until }], ({ messages }) => {
@@ -106,7 +90,6 @@ describe('committed reader and high watermarks', () => {
       });
       expect({ from, seen }).toEqual({ from, seen: from <= 2 ? ['c1'] : [] });
     }
-    for (const p of [a, b, c]) await p.disconnect();
   });
 
   it('returns at once for empty ranges', async () => {
@@ -123,10 +106,7 @@ describe('committed reader and high watermarks', () => {
     await producer.send({ topic, messages: Array.from({ length: 6 }, (_, partition) => ({ value: 'v', partition })) });
     await producer.disconnect();
     const port = Number(stack().kafkaBrokers[0]?.split(':')[1]);
-    const sockets = () =>
-      (process as unknown as { _getActiveHandles(): { remotePort?: number }[] })
-        ._getActiveHandles()
-        .filter((h) => h.remotePort === port).length;
+    const sockets = () => socketsTo(port);
     const before = sockets();
     let read = 0;
     await readCommitted(
