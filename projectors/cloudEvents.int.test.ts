@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type IHeaders, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGuard } from '../guard/guard.js';
 import type { ClickHouseEngine } from '../pipeline/clickhouse/engine.js';
-import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import { contentHash } from '../pipeline/events/contentHash.js';
 import { openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { API_KEY, post, startTestGuard, type TestGuardSetup, testGuardConfig } from '../test/support/guard.js';
 import { uniqueName } from '../test/support/names.js';
 import { startTestProjectorService, testProjectorSettings } from '../test/support/projector.js';
+import { openTestEngine, type TestEngine } from '../test/support/readModelFixture.js';
 import { stack } from '../test/support/stack.js';
 import { waitFor } from '../test/support/waitFor.js';
 
@@ -34,18 +31,18 @@ describe('records as CloudEvents, traceparent end to end', () => {
   let guard: RunningGuard;
   let engine: ClickHouseEngine;
   let dir: string;
+  let scratch: TestEngine | undefined;
 
   beforeAll(async () => {
     setup = testGuardConfig();
     guard = await startTestGuard(setup);
-    dir = mkdtempSync(join(tmpdir(), 'kes-cloudevents-chdb-'));
-    engine = await openEngine({ CLICKHOUSE_URL: stack().clickhouseUrl, CLICKHOUSE_EMBEDDED_PATH: dir });
+    scratch = await openTestEngine('cloudevents');
+    ({ engine, dir } = scratch);
   }, 120_000);
 
   afterAll(async () => {
     await guard?.close();
-    await engine?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await scratch?.dispose();
   });
 
   it('a plain Kafka consumer reads every required CloudEvents attribute; traceparent only where the request had one', async () => {

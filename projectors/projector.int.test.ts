@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGuard } from '../guard/guard.js';
 import type { ClickHouseEngine } from '../pipeline/clickhouse/engine.js';
-import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import { contentHash } from '../pipeline/events/contentHash.js';
 import { encodeHeaders } from '../pipeline/events/eventRecord.js';
 import { readCommitted } from '../pipeline/kafka/committedReader.js';
@@ -15,7 +11,7 @@ import { openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { API_KEY, startTestGuard, type TestGuardSetup, testGuardConfig } from '../test/support/guard.js';
 import { uniqueName } from '../test/support/names.js';
 import { startTestProjectorService, testProjectorSettings } from '../test/support/projector.js';
-import { stack } from '../test/support/stack.js';
+import { openTestEngine, type TestEngine } from '../test/support/readModelFixture.js';
 import { waitFor } from '../test/support/waitFor.js';
 import { readCommittedEvents } from '../verify/history/topicContents.js';
 import { runWorkload } from '../verify/load/workload.js';
@@ -38,19 +34,19 @@ describe('projector: read models equal the log', () => {
   let kafka: Kafka;
   let engine: ClickHouseEngine;
   let dir: string;
+  let scratch: TestEngine | undefined;
 
   beforeAll(async () => {
     setup = testGuardConfig();
     guard = await startTestGuard(setup);
     kafka = createKafka(setup.config, uniqueName('projector-test'), { logLevel: logLevel.NOTHING });
-    dir = mkdtempSync(join(tmpdir(), 'kes-projector-chdb-'));
-    engine = await openEngine({ CLICKHOUSE_URL: stack().clickhouseUrl, CLICKHOUSE_EMBEDDED_PATH: dir });
+    scratch = await openTestEngine('projector');
+    ({ engine, dir } = scratch);
   }, 120_000);
 
   afterAll(async () => {
     await guard?.close();
-    await engine?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await scratch?.dispose();
   });
 
   it('projects every committed event exactly once, never an aborted one, and dead-letters what it cannot decode', async () => {

@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGuard } from '../../guard/guard.js';
 import type { ClickHouseEngine } from '../../pipeline/clickhouse/engine.js';
-import { openEngine } from '../../pipeline/clickhouse/openEngine.js';
 import { ServerEngine } from '../../pipeline/clickhouse/serverEngine.js';
 import { freePort } from '../../test/support/freePort.js';
 import { API_KEY, startTestGuard, testGuardConfig } from '../../test/support/guard.js';
 import { KesProcess } from '../../test/support/kesProcess.js';
 import { OpenApiContract } from '../../test/support/openApiContract.js';
 import { testProjectorSettings } from '../../test/support/projector.js';
-import { stack } from '../../test/support/stack.js';
+import { openTestEngine, type TestEngine } from '../../test/support/readModelFixture.js';
 import { waitFor } from '../../test/support/waitFor.js';
 import { runWorkload } from '../../verify/load/workload.js';
 import { type RunningProjector, startProjector } from '../projector.js';
@@ -25,6 +24,7 @@ describe('the projector answers as its OpenAPI document says', () => {
   let guard: RunningGuard;
   let engine: ClickHouseEngine;
   let dir: string;
+  let scratch: TestEngine | undefined;
   let projector: RunningProjector | undefined;
   let cutOff: RunningProjector | undefined;
   let deadEngine: ServerEngine | undefined;
@@ -33,8 +33,8 @@ describe('the projector answers as its OpenAPI document says', () => {
 
   beforeAll(async () => {
     guard = await startTestGuard(setup);
-    dir = mkdtempSync(join(tmpdir(), 'kes-contract-chdb-'));
-    engine = await openEngine({ CLICKHOUSE_URL: stack().clickhouseUrl, CLICKHOUSE_EMBEDDED_PATH: dir });
+    scratch = await openTestEngine('contract');
+    ({ engine, dir } = scratch);
   }, 120_000);
   afterAll(async () => {
     await projector?.close();
@@ -43,8 +43,7 @@ describe('the projector answers as its OpenAPI document says', () => {
     await clickhouse?.stop();
     if (clickhouseDir) rmSync(clickhouseDir, { recursive: true, force: true });
     await guard?.close();
-    await engine?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await scratch?.dispose();
   });
 
   it('documents every route, and every documented status is a real answer of its shape', async () => {

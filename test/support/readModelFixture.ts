@@ -65,6 +65,30 @@ export async function openReadModels(): Promise<ReadModelFixture> {
   };
 }
 
+/**
+ * The engine a projector test reads with: the stack's ClickHouse server when it has one, else an embedded engine on
+ * `dir`, a temporary data path of its own (the test's projector gets the same `dir`). `dispose` closes it and removes
+ * `dir`.
+ */
+export interface TestEngine {
+  engine: ClickHouseEngine;
+  dir: string;
+  dispose(): Promise<void>;
+}
+
+export async function openTestEngine(name: string): Promise<TestEngine> {
+  const dir = mkdtempSync(join(tmpdir(), `kes-${name}-chdb-`));
+  const engine = await openEngine({ CLICKHOUSE_URL: stack().clickhouseUrl, CLICKHOUSE_EMBEDDED_PATH: dir });
+  return {
+    engine,
+    dir,
+    async dispose() {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Inserts the events' rows into version `version` of the events projection's sink table. */
 export async function insertEvents(
   fixture: Pick<ReadModelFixture, 'engine' | 'database'>,
