@@ -75,7 +75,9 @@ describe('offset fetcher', () => {
       for (const from of [0, 1, 7, 20, 30, 45]) {
         const got: string[] = [];
         let offset = from;
-        while (offset < until) {
+        // A fetch that never moves on (a batch it cannot read) must fail here, not hang.
+        for (let fetches = 0; offset < until; fetches++) {
+          expect(fetches, `fetches from ${from}`).toBeLessThan(100);
           const fetched = await fetcher.fetch(topic, 0, offset, {
             maxBytes: 200,
             maxWaitMs: 50,
