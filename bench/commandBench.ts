@@ -6,7 +6,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { logLevel } from 'kafkajs';
 import { accountModule } from '../example/accounts/account.js';
 import { BANK_MODULES_FILE } from '../example/modules.js';
@@ -14,6 +13,7 @@ import { CommandClient } from '../guard/client/commandClient.js';
 import { GuardClient } from '../guard/client/guardClient.js';
 import { LOCAL_DEV_KEY, loadConfig } from '../pipeline/config/config.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
+import { createRedis } from '../pipeline/redis/redisClient.js';
 import { HttpLoadClient } from '../verify/load/httpLoad.js';
 import { coldLoadsPhase } from './commands/coldLoads.js';
 import type { CommandRun } from './commands/commandRun.js';
@@ -53,7 +53,7 @@ async function main(): Promise<undefined> {
   progress(`run ${id}: guard logs in ${runDir}; KES_REDIS_PREFIX=${redisPrefix} KES_TOPIC_PREFIX=${topicPrefix}`);
 
   const kafka = createKafka(config, `kes-bench-commands-${id}`, { logLevel: logLevel.NOTHING });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const redis = createRedis(config, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
   const stack = stackPids(ROOT).filter((s) => ['kafka', 'redis', 'registry'].includes(s.name));
   const guards: GuardProcess[] = [];

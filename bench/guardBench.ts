@@ -4,10 +4,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { logLevel } from 'kafkajs';
 import { type KesConfig, LOCAL_DEV_KEY, loadConfig } from '../pipeline/config/config.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
+import { createRedis } from '../pipeline/redis/redisClient.js';
 import { HistoryWriter } from '../verify/history/history.js';
 import { type CheckReport, runCheck } from '../verify/history/report.js';
 import { HttpLoadClient } from '../verify/load/httpLoad.js';
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
   progress(settingsLine(settings));
 
   const kafka = createKafka(config, `kes-bench-${id}`, { logLevel: logLevel.NOTHING });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const redis = createRedis(config, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // a failing command says what went wrong
   const stack = stackPids(ROOT);
   const guards: GuardProcess[] = [];

@@ -6,13 +6,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { logLevel } from 'kafkajs';
 import type { ClickHouseEngine } from '../pipeline/clickhouse/engine.js';
 import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import { loadConfig } from '../pipeline/config/config.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
 import { assertReadCommittedPatched } from '../pipeline/kafka/readCommittedPatch.js';
+import { createRedis } from '../pipeline/redis/redisClient.js';
 import { quote } from '../projectors/readModels/projection.js';
 import { clickhousePhase, rawPhase } from './projector/consumePhases.js';
 import { freshnessPhase } from './projector/freshness.js';
@@ -74,7 +74,7 @@ async function main(): Promise<undefined> {
     ['kafka', 'redis', 'registry', 'clickhouse', 'clickhouse-embedded'].includes(s.name),
   );
   const accounted: Accounted[] = [];
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = createRedis(config, { maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => {});
   let opened: OpenedEngine | undefined;
   let opening: Promise<OpenedEngine> | undefined;

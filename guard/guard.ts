@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { logLevel } from 'kafkajs';
 import type { KesConfig } from '../pipeline/config/config.js';
 import { HighWatermarks } from '../pipeline/kafka/highWatermarks.js';
 import { createKafka } from '../pipeline/kafka/kafkaClient.js';
+import { createRedis } from '../pipeline/redis/redisClient.js';
 import { type EventCatalog, openEventCatalog } from '../pipeline/schemas/eventCatalog.js';
 import { CommandHandler, type CommandHooks, type CommandResult } from './commands/commandHandler.js';
 import type { CommandRequest } from './commands/commandRequest.js';
@@ -83,7 +83,9 @@ export async function startGuard(
   const settings = guardSettings(config);
   const instanceId = randomBytes(6).toString('hex');
   const kafka = createKafka(config, `kes-guard-${instanceId}`, { logLevel: logLevel.NOTHING });
-  const redis = new Redis(config.REDIS_URL, {
+  // Through the sentinels when configured: a failover then reaches the guard as a reconnect to a server with
+  // another run id, which invalidates the generation record and rebuilds from Kafka, like a restart does.
+  const redis = createRedis(config, {
     // A command lost with its connection is not re-sent on a new one, which may be a restarted Redis: the guard
     // revalidates first (and its scripts check the server's run id anyway).
     autoResendUnfulfilledCommands: false,
@@ -95,7 +97,15 @@ export async function startGuard(
   defineScripts(redis);
   await new Promise<void>((resolve, reject) => {
     if (redis.status === 'ready') return resolve();
-    const timer = setTimeout(() => reject(new Error(`Redis not reachable at ${config.REDIS_URL}`)), 15_000);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `Redis not reachable at ${config.KES_REDIS_SENTINELS ? `sentinels ${config.KES_REDIS_SENTINELS.join(',')}` : config.REDIS_URL}`,
+          ),
+        ),
+      15_000,
+    );
     redis.once('ready', () => {
       clearTimeout(timer);
       resolve();

@@ -32,6 +32,28 @@ const schema = z.object({
   SCHEMA_REGISTRY_URL: url,
   /** @default redis://127.0.0.1:16379 */
   REDIS_URL: url.refine((u) => u.startsWith('redis://') || u.startsWith('rediss://'), 'expected redis:// or rediss://'),
+  /**
+   * Sentinels (comma-separated host:port) that name the Redis master; when set, every Redis client kes makes
+   * connects through them and follows a failover, and REDIS_URL gives only the password and database. Unset: one
+   * Redis at REDIS_URL.
+   */
+  KES_REDIS_SENTINELS: z
+    .string()
+    .transform((s) => s.split(',').map((b) => b.trim()))
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1))
+    .optional(),
+  /** The master group name the sentinels monitor. @default kes */
+  KES_REDIS_MASTER_NAME: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only'),
+  /** Replicas `kes stack up` runs beside the Redis master (each > 0 also runs three sentinels). @default 0 */
+  KES_REDIS_REPLICAS: z.coerce.number().int().min(0).max(4),
+  /**
+   * A ClickHouse cluster name (as in the server's remote_servers): the read models are then created ON CLUSTER as
+   * Replicated tables with Distributed tables to serve them. Unset: plain tables on one server.
+   */
+  KES_CLICKHOUSE_CLUSTER: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and _ only')
+    .optional(),
   /** A ClickHouse server (>= 23.8) for read models. When unset, the embedded engine is used. */
   CLICKHOUSE_URL: url.optional(),
   /** A ClickHouse server started by the local stack, whatever its version: the HTTP client path is tested on it. */
@@ -193,6 +215,10 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     REDIS_URL: `redis://127.0.0.1:${defaultPorts.KES_REDIS_PORT}`,
     CLICKHOUSE_URL: undefined,
     KES_CLICKHOUSE_SERVER_URL: undefined,
+    KES_REDIS_SENTINELS: undefined,
+    KES_REDIS_MASTER_NAME: 'kes',
+    KES_REDIS_REPLICAS: '0',
+    KES_CLICKHOUSE_CLUSTER: undefined,
     CLICKHOUSE_EMBEDDED_PATH: join(home, 'chdb'),
     KES_REDIS_APPENDFSYNC: 'everysec',
     KES_REGISTRY_COMPATIBILITY: 'BACKWARD',
