@@ -31,6 +31,18 @@ function parseOnly(value: string | undefined): LocalServiceName[] | undefined {
   return names as LocalServiceName[];
 }
 
+/** 1, or 3 and more: two nodes would lose the controller quorum with either one. */
+function parseNodes(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n === 2 || n > 9) {
+    throw new UsageError(
+      `--kafka-brokers: expected 1 or 3..9, got '${value}' (two nodes cannot lose one and keep a quorum)`,
+    );
+  }
+  return n;
+}
+
 interface GlobalFlags {
   home?: string;
   mode?: string;
@@ -65,11 +77,15 @@ export function stackCommand(): Command {
     .command('up')
     .description('start what is not running (idempotent) and print each service address')
     .option('--only <services>', `comma-separated subset of: ${localServiceNames.join(', ')}`)
+    .option(
+      '--kafka-brokers <n>',
+      'Kafka nodes (KRaft, broker and controller each); 3 gives replication 3, min.insync.replicas 2 (default: as before, else 1)',
+    )
     .addOption(formatOption())
-    .action(async (opts: { only?: string; format: OutputFormat }, command: Command) => {
+    .action(async (opts: { only?: string; kafkaBrokers?: string; format: OutputFormat }, command: Command) => {
       // The addresses in stack.env are what this `up` is about to decide, so do not read them as settings.
       const config = configFrom(command, true);
-      const result = await stackUp(config, progressPrinter(), parseOnly(opts.only));
+      const result = await stackUp(config, progressPrinter(), parseOnly(opts.only), parseNodes(opts.kafkaBrokers));
       process.stdout.write(`${renderRows(result.statuses, statusColumns, opts.format)}\n`);
       if (opts.format === 'table') {
         process.stdout.write(`addresses written to ${stackEnvPath(config.KES_HOME)} (mode: ${result.mode})\n`);

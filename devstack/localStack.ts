@@ -1,20 +1,22 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KesConfig } from '../pipeline/config/config.js';
 import { stackEnvPath } from '../pipeline/config/config.js';
 import { writeEnvFile } from '../pipeline/config/stackEnvFile.js';
 import { ServiceStartError, UsageError } from '../pipeline/errors.js';
-import { type PortDecision, planPorts, portsOf } from './portPlan.js';
+import { type PortDecision, planKafkaExtra, planPorts, portsOf } from './portPlan.js';
 import { isOurProcess, readPid, spawnDetached, stopProcess, tailFile } from './processes.js';
 import { clickhouseService } from './services/clickhouse.js';
 import { embeddedOwnerFile, embeddedService } from './services/embedded.js';
-import { kafkaService } from './services/kafka.js';
+import { kafkaNodeService, replicationFor } from './services/kafka.js';
 import { redisService } from './services/redis.js';
 import { registryService } from './services/registry.js';
 import {
   type LocalService,
   logPath,
+  type PortKey,
   pidPath,
   type StackContext,
   type StackPorts,
@@ -24,26 +26,32 @@ import { withStackLock } from './stackLock.js';
 import { readStackState, writeStackState } from './stackState.js';
 import {
   addressesToEnv,
+  isKafkaNode,
   isModernClickHouse,
   type LocalServiceName,
   type ServiceStatus,
   type StackAddresses,
 } from './types.js';
 
-/** In start order of importance; they start in parallel, none depends on another. */
-export const localServices: readonly LocalService[] = [
-  kafkaService,
-  registryService,
-  redisService,
-  clickhouseService,
-  embeddedService,
-];
+/**
+ * In start order of importance; they start in parallel, none depends on another. Kafka is one node, or `nodes`
+ * nodes of one cluster (`kes stack up --kafka-brokers N`), each a service of its own.
+ */
+export function localServicesFor(kafkaNodes: number): LocalService[] {
+  const kafka = Array.from({ length: kafkaNodes }, (_, i) => kafkaNodeService(i + 1, kafkaNodes));
+  return [...kafka, registryService, redisService, clickhouseService, embeddedService];
+}
+
+/** The single-node stack's services. */
+export const localServices: readonly LocalService[] = localServicesFor(1);
 
 export interface UpOptions {
   config: KesConfig;
   progress: (line: string) => void;
-  /** Start only these (default: all). */
+  /** Start only these (default: all). `kafka` means every Kafka node. */
   only?: readonly LocalServiceName[] | undefined;
+  /** Kafka nodes (`--kafka-brokers`); default what this home's stack was started with, else 1. */
+  kafkaNodes?: number | undefined;
 }
 
 export interface UpResult {
@@ -52,14 +60,36 @@ export interface UpResult {
   moves: PortDecision[];
 }
 
-function selected(only: readonly LocalServiceName[] | undefined): LocalService[] {
-  if (!only || only.length === 0) return [...localServices];
+function selected(services: readonly LocalService[], only: readonly LocalServiceName[] | undefined): LocalService[] {
+  if (!only || only.length === 0) return [...services];
   for (const name of only) {
-    if (!localServices.some((s) => s.name === name)) {
-      throw new UsageError(`unknown service '${name}'; valid: ${localServices.map((s) => s.name).join(', ')}`);
+    if (!services.some((s) => s.name === name)) {
+      throw new UsageError(`unknown service '${name}'; valid: ${services.map((s) => s.name).join(', ')}`);
     }
   }
-  return localServices.filter((s) => only.includes(s.name));
+  return services.filter((s) => only.includes(s.name) || (only.includes('kafka') && isKafkaNode(s.name)));
+}
+
+/** Kafka nodes of the stack in this home: as remembered; a home from before clusters has one. */
+function rememberedNodes(home: string): number {
+  return readStackState(home)?.kafkaNodes ?? 1;
+}
+
+/**
+ * The size asked for, checked against the data already in this home: a node's storage is formatted for one quorum,
+ * so a one-node stack cannot become a cluster in place (nor the reverse); another KES_HOME can.
+ */
+function chooseNodes(home: string, asked: number | undefined): number {
+  const state = readStackState(home);
+  const before =
+    state?.kafkaNodes ?? (existsSync(join(serviceDir({ home }, 'kafka'), 'data', 'meta.properties')) ? 1 : undefined);
+  const nodes = asked ?? before ?? 1;
+  if (before !== undefined && nodes !== before) {
+    throw new UsageError(
+      `${home} holds a ${before}-node Kafka; it cannot become ${nodes} nodes in place: use another KES_HOME (--home), or remove ${home} after \`kes stack down\``,
+    );
+  }
+  return nodes;
 }
 
 function runningPid(home: string, service: LocalService): number | undefined {
@@ -80,19 +110,22 @@ export async function localUp(options: UpOptions): Promise<UpResult> {
 async function upLocked(options: UpOptions): Promise<UpResult> {
   const { config, progress } = options;
   const home = config.KES_HOME;
-  const services = selected(options.only);
+  const nodes = chooseNodes(home, options.kafkaNodes);
+  const all = localServicesFor(nodes);
+  const services = selected(all, options.only);
 
   // Every missing prerequisite is reported before anything starts or downloads.
   const runnable = services.filter((s) => s.available(config));
 
-  const heldByUs = new Set<keyof StackPorts>();
-  for (const service of localServices) {
+  const heldByUs = new Set<PortKey>();
+  for (const service of all) {
     if (runningPid(home, service) !== undefined) for (const key of service.portKeys) heldByUs.add(key);
   }
   const state = readStackState(home);
   const decisions = await planPorts(config, state?.ports, heldByUs);
   const ports = portsOf(decisions);
-  writeStackState(home, { mode: 'local', ports });
+  if (nodes > 1) ports.kafkaExtra = await planKafkaExtra(nodes, ports, state?.ports?.kafkaExtra);
+  writeStackState(home, { mode: 'local', ports, ...(nodes > 1 ? { kafkaNodes: nodes } : {}) });
   const ctx: StackContext = { config, home, ports, progress };
   const selectedKeys = new Set(runnable.flatMap((s) => s.portKeys));
   const moves = decisions.filter((d) => d.movedFrom && selectedKeys.has(d.key));
@@ -109,9 +142,15 @@ async function upLocked(options: UpOptions): Promise<UpResult> {
     progress(`also failed: ${other instanceof Error ? other.message : String(other)}`);
   if (failures.length > 0) throw failures[0];
 
-  const statuses = await localStatus(config, ports);
-  const addresses = await addressesOf(ctx, statuses);
-  writeEnvFile(stackEnvPath(home), addressesToEnv(addresses), 'Written by `kes stack up` (local processes).');
+  const statuses = await localStatus(config, ports, nodes);
+  const addresses = await addressesOf(ctx, statuses, nodes);
+  // Topics kes creates follow the cluster's size: the guard and the benches read KES_TOPIC_REPLICATION from here.
+  const replication = nodes > 1 ? { KES_TOPIC_REPLICATION: String(replicationFor(nodes).factor) } : {};
+  writeEnvFile(
+    stackEnvPath(home),
+    { ...addressesToEnv(addresses), ...replication },
+    'Written by `kes stack up` (local processes).',
+  );
   return { addresses, statuses, moves };
 }
 
@@ -154,11 +193,11 @@ async function startOne(ctx: StackContext, service: LocalService): Promise<void>
   ctx.progress(`${service.name}: ready at ${service.address(ctx)} (${((Date.now() - began) / 1000).toFixed(1)}s)`);
 }
 
-async function addressesOf(ctx: StackContext, statuses: ServiceStatus[]): Promise<StackAddresses> {
+async function addressesOf(ctx: StackContext, statuses: ServiceStatus[], nodes: number): Promise<StackAddresses> {
   const clickhouse = statuses.find((s) => s.service === 'clickhouse');
   const serverUrl = clickhouse?.state === 'up' ? clickhouse.address : undefined;
   return {
-    kafkaBrokers: [kafkaService.address(ctx)],
+    kafkaBrokers: Array.from({ length: nodes }, (_, i) => kafkaNodeService(i + 1, nodes).address(ctx)),
     schemaRegistryUrl: registryService.address(ctx),
     redisUrl: redisService.address(ctx),
     clickhouseServerUrl: serverUrl,
@@ -168,11 +207,15 @@ async function addressesOf(ctx: StackContext, statuses: ServiceStatus[]): Promis
   };
 }
 
-export async function localStatus(config: KesConfig, knownPorts?: StackPorts): Promise<ServiceStatus[]> {
+export async function localStatus(
+  config: KesConfig,
+  knownPorts?: StackPorts,
+  kafkaNodes?: number,
+): Promise<ServiceStatus[]> {
   const home = config.KES_HOME;
   const remembered = knownPorts ?? readStackState(home)?.ports;
   const rows: ServiceStatus[] = [];
-  for (const service of localServices) {
+  for (const service of localServicesFor(kafkaNodes ?? rememberedNodes(home))) {
     if (!remembered) {
       rows.push({ service: service.name, state: 'down', address: '-', note: 'never started here' });
       continue;
@@ -236,7 +279,7 @@ export async function localDown(
     return;
   }
   await withStackLock(home, progress, async () => {
-    const running = selected(only).flatMap((service) => {
+    const running = selected(localServicesFor(rememberedNodes(home)), only).flatMap((service) => {
       const pid = runningPid(home, service);
       return pid === undefined ? [] : [{ service, pid }];
     });
@@ -253,9 +296,10 @@ export async function localDown(
 }
 
 export function localLogs(config: KesConfig, service: string, lines: number, follow: boolean): Promise<number> {
-  const found = localServices.find((s) => s.name === service);
+  const services = localServicesFor(rememberedNodes(config.KES_HOME));
+  const found = services.find((s) => s.name === service);
   if (!found) {
-    throw new UsageError(`unknown service '${service}'; valid: ${localServices.map((s) => s.name).join(', ')}`);
+    throw new UsageError(`unknown service '${service}'; valid: ${services.map((s) => s.name).join(', ')}`);
   }
   const path = logPath({ home: config.KES_HOME }, found.name);
   if (!existsSync(path)) throw new UsageError(`${service} has no log yet at ${path} (has it been started here?)`);

@@ -1,9 +1,9 @@
 import type { KesConfig } from '../pipeline/config/config.js';
 import { PortInUseError } from '../pipeline/errors.js';
 import { findFreePort, isPortFree, portHolder } from './ports.js';
-import type { StackPorts } from './services/service.js';
+import type { KafkaNodePorts, PortKey, StackPorts } from './services/service.js';
 
-const settingOf: Record<keyof StackPorts, keyof KesConfig & `KES_${string}_PORT`> = {
+const settingOf: Record<PortKey, keyof KesConfig & `KES_${string}_PORT`> = {
   kafka: 'KES_KAFKA_PORT',
   kafkaController: 'KES_KAFKA_CONTROLLER_PORT',
   registry: 'KES_REGISTRY_PORT',
@@ -15,7 +15,7 @@ const settingOf: Record<keyof StackPorts, keyof KesConfig & `KES_${string}_PORT`
 };
 
 export interface PortDecision {
-  key: keyof StackPorts;
+  key: PortKey;
   port: number;
   /** Set when the wanted port was taken and another was picked. */
   movedFrom?: { port: number; holder: string | undefined };
@@ -29,11 +29,11 @@ export interface PortDecision {
 export async function planPorts(
   config: KesConfig,
   remembered: StackPorts | undefined,
-  heldByUs: ReadonlySet<keyof StackPorts>,
+  heldByUs: ReadonlySet<PortKey>,
 ): Promise<PortDecision[]> {
   const decisions: PortDecision[] = [];
   const taken = new Set<number>();
-  for (const key of Object.keys(settingOf) as (keyof StackPorts)[]) {
+  for (const key of Object.keys(settingOf) as PortKey[]) {
     const setting = settingOf[key];
     const explicit = config.explicit.has(setting);
     const wanted = explicit ? config[setting] : (remembered?.[key] ?? config[setting]);
@@ -63,4 +63,36 @@ export async function planPorts(
 
 export function portsOf(decisions: readonly PortDecision[]): StackPorts {
   return Object.fromEntries(decisions.map((d) => [d.key, d.port])) as unknown as StackPorts;
+}
+
+/**
+ * Ports of Kafka nodes 2..N. They have no settings of their own: a new node wants node 1's ports plus 2 per node
+ * (19094/19095, 19096/19097 by default) and moves to a free port when that is taken. Once planned they stay, running
+ * or not: every node's controller quorum lists the others' controller ports, so a node that moved would be lost.
+ */
+export async function planKafkaExtra(
+  nodes: number,
+  ports: StackPorts,
+  remembered: readonly KafkaNodePorts[] | undefined,
+): Promise<KafkaNodePorts[]> {
+  const taken = new Set<number>(
+    Object.entries(ports).flatMap(([key, value]) => (key !== 'kafkaExtra' && typeof value === 'number' ? [value] : [])),
+  );
+  const planned: KafkaNodePorts[] = [];
+  const pick = async (wanted: number, held: boolean): Promise<number> => {
+    const port =
+      held || (!taken.has(wanted) && (await isPortFree(wanted))) ? wanted : await findFreePort(wanted + 1, taken);
+    taken.add(port);
+    return port;
+  };
+  for (let node = 2; node <= nodes; node++) {
+    const before = remembered?.[node - 2];
+    const held = before !== undefined;
+    const offset = 2 * (node - 1);
+    planned.push({
+      broker: await pick(before?.broker ?? ports.kafka + offset, held),
+      controller: await pick(before?.controller ?? ports.kafkaController + offset, held),
+    });
+  }
+  return planned;
 }

@@ -37,10 +37,17 @@ export async function stackUp(
   config: KesConfig,
   progress: (line: string) => void,
   only?: readonly LocalServiceName[],
+  kafkaNodes?: number,
 ): Promise<UpResult & { mode: 'local' | 'docker' }> {
   const mode = await chooseMode(config);
-  if (mode === 'local') return { mode, ...(await localUp({ config, progress, only })) };
+  if (mode === 'local') return { mode, ...(await localUp({ config, progress, only, kafkaNodes })) };
   refuseOnlyInDocker(only);
+  if (kafkaNodes !== undefined && kafkaNodes !== 1) {
+    // The compose file's cluster runs beside the single-node stack under its own profile and ports.
+    throw new UsageError(
+      '--kafka-brokers is for the local stack; with Docker run `docker compose --profile cluster up -d` (docs/scaling.md)',
+    );
+  }
   const addresses = await dockerUp({ config, composeFile, progress });
   writeStackState(config.KES_HOME, { mode: 'docker' });
   writeEnvFile(stackEnvPath(config.KES_HOME), addressesToEnv(addresses), 'Written by `kes stack up` (docker compose).');

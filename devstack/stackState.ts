@@ -6,6 +6,8 @@ import type { StackPorts } from './services/service.js';
 export interface StackState {
   mode: 'local' | 'docker';
   ports?: StackPorts;
+  /** Kafka nodes of a local cluster (`--kafka-brokers`); absent means one. */
+  kafkaNodes?: number;
 }
 
 export function stackStatePath(home: string): string {

@@ -46,8 +46,14 @@ export const serviceNames: readonly ServiceName[] = ['kafka', 'registry', 'redis
  * The local stack's services: those of the compose file plus `clickhouse-embedded`, the process that owns the
  * embedded engine's data path and serves it (`kes clickhouse serve`). Docker mode has a real ClickHouse server.
  */
-export type LocalServiceName = ServiceName | 'clickhouse-embedded';
+export type LocalServiceName = ServiceName | 'clickhouse-embedded' | KafkaNodeName;
+/** Nodes 2..N of a local Kafka cluster; node 1 is `kafka`. `--only kafka` means every node. */
+export type KafkaNodeName = 'kafka' | `kafka-${number}`;
 export const localServiceNames: readonly LocalServiceName[] = [...serviceNames, 'clickhouse-embedded'];
+
+export function isKafkaNode(name: string): boolean {
+  return name === 'kafka' || /^kafka-\d+$/.test(name);
+}
 
 export type ServiceState = 'up' | 'starting' | 'down' | 'absent';
 

@@ -1,111 +1,177 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ServiceStartError } from '../../pipeline/errors.js';
 import { ensureKafkaJars, KAFKA_VERSION, kafkaJarsCached, requireDownloadTools } from '../artifacts.js';
 import { findJava } from '../prerequisites.js';
 import type { SpawnSpec } from '../processes.js';
-import { type LocalService, logPath, pidPath, type StackContext, serviceDir } from './service.js';
+import type { KafkaNodeName } from '../types.js';
+import {
+  type KafkaNodePorts,
+  type LocalService,
+  logPath,
+  pidPath,
+  type StackContext,
+  type StackPorts,
+  serviceDir,
+} from './service.js';
 
-/** Apache Kafka in KRaft combined mode (broker + controller in one JVM), one node. */
-export const kafkaService: LocalService = {
-  name: 'kafka',
-  portKeys: ['kafka', 'kafkaController'],
+/**
+ * Apache Kafka in KRaft combined mode (broker + controller in one JVM). One node by default; `kes stack up
+ * --kafka-brokers N` runs N such nodes, each a service of its own (`kafka`, `kafka-2`, `kafka-3`, …) with its own
+ * directory, pid and log, so that one node can be killed and brought back alone. All nodes vote in the controller
+ * quorum: with three, any one may die and the cluster keeps a quorum and an in-sync majority.
+ */
+export function kafkaNodeService(node: number, nodes: number): LocalService {
+  const name = kafkaNodeName(node);
+  return {
+    name,
+    // Node 1 keeps the single-node stack's port settings; the others' ports are planned beside them.
+    portKeys: node === 1 ? ['kafka', 'kafkaController'] : [],
 
-  available(config) {
-    findJava(17);
-    if (!kafkaJarsCached(config.KES_CACHE_DIR)) requireDownloadTools();
-    return true;
-  },
+    available(config) {
+      findJava(17);
+      if (!kafkaJarsCached(config.KES_CACHE_DIR)) requireDownloadTools();
+      return true;
+    },
 
-  async prepare(ctx) {
-    const dir = serviceDir(ctx, 'kafka');
-    const dataDir = join(dir, 'data');
-    mkdirSync(dataDir, { recursive: true });
-    const libs = await ensureKafkaJars(ctx.config.KES_CACHE_DIR, ctx.progress);
-    const java = findJava(17);
-    const properties = join(dir, 'server.properties');
-    writeFileSync(properties, serverProperties(ctx, dataDir));
-    writeFileSync(join(dir, 'log4j2.properties'), LOG4J2);
-    if (!existsSync(join(dataDir, 'meta.properties'))) {
-      ctx.progress('kafka: formatting storage');
-      formatStorage(java, libs, properties);
-    }
-    const spec: SpawnSpec = {
-      command: java,
-      args: [
-        '-Xms256m',
-        '-Xmx768m',
-        '-XX:+UseG1GC',
-        '-XX:MaxGCPauseMillis=20',
-        '-Djava.awt.headless=true',
-        `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
-        '-cp',
-        `${libs}/*`,
-        'kafka.Kafka',
-        properties,
-      ],
-      logPath: logPath(ctx, 'kafka'),
-      pidPath: pidPath(ctx, 'kafka'),
-      cwd: dir,
-    };
-    return spec;
-  },
+    async prepare(ctx) {
+      const dir = serviceDir(ctx, name);
+      const dataDir = join(dir, 'data');
+      mkdirSync(dataDir, { recursive: true });
+      const libs = await ensureKafkaJars(ctx.config.KES_CACHE_DIR, ctx.progress);
+      const java = findJava(17);
+      const properties = join(dir, 'server.properties');
+      writeFileSync(properties, serverProperties(ctx, node, nodes, dataDir));
+      writeFileSync(join(dir, 'log4j2.properties'), LOG4J2);
+      if (!existsSync(join(dataDir, 'meta.properties'))) {
+        ctx.progress(`${name}: formatting storage`);
+        // Every node of a cluster is formatted with the same cluster id; one node keeps today's random one.
+        formatStorage(java, libs, properties, nodes > 1 ? clusterIdOf(ctx.home) : undefined);
+      }
+      // Three JVMs share 2 cores and the rest of the stack: a cluster node gets a smaller heap than a lone broker.
+      const heap = nodes > 1 ? ['-Xms128m', '-Xmx512m'] : ['-Xms256m', '-Xmx768m'];
+      const spec: SpawnSpec = {
+        command: java,
+        args: [
+          ...heap,
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-Djava.awt.headless=true',
+          `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+          '-cp',
+          `${libs}/*`,
+          'kafka.Kafka',
+          properties,
+        ],
+        logPath: logPath(ctx, name),
+        pidPath: pidPath(ctx, name),
+        cwd: dir,
+      };
+      return spec;
+    },
 
-  async ready(ctx) {
-    const kafka = new Kafka({
-      brokers: [`127.0.0.1:${ctx.ports.kafka}`],
-      clientId: 'kes-stack-probe',
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 1000,
-      requestTimeout: 2000,
-      retry: { retries: 0 },
-    });
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      // A metadata request that lists the broker: the broker has registered with its controller.
-      const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0;
-    } catch {
-      return false;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-  },
+    async ready(ctx) {
+      const kafka = new Kafka({
+        brokers: [addressOf(ctx, node)],
+        clientId: 'kes-stack-probe',
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 1000,
+        requestTimeout: 2000,
+        retry: { retries: 0 },
+      });
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        // A metadata request that lists this node: it has registered with the controller quorum.
+        const cluster = await admin.describeCluster();
+        return cluster.brokers.some((b) => b.nodeId === node);
+      } catch {
+        return false;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
 
-  address(ctx) {
-    return `127.0.0.1:${ctx.ports.kafka}`;
-  },
+    address(ctx) {
+      return addressOf(ctx, node);
+    },
 
-  async version() {
-    return KAFKA_VERSION;
-  },
-};
+    async version() {
+      return KAFKA_VERSION;
+    },
+  };
+}
 
-function serverProperties(ctx: StackContext, dataDir: string): string {
-  const { kafka, kafkaController } = ctx.ports;
+/** The single-node stack's Kafka, as it always was. */
+export const kafkaService: LocalService = kafkaNodeService(1, 1);
+
+export function kafkaNodeName(node: number): KafkaNodeName {
+  return node === 1 ? 'kafka' : `kafka-${node}`;
+}
+
+/** Ports of node n (1-based): node 1 has the stack's own settings, the others those planned for them. */
+export function kafkaNodePorts(ports: StackPorts, node: number): KafkaNodePorts {
+  if (node === 1) return { broker: ports.kafka, controller: ports.kafkaController };
+  const extra = ports.kafkaExtra?.[node - 2];
+  if (!extra)
+    throw new ServiceStartError(kafkaNodeName(node), 'no ports planned for this node (stack.json)', undefined, '');
+  return extra;
+}
+
+function addressOf(ctx: StackContext, node: number): string {
+  return `127.0.0.1:${kafkaNodePorts(ctx.ports, node).broker}`;
+}
+
+/** Replication the cluster's size allows: 3 copies from three nodes up, one on a lone broker. */
+export function replicationFor(nodes: number): { factor: number; minIsr: number } {
+  const factor = Math.min(3, nodes);
+  return { factor, minIsr: factor > 1 ? factor - 1 : 1 };
+}
+
+/** The cluster id every node is formatted with, written once beside the nodes' directories. */
+function clusterIdOf(home: string): string {
+  const path = join(home, 'kafka-cluster.id');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  // A Kafka Uuid is 16 bytes in base64url (22 characters).
+  const id = randomBytes(16).toString('base64url');
+  writeFileSync(path, `${id}\n`);
+  return id;
+}
+
+function serverProperties(ctx: StackContext, node: number, nodes: number, dataDir: string): string {
+  const { broker, controller } = kafkaNodePorts(ctx.ports, node);
+  const voters = Array.from(
+    { length: nodes },
+    (_, i) => `${i + 1}@127.0.0.1:${kafkaNodePorts(ctx.ports, i + 1).controller}`,
+  );
+  const { factor, minIsr } = replicationFor(nodes);
   return `# Written by kes stack up; rewritten on every start.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:${kafkaController}
-listeners=PLAINTEXT://127.0.0.1:${kafka},CONTROLLER://127.0.0.1:${kafkaController}
-advertised.listeners=PLAINTEXT://127.0.0.1:${kafka}
+node.id=${node}
+controller.quorum.voters=${voters.join(',')}
+listeners=PLAINTEXT://127.0.0.1:${broker},CONTROLLER://127.0.0.1:${controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:${broker}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=${dataDir}
 num.partitions=4
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+# Topics created without a replication factor get the cluster's; with three nodes, an acknowledged write (acks=all)
+# is on two of them at least, so one node may die without losing it.
+default.replication.factor=${factor}
+min.insync.replicas=${minIsr}
+offsets.topic.replication.factor=${factor}
 # Few partitions for the internal topics: the first group join and first transaction are much faster on 2 cores.
 offsets.topic.num.partitions=4
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=${factor}
+transaction.state.log.min.isr=${minIsr}
 transaction.state.log.num.partitions=4
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=${factor}
+share.coordinator.state.topic.min.isr=${minIsr}
 group.initial.rebalance.delay.ms=0
 # A zombie guard must be fenced, not timed out: keep the broker's cap on transaction timeouts generous.
 transaction.max.timeout.ms=900000
@@ -134,14 +200,9 @@ logger.storage.name = org.apache.kafka.storage
 logger.storage.level = WARN
 `;
 
-function formatStorage(java: string, libs: string, properties: string): void {
+function formatStorage(java: string, libs: string, properties: string, sharedId: string | undefined): void {
   const cp = `${libs}/*`;
-  const id = spawnSync(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' });
-  const clusterId = id.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .find((l) => /^[A-Za-z0-9_-]{22}$/.test(l));
-  if (!clusterId) throw new ServiceStartError('kafka', 'StorageTool random-uuid failed', undefined, id.stderr);
+  const clusterId = sharedId ?? randomClusterId(java, cp);
   // -g: a directory that is already formatted is fine (a second `up` racing this one).
   const result = spawnSync(
     java,
@@ -151,4 +212,14 @@ function formatStorage(java: string, libs: string, properties: string): void {
   if (result.status !== 0) {
     throw new ServiceStartError('kafka', 'StorageTool format failed', undefined, `${result.stderr}${result.stdout}`);
   }
+}
+
+function randomClusterId(java: string, cp: string): string {
+  const id = spawnSync(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' });
+  const clusterId = id.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => /^[A-Za-z0-9_-]{22}$/.test(l));
+  if (!clusterId) throw new ServiceStartError('kafka', 'StorageTool random-uuid failed', undefined, id.stderr);
+  return clusterId;
 }

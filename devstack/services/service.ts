@@ -14,6 +14,16 @@ export interface StackPorts {
   clickhouseTcp: number;
   /** The embedded engine's HTTP facade; 0 lets it pick a free port (its owner file says which). */
   clickhouseEmbedded: number;
+  /** Kafka nodes 2..N of a cluster (`kes stack up --kafka-brokers N`); node 1 is `kafka`/`kafkaController`. */
+  kafkaExtra?: KafkaNodePorts[];
+}
+
+/** The ports that have a setting of their own (KES_*_PORT). */
+export type PortKey = Exclude<keyof StackPorts, 'kafkaExtra'>;
+
+export interface KafkaNodePorts {
+  broker: number;
+  controller: number;
 }
 
 export interface StackContext {
@@ -31,7 +41,7 @@ export interface StackContext {
  */
 export interface LocalService {
   readonly name: LocalServiceName;
-  readonly portKeys: readonly (keyof StackPorts)[];
+  readonly portKeys: readonly PortKey[];
   /**
    * False when an optional service cannot run here (e.g. no ClickHouse server installed). For required ones it
    * throws PrerequisiteMissingError, before anything starts, including for tools only a first download needs.
