@@ -22,6 +22,7 @@ export type KesErrorCode =
   | 'KES_FORBIDDEN'
   | 'KES_WRONG_EXPECTED_VERSION'
   | 'KES_EVENT_ID_CONFLICT'
+  | 'KES_ATOMIC_APPEND_FAILED'
   | 'KES_NOT_READY'
   | 'KES_FENCED'
   | 'KES_APPEND_INDETERMINATE'
@@ -260,6 +261,42 @@ export class EventIdConflictError extends KesError {
     });
     this.stream = stream;
     this.eventId = eventId;
+  }
+}
+
+/** One item of a batch of appends: what it was answered, a result or an error. */
+export interface BatchItemOutcome<R = unknown> {
+  stream: string;
+  result?: R;
+  error?: KesError;
+}
+
+/**
+ * An atomic batch (`POST /appends` with `atomic: true`) was not written: nothing of it is in Kafka, unless `retriable`
+ * (the outcome stayed unknown after every retry: then all of it or none of it is). `results` holds every item's
+ * outcome in request order (items refused for another's sake carry `batch_aborted`); `cause` is the error of the
+ * first item that failed on its own.
+ */
+export class AtomicAppendError extends KesError {
+  readonly results: readonly BatchItemOutcome[];
+  /** Index in `results` of the item whose error is the cause. */
+  readonly failedIndex: number;
+  constructor(results: readonly BatchItemOutcome[], failedIndex: number) {
+    const failed = results[failedIndex];
+    const cause = failed?.error;
+    super(
+      'KES_ATOMIC_APPEND_FAILED',
+      `atomic batch of ${results.length} append(s) not written: item ${failedIndex} (stream ${failed?.stream}) failed: ${
+        cause?.message ?? 'unknown'
+      }`,
+      {
+        retriable: cause?.retriable ?? false,
+        cause,
+        context: { appends: results.length, failedIndex, stream: failed?.stream, failedCode: cause?.code },
+      },
+    );
+    this.results = results;
+    this.failedIndex = failedIndex;
   }
 }
 
@@ -508,6 +545,7 @@ const exitCodes: Record<KesErrorCode, number> = {
   KES_FORBIDDEN: 11,
   KES_WRONG_EXPECTED_VERSION: 12,
   KES_EVENT_ID_CONFLICT: 12,
+  KES_ATOMIC_APPEND_FAILED: 12,
   KES_NOT_READY: 7,
   KES_FENCED: 7,
   KES_APPEND_INDETERMINATE: 7,
