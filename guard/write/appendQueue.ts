@@ -26,6 +26,8 @@ export class AppendQueue {
   private delayed = 0;
   private waiters: (() => void)[] = [];
   private closed = false;
+  /** Groups taken and not yet finished (writers committing): see `shouldLinger`. */
+  private committing = 0;
   private readonly sweeper: NodeJS.Timeout;
 
   /**
@@ -96,7 +98,7 @@ export class AppendQueue {
       if (this.closed) return [];
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    if (lingerMs > 0 && this.readyEvents < maxEvents) {
+    if (shouldLinger(lingerMs, this.committing, this.readyEvents, maxEvents)) {
       await new Promise<void>((resolve) => setTimeout(resolve, lingerMs));
     }
     const { group, expired, rest } = cutGroup(this.ready, maxEvents, Date.now());
@@ -104,6 +106,14 @@ export class AppendQueue {
     this.ready = rest;
     this.readyEvents = rest.reduce((n, item) => n + item.append.events.length, 0);
     return group;
+  }
+
+  /** A writer took a group and is committing it: later takes may linger for more (see `shouldLinger`). */
+  committed<T>(commit: () => Promise<T>): Promise<T> {
+    this.committing += 1;
+    return commit().finally(() => {
+      this.committing -= 1;
+    });
   }
 
   close(): void {
@@ -115,4 +125,13 @@ export class AppendQueue {
     for (const wake of this.waiters) wake();
     this.waiters = [];
   }
+}
+
+/**
+ * Linger only while another group is committing. Then the load is high enough that waiting a little makes the next
+ * transaction larger at no cost in latency (its events would wait for a writer or the broker anyway); when every
+ * writer is idle, an append is written at once, so a lone client waits for nothing but its own transaction.
+ */
+export function shouldLinger(lingerMs: number, committing: number, readyEvents: number, maxEvents: number): boolean {
+  return lingerMs > 0 && committing > 0 && readyEvents < maxEvents;
 }

@@ -85,8 +85,18 @@ describe('AppendQueue.take', () => {
     q.close();
   });
 
-  it('lingers for more appends when the group is not full, and not when it is', async () => {
+  it('takes at once when no other group is committing: a lone append waits for nothing', async () => {
     const { q } = queue();
+    const a = item(2);
+    q.push(a);
+    expect(await settled(q.take(10, 1_000))).toBe(true);
+    q.close();
+  });
+
+  it('lingers for more appends while another group commits and the group is not full, and not when it is', async () => {
+    const { q } = queue();
+    let finish = () => {};
+    const other = q.committed(() => new Promise<void>((resolve) => (finish = resolve)));
     const a = item(2);
     q.push(a);
     const taking = q.take(10, 50);
@@ -102,6 +112,8 @@ describe('AppendQueue.take', () => {
     q.push(d);
     // already full: answered at once, without waiting out the linger
     expect(await settled(q.take(10, 1_000))).toBe(true);
+    finish();
+    await other;
     q.close();
   });
 
@@ -184,11 +196,16 @@ describe('AppendQueue sweep (every 100 ms, when no writer takes)', () => {
     await vi.advanceTimersByTimeAsync(100);
     expect(expired).toEqual([a]);
     expect(q.size).toBe(1);
-    // the count of waiting events follows: b alone (1 event) is below maxEvents 2, so take lingers
+    // the count of waiting events follows: b alone (1 event) is below maxEvents 2, so take lingers (another
+    // group is committing)
+    let finish = () => {};
+    const other = q.committed(() => new Promise<void>((resolve) => (finish = resolve)));
     const taking = q.take(2, 30);
     expect(await settled(taking)).toBe(false);
     await vi.advanceTimersByTimeAsync(30);
     expect(await taking).toEqual([b]);
+    finish();
+    await other;
     q.close();
   });
 
@@ -249,6 +266,8 @@ describe('AppendQueue.close', () => {
 describe('AppendQueue with several writers', () => {
   it('gives each append to exactly one taker; a taker that finds nothing left gets []', async () => {
     const { q } = queue();
+    let finish = () => {};
+    const other = q.committed(() => new Promise<void>((resolve) => (finish = resolve)));
     const first = q.take(10, 20);
     const second = q.take(10, 20);
     const a = item(1);
@@ -257,6 +276,8 @@ describe('AppendQueue with several writers', () => {
     const groups = [await first, await second];
     expect(groups.flat()).toEqual([a]);
     expect(groups.map((g) => g.length).sort()).toEqual([0, 1]);
+    finish();
+    await other;
     q.close();
   });
 });

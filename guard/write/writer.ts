@@ -84,7 +84,7 @@ export class Writer {
         const group = await this.queue.take(this.ctx.settings.maxBatchEvents, this.ctx.settings.lingerMs);
         if (group.length === 0) continue;
         try {
-          await this.commitGroup(group);
+          await this.queue.committed(() => this.commitGroup(group));
         } catch (error) {
           // Nothing was committed (every path after the commit is total): unanswered appends try again.
           for (const item of group) if (!item.settled) this.requeue(item, 'error', 100);
