@@ -43,6 +43,14 @@ function parseNodes(value: string | undefined): number | undefined {
   return n;
 }
 
+/** 0 (one Redis, as by default) to 4 replicas; with any, three sentinels run too. */
+function parseReplicas(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 4) throw new UsageError(`--redis-replicas: expected 0..4, got '${value}'`);
+  return n;
+}
+
 interface GlobalFlags {
   home?: string;
   mode?: string;
@@ -81,16 +89,31 @@ export function stackCommand(): Command {
       '--kafka-brokers <n>',
       'Kafka nodes (KRaft, broker and controller each); 3 gives replication 3, min.insync.replicas 2 (default: as before, else 1)',
     )
+    .option(
+      '--redis-replicas <n>',
+      'Redis replicas beside the master, with three sentinels that fail over (KES_REDIS_SENTINELS in stack.env); default: as before, else 0',
+    )
     .addOption(formatOption())
-    .action(async (opts: { only?: string; kafkaBrokers?: string; format: OutputFormat }, command: Command) => {
-      // The addresses in stack.env are what this `up` is about to decide, so do not read them as settings.
-      const config = configFrom(command, true);
-      const result = await stackUp(config, progressPrinter(), parseOnly(opts.only), parseNodes(opts.kafkaBrokers));
-      process.stdout.write(`${renderRows(result.statuses, statusColumns, opts.format)}\n`);
-      if (opts.format === 'table') {
-        process.stdout.write(`addresses written to ${stackEnvPath(config.KES_HOME)} (mode: ${result.mode})\n`);
-      }
-    });
+    .action(
+      async (
+        opts: { only?: string; kafkaBrokers?: string; redisReplicas?: string; format: OutputFormat },
+        command: Command,
+      ) => {
+        // The addresses in stack.env are what this `up` is about to decide, so do not read them as settings.
+        const config = configFrom(command, true);
+        const result = await stackUp(
+          config,
+          progressPrinter(),
+          parseOnly(opts.only),
+          parseNodes(opts.kafkaBrokers),
+          parseReplicas(opts.redisReplicas),
+        );
+        process.stdout.write(`${renderRows(result.statuses, statusColumns, opts.format)}\n`);
+        if (opts.format === 'table') {
+          process.stdout.write(`addresses written to ${stackEnvPath(config.KES_HOME)} (mode: ${result.mode})\n`);
+        }
+      },
+    );
 
   stack
     .command('status')

@@ -12,6 +12,13 @@ import { clickhouseService } from './services/clickhouse.js';
 import { embeddedOwnerFile, embeddedService } from './services/embedded.js';
 import { kafkaNodeService, replicationFor } from './services/kafka.js';
 import { redisService } from './services/redis.js';
+import {
+  isRedisGroupNode,
+  planRedisGroup,
+  redisGroupServices,
+  STACK_MASTER_NAME,
+  sentinelAddresses,
+} from './services/redisGroup.js';
 import { registryService } from './services/registry.js';
 import {
   type LocalService,
@@ -37,9 +44,11 @@ import {
  * In start order of importance; they start in parallel, none depends on another. Kafka is one node, or `nodes`
  * nodes of one cluster (`kes stack up --kafka-brokers N`), each a service of its own.
  */
-export function localServicesFor(kafkaNodes: number): LocalService[] {
+export function localServicesFor(kafkaNodes: number, redisReplicas = 0): LocalService[] {
   const kafka = Array.from({ length: kafkaNodes }, (_, i) => kafkaNodeService(i + 1, kafkaNodes));
-  return [...kafka, registryService, redisService, clickhouseService, embeddedService];
+  // With replicas, Redis is a Sentinel group: the first master (`redis`), its replicas and three sentinels.
+  const redis = [redisService, ...redisGroupServices(redisReplicas)];
+  return [...kafka, registryService, ...redis, clickhouseService, embeddedService];
 }
 
 /** The single-node stack's services. */
@@ -52,6 +61,8 @@ export interface UpOptions {
   only?: readonly LocalServiceName[] | undefined;
   /** Kafka nodes (`--kafka-brokers`); default what this home's stack was started with, else 1. */
   kafkaNodes?: number | undefined;
+  /** Redis replicas (`--redis-replicas`; > 0 adds three sentinels); default what this home ran with, else 0. */
+  redisReplicas?: number | undefined;
 }
 
 export interface UpResult {
@@ -67,12 +78,22 @@ function selected(services: readonly LocalService[], only: readonly LocalService
       throw new UsageError(`unknown service '${name}'; valid: ${services.map((s) => s.name).join(', ')}`);
     }
   }
-  return services.filter((s) => only.includes(s.name) || (only.includes('kafka') && isKafkaNode(s.name)));
+  return services.filter(
+    (s) =>
+      only.includes(s.name) ||
+      (only.includes('kafka') && isKafkaNode(s.name)) ||
+      (only.includes('redis') && isRedisGroupNode(s.name)),
+  );
 }
 
 /** Kafka nodes of the stack in this home: as remembered; a home from before clusters has one. */
 function rememberedNodes(home: string): number {
   return readStackState(home)?.kafkaNodes ?? 1;
+}
+
+/** Redis replicas of the stack in this home (a Sentinel group when > 0); remembered like the Kafka size. */
+function rememberedReplicas(home: string): number {
+  return readStackState(home)?.redisReplicas ?? 0;
 }
 
 /**
@@ -111,7 +132,8 @@ async function upLocked(options: UpOptions): Promise<UpResult> {
   const { config, progress } = options;
   const home = config.KES_HOME;
   const nodes = chooseNodes(home, options.kafkaNodes);
-  const all = localServicesFor(nodes);
+  const replicas = options.redisReplicas ?? readStackState(home)?.redisReplicas ?? config.KES_REDIS_REPLICAS;
+  const all = localServicesFor(nodes, replicas);
   const services = selected(all, options.only);
 
   // Every missing prerequisite is reported before anything starts or downloads.
@@ -125,7 +147,14 @@ async function upLocked(options: UpOptions): Promise<UpResult> {
   const decisions = await planPorts(config, state?.ports, heldByUs);
   const ports = portsOf(decisions);
   if (nodes > 1) ports.kafkaExtra = await planKafkaExtra(nodes, ports, state?.ports?.kafkaExtra);
-  writeStackState(home, { mode: 'local', ports, ...(nodes > 1 ? { kafkaNodes: nodes } : {}) });
+  const redisGroup = await planRedisGroup(replicas, ports, state?.ports?.redisExtra);
+  if (redisGroup) ports.redisExtra = redisGroup;
+  writeStackState(home, {
+    mode: 'local',
+    ports,
+    ...(nodes > 1 ? { kafkaNodes: nodes } : {}),
+    ...(replicas > 0 ? { redisReplicas: replicas } : {}),
+  });
   const ctx: StackContext = { config, home, ports, progress };
   const selectedKeys = new Set(runnable.flatMap((s) => s.portKeys));
   const moves = decisions.filter((d) => d.movedFrom && selectedKeys.has(d.key));
@@ -146,9 +175,12 @@ async function upLocked(options: UpOptions): Promise<UpResult> {
   const addresses = await addressesOf(ctx, statuses, nodes);
   // Topics kes creates follow the cluster's size: the guard and the benches read KES_TOPIC_REPLICATION from here.
   const replication = nodes > 1 ? { KES_TOPIC_REPLICATION: String(replicationFor(nodes).factor) } : {};
+  // Every kes client then asks these sentinels for the master (pipeline/redis/redisClient).
+  const sentinels = sentinelAddresses(ports);
+  const redisGroupEnv = sentinels ? { KES_REDIS_SENTINELS: sentinels, KES_REDIS_MASTER_NAME: STACK_MASTER_NAME } : {};
   writeEnvFile(
     stackEnvPath(home),
-    { ...addressesToEnv(addresses), ...replication },
+    { ...addressesToEnv(addresses), ...replication, ...redisGroupEnv },
     'Written by `kes stack up` (local processes).',
   );
   return { addresses, statuses, moves };
@@ -215,7 +247,7 @@ export async function localStatus(
   const home = config.KES_HOME;
   const remembered = knownPorts ?? readStackState(home)?.ports;
   const rows: ServiceStatus[] = [];
-  for (const service of localServicesFor(kafkaNodes ?? rememberedNodes(home))) {
+  for (const service of localServicesFor(kafkaNodes ?? rememberedNodes(home), rememberedReplicas(home))) {
     if (!remembered) {
       rows.push({ service: service.name, state: 'down', address: '-', note: 'never started here' });
       continue;
@@ -279,7 +311,8 @@ export async function localDown(
     return;
   }
   await withStackLock(home, progress, async () => {
-    const running = selected(localServicesFor(rememberedNodes(home)), only).flatMap((service) => {
+    const group = localServicesFor(rememberedNodes(home), rememberedReplicas(home));
+    const running = selected(group, only).flatMap((service) => {
       const pid = runningPid(home, service);
       return pid === undefined ? [] : [{ service, pid }];
     });
@@ -296,7 +329,7 @@ export async function localDown(
 }
 
 export function localLogs(config: KesConfig, service: string, lines: number, follow: boolean): Promise<number> {
-  const services = localServicesFor(rememberedNodes(config.KES_HOME));
+  const services = localServicesFor(rememberedNodes(config.KES_HOME), rememberedReplicas(config.KES_HOME));
   const found = services.find((s) => s.name === service);
   if (!found) {
     throw new UsageError(`unknown service '${service}'; valid: ${services.map((s) => s.name).join(', ')}`);

@@ -38,10 +38,14 @@ export async function stackUp(
   progress: (line: string) => void,
   only?: readonly LocalServiceName[],
   kafkaNodes?: number,
+  redisReplicas?: number,
 ): Promise<UpResult & { mode: 'local' | 'docker' }> {
   const mode = await chooseMode(config);
-  if (mode === 'local') return { mode, ...(await localUp({ config, progress, only, kafkaNodes })) };
+  if (mode === 'local') return { mode, ...(await localUp({ config, progress, only, kafkaNodes, redisReplicas })) };
   refuseOnlyInDocker(only);
+  if (redisReplicas !== undefined && redisReplicas > 0) {
+    throw new UsageError('--redis-replicas is for the local stack (local processes); see docs/scaling.md');
+  }
   if (kafkaNodes !== undefined && kafkaNodes !== 1) {
     // The compose file's cluster runs beside the single-node stack under its own profile and ports.
     throw new UsageError(

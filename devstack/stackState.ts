@@ -8,6 +8,8 @@ export interface StackState {
   ports?: StackPorts;
   /** Kafka nodes of a local cluster (`--kafka-brokers`); absent means one. */
   kafkaNodes?: number;
+  /** Redis replicas of a local Sentinel group (`--redis-replicas`); absent means none (one Redis, no sentinels). */
+  redisReplicas?: number;
 }
 
 export function stackStatePath(home: string): string {

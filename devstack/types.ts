@@ -46,7 +46,9 @@ export const serviceNames: readonly ServiceName[] = ['kafka', 'registry', 'redis
  * The local stack's services: those of the compose file plus `clickhouse-embedded`, the process that owns the
  * embedded engine's data path and serves it (`kes clickhouse serve`). Docker mode has a real ClickHouse server.
  */
-export type LocalServiceName = ServiceName | 'clickhouse-embedded' | KafkaNodeName;
+export type LocalServiceName = ServiceName | 'clickhouse-embedded' | KafkaNodeName | RedisGroupName;
+/** Replicas and sentinels of `--redis-replicas N`; `--only redis` means the whole group. */
+export type RedisGroupName = `redis-replica-${number}` | `redis-sentinel-${number}`;
 /** Nodes 2..N of a local Kafka cluster; node 1 is `kafka`. `--only kafka` means every node. */
 export type KafkaNodeName = 'kafka' | `kafka-${number}`;
 export const localServiceNames: readonly LocalServiceName[] = [...serviceNames, 'clickhouse-embedded'];

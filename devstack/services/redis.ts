@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { requireTool } from '../prerequisites.js';
+import { replicaOfFor } from './redisGroup.js';
 import { type LocalService, logPath, pidPath, serviceDir } from './service.js';
 
 const HINT = 'install it with apt-get install -y redis-server';
@@ -24,6 +25,9 @@ export const redisService: LocalService = {
     const dir = serviceDir(ctx, 'redis');
     mkdirSync(join(dir, 'data'), { recursive: true });
     const conf = join(dir, 'redis.conf');
+    // In a Sentinel group (--redis-replicas) this node may have lost a failover while it was down: it then comes
+    // back as a replica of the master the sentinels name, never as a second master with older data.
+    const replicaOf = ctx.ports.redisExtra ? await replicaOfFor(ctx, ctx.ports.redis) : undefined;
     writeFileSync(
       conf,
       [
@@ -37,6 +41,8 @@ export const redisService: LocalService = {
         'save ""',
         'loglevel notice',
         'logfile ""',
+        ...(ctx.ports.redisExtra ? ['replica-announce-ip 127.0.0.1'] : []),
+        ...(replicaOf ? [`replicaof ${replicaOf.host} ${replicaOf.port}`] : []),
         '',
       ].join('\n'),
     );

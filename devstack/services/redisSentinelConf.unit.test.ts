@@ -28,7 +28,7 @@ describe('Redis Sentinel group config', () => {
         'port 26379',
         'sentinel monitor kes 127.0.0.1 16379 2',
         'sentinel down-after-milliseconds kes 1000',
-        'sentinel failover-timeout kes 4000',
+        'sentinel failover-timeout kes 2000',
       ]),
     );
   });

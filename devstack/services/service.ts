@@ -16,10 +16,17 @@ export interface StackPorts {
   clickhouseEmbedded: number;
   /** Kafka nodes 2..N of a cluster (`kes stack up --kafka-brokers N`); node 1 is `kafka`/`kafkaController`. */
   kafkaExtra?: KafkaNodePorts[];
+  /** Replicas and sentinels of a Redis Sentinel group (`kes stack up --redis-replicas N`). */
+  redisExtra?: RedisGroupPorts;
+}
+
+export interface RedisGroupPorts {
+  replicas: number[];
+  sentinels: number[];
 }
 
 /** The ports that have a setting of their own (KES_*_PORT). */
-export type PortKey = Exclude<keyof StackPorts, 'kafkaExtra'>;
+export type PortKey = Exclude<keyof StackPorts, 'kafkaExtra' | 'redisExtra'>;
 
 export interface KafkaNodePorts {
   broker: number;
