@@ -6,12 +6,18 @@
  *   import { GuardClient } from 'kes/client';
  *   const guard = new GuardClient({ url: 'http://127.0.0.1:18090', apiKey });
  *   await guard.appendToStream('account-42', [{ type: 'Opened', data: { … } }], { expectedVersion: 'no_stream' });
+ *   // concurrent appendToStream calls share batch requests (coalesce: { lingerMs: 1, maxAppends: 256 } | false);
+ *   // appendMany(items) gives each item its own result or error; appendAtomically(items) writes all or none.
  */
 export type { Expected } from './guard/append/expectedVersion.js';
 export { CommandClient, type CommandClientOptions, type SendOptions } from './guard/client/commandClient.js';
 export {
+  type AppendCallOptions,
+  type AppendItem,
+  type AppendManyResult,
   type AppendResult,
   type AttemptReport,
+  type CoalesceOptions,
   GuardClient,
   type GuardClientOptions,
   type NewEvent,

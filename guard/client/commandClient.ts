@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { AppendIndeterminateError, type KesError, NotReadyError } from '../../pipeline/errors.js';
+import { AppendIndeterminateError, NotReadyError } from '../../pipeline/errors.js';
 import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import { errorFromAnswer, type ReceivedAnswer } from '../append/errorAnswers.js';
 import type { CommandResult } from '../commands/commandResult.js';
-import { backoff } from './guardClient.js';
 import { GuardPool } from './guardPool.js';
 import { type JsonAnswer, requestJson } from './httpJson.js';
+import { retryLoop, type Verdict } from './retryLoop.js';
 
 /**
  * The typed client of `POST /commands/{category}/{id}`. Every command carries a command id (the caller's, or one
@@ -56,47 +56,36 @@ export class CommandClient {
       commandId: options.commandId ?? randomUUID(),
       ...(options.expectedVersion === undefined ? {} : { expectedVersion: options.expectedVersion }),
     });
-    const maxAttempts = this.options.maxAttempts ?? 10;
-    let lastError: KesError | undefined;
-    let away = 0;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const url = this.pool.pick(this.home + away);
-      const timeoutMs = this.options.timeoutMs ?? 10_000;
-      let answer: JsonAnswer;
-      try {
-        answer = await requestJson(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${this.options.apiKey}`,
-            // Given up at the timeout: the guard must not write this attempt after its retry was answered.
-            [ATTEMPT_DEADLINE_HEADER]: String(Date.now() + timeoutMs),
-          },
-          body,
-          timeoutMs,
-        });
-      } catch (error) {
-        // The request may have reached the guard: the outcome is unknown, a retry with the same command id is safe.
-        this.pool.markDown(url);
-        away++;
-        lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
-        await backoff(attempt);
-        continue;
-      }
-      this.pool.markUp(url);
-      if (answer.status === 200) return answer.json as unknown as CommandResult;
-      const error = errorFromAnswer(received(answer), stream);
-      if (error instanceof NotReadyError || error instanceof AppendIndeterminateError) {
-        if (error instanceof NotReadyError) {
-          this.pool.markDown(url);
-          away++;
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
+    const plan = { pool: this.pool, home: this.home, maxAttempts: this.options.maxAttempts ?? 10 };
+    return retryLoop(
+      plan,
+      async (url): Promise<Verdict<CommandResult>> => {
+        let answer: JsonAnswer;
+        try {
+          answer = await requestJson(`${url}/commands/${encodeURIComponent(category)}/${encodeURIComponent(id)}`, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${this.options.apiKey}`,
+              // Given up at the timeout: the guard must not write this attempt after its retry was answered.
+              [ATTEMPT_DEADLINE_HEADER]: String(Date.now() + timeoutMs),
+            },
+            body,
+            timeoutMs,
+          });
+        } catch (error) {
+          // The request may have reached the guard: the outcome is unknown, a retry with the same command id is safe.
+          const reason = error instanceof Error ? error.message : String(error);
+          return { kind: 'retry', error: new AppendIndeterminateError(stream, reason, error), guardDown: true };
         }
-        lastError = error;
-        await backoff(attempt);
-        continue;
-      }
-      throw error;
-    }
-    throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
+        if (answer.status === 200) return { kind: 'done', value: answer.json as unknown as CommandResult };
+        const error = errorFromAnswer(received(answer), stream);
+        if (error instanceof NotReadyError) return { kind: 'retry', error, guardDown: true };
+        if (error instanceof AppendIndeterminateError) return { kind: 'retry', error, guardDown: false };
+        return { kind: 'fail', error };
+      },
+      () => new AppendIndeterminateError(stream, 'no attempt made'),
+    );
   }
 
   /** The stream's state as its module folds it, and the version it is exact at. */

@@ -1,35 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AppendIndeterminateError,
-  type KesError,
-  NotReadyError,
-  WrongExpectedVersionError,
-} from '../../pipeline/errors.js';
-import type { AppendOutcome } from '../append/appendOutcome.js';
-import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
+import type http from 'node:http';
+import { AppendIndeterminateError, KesError, NotReadyError } from '../../pipeline/errors.js';
 import { errorFromAnswer } from '../append/errorAnswers.js';
 import type { Expected } from '../append/expectedVersion.js';
 import type { ReadAnswer } from '../read/readAnswer.js';
 import type { Direction } from '../read/readPage.js';
+import { type ItemAnswer, meaningOf } from './appendAnswers.js';
+import { type AppendTransport, postAppend, postAppends } from './appendTransport.js';
+import type {
+  AppendItem,
+  AppendManyResult,
+  AppendResult,
+  AttemptReport,
+  CoalesceOptions,
+  NewEvent,
+} from './appendTypes.js';
+import { BatchCoalescer } from './batchCoalescer.js';
+import { atomicVerdict, splitAnswer } from './batchResults.js';
+import { type CoalescePolicy, coalescePolicy } from './coalescePlan.js';
 import { GuardPool } from './guardPool.js';
+import { requestJson } from './httpJson.js';
+import { type RetryPlan, retryLoop, type Verdict } from './retryLoop.js';
 
 /**
- * The typed client of the guard. `appendToStream` gives every event an id once (or keeps the caller's), so that
- * retrying an append whose answer was lost, timed out or came back "outcome unknown" is safe: the guard answers a
- * retry from the first write. Definite answers (conflict, bad request, forbidden) are thrown at once as typed errors.
+ * The typed client of the guard. Every event gets an id once (or keeps the caller's), so that retrying an append
+ * whose answer was lost, timed out or came back "outcome unknown" is safe: the guard answers a retry from the first
+ * write. Definite answers (conflict, bad request, forbidden) are final and thrown at once as typed errors.
+ *
+ * Concurrent `appendToStream` calls to one guard go as batch requests (`POST /appends`, see CoalesceOptions); each
+ * call still gets its own result or typed error, and a retry re-joins the next batch on its own with the same ids.
+ * `appendMany` sends an explicit batch (per-item results), `appendAtomically` an atomic one (all or nothing).
  */
-export interface NewEvent {
-  id?: string;
-  type: string;
-  data: unknown;
-  metadata?: Record<string, unknown>;
-}
-
-/** What the guard answers for a written append (the same shape the guard produces). */
-export type AppendResult = Omit<AppendOutcome, 'duplicate'> & {
-  /** The guard answered from an earlier write of the same ids. */
-  duplicate?: boolean;
-};
+export type * from './appendTypes.js';
 
 export interface GuardClientOptions {
   /** One guard, or several: a retry after a network failure or a 503 goes to the next one. */
@@ -46,22 +48,29 @@ export interface GuardClientOptions {
   timeoutMs?: number;
   /** Attempts for answers that may change on retry (timeouts, 503, 500 outcome_unknown, network). @default 8 */
   maxAttempts?: number;
+  /** Concurrent appends sent as batch requests; `false` sends each alone. @default { lingerMs: 1, maxAppends: 256 } */
+  coalesce?: CoalesceOptions | false;
+  /** Kept-alive connections to use. @default one agent shared by the clients of this process (256 sockets) */
+  agent?: http.Agent;
   /** Called after every attempt, with what it answered (the history log of `kes check` is written from this). */
   onAttempt?: (attempt: AttemptReport) => void;
 }
 
-export interface AttemptReport {
+/** Per call: the expected version of `appendToStream`, a signal that stops retries, and a report of its own. */
+export interface AppendCallOptions {
+  signal?: AbortSignal;
+  /** Called after every attempt of this call, besides the client's `onAttempt`. */
+  onAttempt?: (attempt: AttemptReport) => void;
+}
+
+interface Prepared {
   stream: string;
   expectedVersion: Expected;
   eventIds: string[];
-  attempt: number;
-  startMs: number;
-  endMs: number;
-  outcome:
-    | { status: 'ok'; result: AppendResult }
-    | { status: 'conflict'; actual: number }
-    | { status: 'rejected'; httpStatus: number; code: string }
-    | { status: 'indeterminate'; reason: string };
+  /** The item as it goes into a batch body, serialised once. */
+  json: string;
+  /** The body of a single append. */
+  single: () => string;
 }
 
 export class GuardClient {
@@ -74,102 +83,156 @@ export class GuardClient {
   private readonly home: number;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
+  private readonly transport: AppendTransport;
+  /** Off: appendToStream sends alone; appendMany still sends batches, of this policy without the linger. */
+  private readonly coalescing: boolean;
+  private readonly policy: CoalescePolicy;
+  private readonly coalescers = new Map<string, BatchCoalescer>();
 
   constructor(private readonly options: GuardClientOptions) {
     this.pool = options.pool ?? new GuardPool(options.url);
     this.home = options.preferred ?? 0;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxAttempts = options.maxAttempts ?? 8;
+    this.transport = { apiKey: options.apiKey, timeoutMs: this.timeoutMs, agent: options.agent };
+    this.coalescing = options.coalesce !== false;
+    this.policy = coalescePolicy(options.coalesce === false ? {} : options.coalesce);
   }
 
   async appendToStream(
     stream: string,
     events: readonly NewEvent[],
-    options: { expectedVersion: Expected; signal?: AbortSignal },
+    options: { expectedVersion: Expected } & AppendCallOptions,
   ): Promise<AppendResult> {
-    const withIds = events.map((e) => ({ ...e, id: e.id ?? randomUUID() }));
-    const body = JSON.stringify({ expectedVersion: options.expectedVersion, events: withIds });
-    const eventIds = withIds.map((e) => e.id);
-    let lastError: KesError | undefined;
-    let away = 0;
-    for (let attempt = 1; attempt <= this.maxAttempts && !(attempt > 1 && options.signal?.aborted); attempt++) {
-      const startMs = Date.now();
-      const report = (outcome: AttemptReport['outcome']) =>
-        this.options.onAttempt?.({
-          stream,
-          expectedVersion: options.expectedVersion,
-          eventIds,
-          attempt,
-          startMs,
-          endMs: Date.now(),
-          outcome,
-        });
-      let response: Response;
-      let json: Record<string, unknown>;
-      const url = this.urlAt(away);
-      try {
-        response = await fetch(`${url}/streams/${encodeURIComponent(stream)}/events`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${this.options.apiKey}`,
-            // The attempt is given up at the timeout; the guard must not reserve it after that, or it could be
-            // written after the retry below was answered.
-            [ATTEMPT_DEADLINE_HEADER]: String(startMs + this.timeoutMs),
+    const item = prepare({ stream, events, expectedVersion: options.expectedVersion });
+    return this.coalescing ? this.appendItem(item, options, false) : this.appendAlone(item, options);
+  }
+
+  /**
+   * An explicit batch of independent appends, sent together (in requests of at most `maxAppends`): each is written
+   * or refused on its own, and each gets its own result or typed error, never thrown. Items whose outcome may change
+   * on retry are retried on their own, with the same ids; definite answers are final.
+   */
+  async appendMany(items: readonly AppendItem[], options: AppendCallOptions = {}): Promise<AppendManyResult[]> {
+    return Promise.all(
+      items.map(prepare).map((item) =>
+        this.appendItem(item, options, true).then(
+          (result): AppendManyResult => ({ ok: true, stream: item.stream, result }),
+          (error: unknown): AppendManyResult => {
+            if (error instanceof KesError) return { ok: false, stream: item.stream, error };
+            throw error; // a programming error, not an answer
           },
-          body,
-          signal: AbortSignal.timeout(this.timeoutMs),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Appends to several streams in one Kafka transaction: all written (the results, in order) or none (an
+   * AtomicAppendError with every item's outcome, the first failing item's error as its cause). Each stream at most
+   * once. Retried whole, with the same ids, while the answer may change (503, outcome unknown, no answer).
+   */
+  async appendAtomically(items: readonly AppendItem[], options: AppendCallOptions = {}): Promise<AppendResult[]> {
+    const prepared = items.map(prepare);
+    const streams = prepared.map((p) => p.stream);
+    const group = randomUUID();
+    return retryLoop(
+      this.plan(options.signal),
+      async (url, attempt): Promise<Verdict<AppendResult[]>> => {
+        const startMs = Date.now();
+        const answers = splitAnswer(
+          await postAppends(
+            this.transport,
+            url,
+            prepared.map((p) => p.json),
+            true,
+          ),
+          prepared.length,
+        );
+        prepared.forEach((p, i) => {
+          const { outcome } = meaningOf(answers[i] as ItemAnswer, p.stream);
+          this.report(options, p, attempt, startMs, outcome, group);
         });
-        json = (await response.json()) as Record<string, unknown>;
-      } catch (error) {
-        // The request may have reached the guard: the outcome is unknown, a retry with the same ids is safe.
-        report({ status: 'indeterminate', reason: error instanceof Error ? error.name : 'network' });
-        this.pool.markDown(url);
-        away++;
-        lastError = new AppendIndeterminateError(stream, error instanceof Error ? error.message : String(error), error);
-        await backoff(attempt);
-        continue;
-      }
-      this.pool.markUp(url);
-      if (response.status === 200) {
-        const result = json as unknown as AppendResult;
-        report({ status: 'ok', result });
-        return result;
-      }
-      const error = errorFromAnswer(
-        { status: response.status, body: json, retryAfter: response.headers.get('retry-after') },
-        stream,
+        return atomicVerdict(streams, answers);
+      },
+      () => new AppendIndeterminateError(streams.join(', '), 'no attempt made'),
+    );
+  }
+
+  /** One append through this guard's coalescer: alone in the retry loop, together with others on the wire. */
+  private appendItem(item: Prepared, options: AppendCallOptions, explicit: boolean): Promise<AppendResult> {
+    return retryLoop(
+      this.plan(options.signal),
+      async (url, attempt) => {
+        const startMs = Date.now();
+        const answer = await this.coalescerOf(url).submit(item.json, { sendSoon: explicit || !this.coalescing });
+        return this.judge(item, answer, options, attempt, startMs);
+      },
+      () => new AppendIndeterminateError(item.stream, 'no attempt made'),
+    );
+  }
+
+  private appendAlone(item: Prepared, options: AppendCallOptions): Promise<AppendResult> {
+    const body = item.single();
+    return retryLoop(
+      this.plan(options.signal),
+      async (url, attempt) => {
+        const startMs = Date.now();
+        const answer = await postAppend(this.transport, url, item.stream, body);
+        return this.judge(item, answer, options, attempt, startMs);
+      },
+      () => new AppendIndeterminateError(item.stream, 'no attempt made'),
+    );
+  }
+
+  private judge(
+    item: Prepared,
+    answer: ItemAnswer,
+    options: AppendCallOptions,
+    attempt: number,
+    startMs: number,
+  ): Verdict<AppendResult> {
+    const { outcome, verdict } = meaningOf(answer, item.stream);
+    this.report(options, item, attempt, startMs, outcome);
+    return verdict;
+  }
+
+  private report(
+    options: AppendCallOptions,
+    item: Prepared,
+    attempt: number,
+    startMs: number,
+    outcome: AttemptReport['outcome'],
+    atomicGroup?: string,
+  ): void {
+    if (!this.options.onAttempt && !options.onAttempt) return;
+    const report: AttemptReport = {
+      stream: item.stream,
+      expectedVersion: item.expectedVersion,
+      eventIds: item.eventIds,
+      attempt,
+      startMs,
+      endMs: Date.now(),
+      ...(atomicGroup === undefined ? {} : { atomicGroup }),
+      outcome,
+    };
+    this.options.onAttempt?.(report);
+    options.onAttempt?.(report);
+  }
+
+  private coalescerOf(url: string): BatchCoalescer {
+    let coalescer = this.coalescers.get(url);
+    if (!coalescer) {
+      coalescer = new BatchCoalescer(this.policy, async (itemsJson) =>
+        splitAnswer(await postAppends(this.transport, url, itemsJson, false), itemsJson.length),
       );
-      if (error instanceof WrongExpectedVersionError) {
-        report({ status: 'conflict', actual: error.actual });
-        throw error;
-      }
-      if (error instanceof AppendIndeterminateError) {
-        report({ status: 'indeterminate', reason: 'outcome_unknown' });
-        lastError = error;
-        await backoff(attempt);
-        continue;
-      }
-      report({ status: 'rejected', httpStatus: response.status, code: String(json.error ?? 'unknown') });
-      if (error instanceof NotReadyError) {
-        this.pool.markDown(url);
-        away++;
-        lastError = error;
-        await backoff(attempt);
-        continue;
-      }
-      throw error;
+      this.coalescers.set(url, coalescer);
     }
-    throw lastError ?? new AppendIndeterminateError(stream, 'no attempt made');
+    return coalescer;
   }
 
-  private get url(): string {
-    return this.pool.pick(this.home);
-  }
-
-  /** The guard for a call's attempt after `away` failed ones: home, or the next ones the pool does not skip. */
-  private urlAt(away: number): string {
-    return this.pool.pick(this.home + away);
+  private plan(signal: AbortSignal | undefined): RetryPlan {
+    return { pool: this.pool, home: this.home, maxAttempts: this.maxAttempts, signal };
   }
 
   /**
@@ -184,56 +247,58 @@ export class GuardClient {
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     if (options.direction !== undefined) query.set('direction', options.direction);
     const path = `/streams/${encodeURIComponent(stream)}/events${query.size > 0 ? `?${query}` : ''}`;
-    let lastError: KesError | undefined;
-    let away = 0;
-    for (let attempt = 1; attempt <= this.maxAttempts && !(attempt > 1 && options.signal?.aborted); attempt++) {
-      const url = this.urlAt(away);
-      let response: Response;
-      let json: Record<string, unknown>;
-      try {
-        response = await fetch(`${url}${path}`, {
-          headers: { authorization: `Bearer ${this.options.apiKey}` },
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        json = (await response.json()) as Record<string, unknown>;
-      } catch (error) {
-        this.pool.markDown(url);
-        away++;
-        lastError = new NotReadyError(
-          `no answer from ${url}: ${error instanceof Error ? error.message : String(error)}`,
+    return retryLoop(
+      this.plan(options.signal),
+      async (url): Promise<Verdict<ReadAnswer>> => {
+        let answer: Awaited<ReturnType<typeof requestJson>>;
+        try {
+          answer = await this.get(`${url}${path}`);
+        } catch (error) {
+          const reason = `no answer from ${url}: ${error instanceof Error ? error.message : String(error)}`;
+          return { kind: 'retry', error: new NotReadyError(reason), guardDown: true };
+        }
+        if (answer.status === 200) return { kind: 'done', value: answer.json as unknown as ReadAnswer };
+        const error = errorFromAnswer(
+          { status: answer.status, body: answer.json, retryAfter: answer.headers['retry-after'] },
+          stream,
         );
-        await backoff(attempt);
-        continue;
-      }
-      this.pool.markUp(url);
-      if (response.status === 200) return json as unknown as ReadAnswer;
-      const error = errorFromAnswer(
-        { status: response.status, body: json, retryAfter: response.headers.get('retry-after') },
-        stream,
-      );
-      if (!(error instanceof NotReadyError)) throw error;
-      this.pool.markDown(url);
-      away++;
-      lastError = error;
-      await backoff(attempt);
-    }
-    throw lastError ?? new NotReadyError('no attempt made');
+        return error instanceof NotReadyError ? { kind: 'retry', error, guardDown: true } : { kind: 'fail', error };
+      },
+      () => new NotReadyError('no attempt made'),
+    );
   }
 
   async streamVersion(stream: string): Promise<number> {
-    const response = await fetch(`${this.url}/streams/${encodeURIComponent(stream)}`, {
-      headers: { authorization: `Bearer ${this.options.apiKey}` },
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const json = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) {
+    const answer = await this.get(`${this.pool.pick(this.home)}/streams/${encodeURIComponent(stream)}`);
+    if (answer.status !== 200) {
       throw errorFromAnswer(
-        { status: response.status, body: json, retryAfter: response.headers.get('retry-after') },
+        { status: answer.status, body: answer.json, retryAfter: answer.headers['retry-after'] },
         stream,
       );
     }
-    return Number(json.version);
+    return Number(answer.json.version);
   }
+
+  private get(url: string) {
+    return requestJson(url, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${this.options.apiKey}` },
+      timeoutMs: this.timeoutMs,
+      ...(this.options.agent === undefined ? {} : { agent: this.options.agent }),
+    });
+  }
+}
+
+/** Ids given once, here: every retry of the append carries the same ones. */
+function prepare(item: AppendItem): Prepared {
+  const events = item.events.map((e) => ({ ...e, id: e.id ?? randomUUID() }));
+  return {
+    stream: item.stream,
+    expectedVersion: item.expectedVersion,
+    eventIds: events.map((e) => e.id),
+    json: JSON.stringify({ stream: item.stream, expectedVersion: item.expectedVersion, events }),
+    single: () => JSON.stringify({ expectedVersion: item.expectedVersion, events }),
+  };
 }
 
 /** What `readStream` asks: a page of at most `limit` events from `fromVersion`, in `direction`. */
@@ -248,9 +313,3 @@ export interface ReadStreamOptions {
 }
 
 export type { ReadAnswer, ReadEvent } from '../read/readAnswer.js';
-
-/** Jittered exponential backoff between a client's attempts (25 ms doubling, capped at 1 s). */
-export function backoff(attempt: number): Promise<void> {
-  const ms = Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -51,7 +51,13 @@ describe('failover is per call; a recovered guard gets its clients back', () => 
     const other = await standIn('other', () => false);
     let now = 0;
     const pool = new GuardPool([home.url, other.url], { downMs: 1_000, now: () => now });
-    const client = new GuardClient({ url: [home.url, other.url], pool, apiKey: 'k', timeoutMs: 2_000 });
+    const client = new GuardClient({
+      url: [home.url, other.url],
+      pool,
+      apiKey: 'k',
+      timeoutMs: 2_000,
+      coalesce: false,
+    });
     const append = () => client.appendToStream('account-1', [{ type: 'Opened', data: {} }], { expectedVersion: -1 });
 
     await append();
