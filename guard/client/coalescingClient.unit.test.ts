@@ -179,6 +179,25 @@ describe('the coalescing guard client', () => {
     ]);
   });
 
+  it('a guard without POST /appends (404) gets each append alone, from then on', async () => {
+    const guard = await standIn(
+      (item) => written(item),
+      (seen) =>
+        seen.path === '/appends' ? { status: 404, body: { message: 'Route POST:/appends not found' } } : undefined,
+    );
+    const client = new GuardClient({ url: guard.url, apiKey: 'k' });
+    const append = (i: number) =>
+      client.appendToStream(`account-${i}`, [{ type: 'T', data: {} }], { expectedVersion: 'any' });
+    expect((await Promise.all([append(1), append(2)])).map((r) => r.stream)).toEqual(['account-1', 'account-2']);
+    await append(3);
+    expect(guard.requests.map((r) => r.path)).toEqual([
+      '/appends',
+      '/streams/account-1/events',
+      '/streams/account-2/events',
+      '/streams/account-3/events',
+    ]);
+  });
+
   it('appendAtomically: a conflict throws one AtomicAppendError with every outcome, the conflict as cause', async () => {
     const guard = await standIn((item) =>
       item.stream === 'account-2'

@@ -88,6 +88,8 @@ export class GuardClient {
   private readonly coalescing: boolean;
   private readonly policy: CoalescePolicy;
   private readonly coalescers = new Map<string, BatchCoalescer>();
+  /** Guards that answered 404 to `POST /appends` (see sendBatch). */
+  private readonly noBatchRoute = new Set<string>();
 
   constructor(private readonly options: GuardClientOptions) {
     this.pool = options.pool ?? new GuardPool(options.url);
@@ -223,12 +225,30 @@ export class GuardClient {
   private coalescerOf(url: string): BatchCoalescer {
     let coalescer = this.coalescers.get(url);
     if (!coalescer) {
-      coalescer = new BatchCoalescer(this.policy, async (itemsJson) =>
-        splitAnswer(await postAppends(this.transport, url, itemsJson, false), itemsJson.length),
-      );
+      coalescer = new BatchCoalescer(this.policy, (itemsJson) => this.sendBatch(url, itemsJson));
       this.coalescers.set(url, coalescer);
     }
     return coalescer;
+  }
+
+  /**
+   * A batch request; to a guard without `POST /appends` (an older kes: 404), each item alone, from then on. The
+   * fallback keeps rolling upgrades working; atomic batches have no such fallback.
+   */
+  private async sendBatch(url: string, itemsJson: readonly string[]): Promise<ItemAnswer[]> {
+    if (!this.noBatchRoute.has(url)) {
+      const answer = await postAppends(this.transport, url, itemsJson, false);
+      if (!(answer.kind === 'answered' && answer.status === 404 && !('results' in answer.body))) {
+        return splitAnswer(answer, itemsJson.length);
+      }
+      this.noBatchRoute.add(url);
+    }
+    return Promise.all(
+      itemsJson.map((json) => {
+        const { stream, ...single } = JSON.parse(json) as { stream: string };
+        return postAppend(this.transport, url, stream, JSON.stringify(single));
+      }),
+    );
   }
 
   private plan(signal: AbortSignal | undefined): RetryPlan {
