@@ -3,7 +3,7 @@
 #   scripts/sentinel-faults.sh [--rounds N] [--verbose]      (npm run faults:sentinel -- --rounds N)
 # Each round kills -9 the current master of a private master/replica/three-sentinel group (own ports, temp dir;
 # the main stack's Redis is never touched), waits for the promotion, brings the old master back as a replica and
-# lets the load run ~9 s; then the history checker must find no violation. Prints the 503 seconds per failover.
+# lets the load run on (a round is 9 s, the load 14 s a round); then the history checker must find no violation. Prints the 503 seconds per failover.
 # Needs the stack (`kes stack up`, for Kafka and the registry) and builds first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +21,5 @@ done
 
 npm run build --silent
 export KES_SENTINEL_ROUNDS="$rounds"
-exec npx vitest run --project integration --testTimeout $(( (rounds * 9 + 240) * 1000 )) --maxWorkers 1 \
+exec npx vitest run --project integration --testTimeout $(( (rounds * 14 + 240) * 1000 )) --maxWorkers 1 \
   guard/faults/sentinelFailover.int.test.ts

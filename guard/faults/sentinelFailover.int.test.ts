@@ -15,6 +15,9 @@ import { PrivateSentinelRedis } from '../../verify/processes/privateSentinelRedi
  * KES_SENTINEL_ROUNDS (scripts/sentinel-faults.sh --rounds N) runs more failovers; the suite runs one.
  */
 const rounds = Math.max(1, Number(process.env.KES_SENTINEL_ROUNDS) || 1);
+// A round: the kill, the promotion (1-6 s: a sentinel that refuses a replica for stale INFO retries after 4 s), the
+// old master back as a replica, and load on the new master until the round's 9 s are up. The load lasts 14 s a
+// round, so that a slow promotion on a busy machine does not leave the last round without load.
 const roundMs = 9_000;
 
 describe('Redis Sentinel failover under load', () => {
@@ -28,7 +31,7 @@ describe('Redis Sentinel failover under load', () => {
     const result = await runScenario({
       guards: 2,
       env: group.env,
-      defaultSeconds: 4 + (rounds * roundMs) / 1000,
+      defaultSeconds: 4 + rounds * 14,
       workload: { timeoutMs: 5_000, maxAttempts: 60, graceMs: 30_000 },
       chaos: async (_scenario, signal) => {
         await sleep(3_000, signal);
