@@ -1,4 +1,5 @@
 import { checkOk } from './answeredOk.js';
+import { checkAtomicGroups } from './atomicGroups.js';
 import { summarize } from './checkSummary.js';
 import type { CheckOptions, CheckResult, Violation } from './checkTypes.js';
 import { type CommittedEvent, inOffsetOrder } from './committedEvents.js';
@@ -14,7 +15,7 @@ import { checkUnlogged, reportForeign } from './unloggedEvents.js';
 /**
  * The history checker: what clients were told (the history) against what Kafka committed, for the invariants 1–4
  * and 6 of the design notes. Each rule is in its own file (streamVersions, duplicateIds, answeredOk,
- * refusedWroteNothing, refusalOnCommitted, indeterminateOnce, unloggedEvents); this runs them in a fixed order, which is the order of the violations. Pure:
+ * refusedWroteNothing, refusalOnCommitted, indeterminateOnce, unloggedEvents, atomicGroups); this runs them in a fixed order, which is the order of the violations. Pure:
  * no I/O, deterministic, so it is tested with hand-built and generated histories. Invariant 5 (read models) is
  * checked by a separate check plugged in beside this one (see report.ts).
  */
@@ -53,9 +54,10 @@ export function checkHistory(
     }
   });
 
+  const atomic = checkAtomicGroups(attempts, lookup, violations);
   const unloggedEvents = checkUnlogged(events, attemptsById, options, violations);
   if (!options.allowUnlogged) reportForeign(options.foreignRecords ?? [], violations);
 
-  const counts = { logicalAppends, indeterminateWritten, indeterminateNotWritten, unloggedEvents };
+  const counts = { logicalAppends, indeterminateWritten, indeterminateNotWritten, unloggedEvents, ...atomic };
   return { summary: summarize(attempts, events, violations, options, counts), violations };
 }

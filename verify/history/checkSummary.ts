@@ -8,6 +8,8 @@ export interface RuleCounts {
   indeterminateWritten: number;
   indeterminateNotWritten: number;
   unloggedEvents: number;
+  atomicGroups: number;
+  atomicGroupsWritten: number;
 }
 
 /** The summary of a check: attempts by outcome, what was read, violations per invariant. */
@@ -30,6 +32,8 @@ export function summarize(
     unlogged: 0,
     'duplicate-id': 0,
   };
+  // Shown only when the history has atomic groups: older histories keep the summary they had.
+  if (counts.atomicGroups > 0) violationsByInvariant.atomic = 0;
   for (const v of violations)
     violationsByInvariant[String(v.invariant)] = (violationsByInvariant[v.invariant] ?? 0) + 1;
 
@@ -46,6 +50,8 @@ export function summarize(
     partitions: partitionsRead.length,
     unloggedEvents: counts.unloggedEvents,
     foreignRecords: (options.foreignRecords ?? []).length,
+    atomicGroups: counts.atomicGroups,
+    atomicGroupsWritten: counts.atomicGroupsWritten,
     violations: violations.length,
     violationsByInvariant,
   };

@@ -4,9 +4,12 @@ import type { Position } from './positions.js';
 
 /** What the history checker takes and gives: its options, the violations it reports, its summary. */
 
-/** 1–6 are the invariants of the design notes; 5 (read models) comes from a plugged-in check. */
-export type ViolationKind = 1 | 2 | 3 | 4 | 5 | 6 | 'unlogged' | 'duplicate-id';
-export const violationKinds: readonly ViolationKind[] = [1, 2, 3, 4, 5, 6, 'unlogged', 'duplicate-id'];
+/**
+ * 1–6 are the invariants of the design notes; 5 (read models) comes from a plugged-in check. 'atomic': an atomic
+ * group is in the log entirely or not at all, in one transaction.
+ */
+export type ViolationKind = 1 | 2 | 3 | 4 | 5 | 6 | 'unlogged' | 'duplicate-id' | 'atomic';
+export const violationKinds: readonly ViolationKind[] = [1, 2, 3, 4, 5, 6, 'unlogged', 'duplicate-id', 'atomic'];
 
 export interface Violation {
   invariant: ViolationKind;
@@ -47,6 +50,9 @@ export interface CheckSummary {
   /** Committed events whose id no attempt logged (violations unless allowUnlogged). */
   unloggedEvents: number;
   foreignRecords: number;
+  /** Atomic groups in the history (appendAtomically calls), and those whose events are all in the log. */
+  atomicGroups: number;
+  atomicGroupsWritten: number;
   violations: number;
   violationsByInvariant: Record<string, number>;
 }

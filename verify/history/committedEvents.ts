@@ -11,6 +11,12 @@ export interface CommittedEvent {
   type: string;
   /** When the guard wrote it (kes-time, the group commit's time): tells a write after a refusal from one before. */
   timeMs?: number;
+  /**
+   * The producer id and epoch of the record's batch: with timeMs, what tells one transaction from another (an
+   * atomic group must be in one). Absent in hand-built logs.
+   */
+  producerId?: string;
+  producerEpoch?: number;
 }
 
 /** A record in a category topic without (valid) kes headers: nobody logged it, it is reported as unlogged. */

@@ -33,6 +33,11 @@ export interface AppendAttempt {
   attempt: number;
   startMs: number;
   endMs: number;
+  /**
+   * The attempts of one atomic batch (appendAtomically) carry the same group, its items and their retries alike:
+   * the checker asserts the group is in the log entirely or not at all, in one transaction.
+   */
+  atomicGroup?: string;
   outcome: AttemptOutcome;
 }
 
@@ -65,6 +70,7 @@ const attemptSchema = z.object({
   attempt: z.number().int().min(1),
   startMs: z.number().finite(),
   endMs: z.number().finite(),
+  atomicGroup: z.string().min(1).optional(),
   outcome: outcomeSchema,
 });
 

@@ -111,6 +111,11 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
     },
     { check: 'every event id at most once in Kafka', status: 'checked', note: '' },
     {
+      check: 'atomic groups: in the log entirely or not at all, in one transaction',
+      status: result.summary.atomicGroups > 0 ? 'checked' : 'not checked',
+      note: result.summary.atomicGroups > 0 ? '' : 'no atomic groups in the history',
+    },
+    {
       check: 'every committed event was logged by an attempt',
       status: options.allowUnlogged ? 'counted only' : 'checked',
       note: options.allowUnlogged ? '--allow-unlogged' : '',
@@ -160,6 +165,8 @@ export function summaryRows(s: CheckSummary): Row[] {
     { name: 'partitions read', value: s.partitions },
     { name: 'unlogged events', value: s.unloggedEvents },
     { name: 'records without kes headers', value: s.foreignRecords },
+    { name: 'atomic groups', value: s.atomicGroups },
+    { name: 'atomic groups in the log', value: s.atomicGroupsWritten },
   ];
   for (const [kind, count] of Object.entries(s.violationsByInvariant)) {
     rows.push({ name: `violations: ${/^\d$/.test(kind) ? `invariant ${kind}` : kind}`, value: count });

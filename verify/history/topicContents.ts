@@ -150,6 +150,8 @@ function toEvent(
     return { topic, partition, offset, reason: `bad kes headers: ${error instanceof Error ? error.message : error}` };
   }
   if (!headers) return { topic, partition, offset, reason: 'missing or malformed kes headers' };
+  // Every record read here comes from kafkajs' record-batch decoder, which keeps its batch's producer.
+  const batch = (m as KafkaMessage & { batchContext?: { producerId?: unknown; producerEpoch?: unknown } }).batchContext;
   return {
     topic,
     partition,
@@ -159,5 +161,7 @@ function toEvent(
     eventId: headers.eventId,
     type: intern(headers.type),
     timeMs: headers.timeMs,
+    ...(batch?.producerId === undefined ? {} : { producerId: intern(String(batch.producerId)) }),
+    ...(batch?.producerEpoch === undefined ? {} : { producerEpoch: Number(batch.producerEpoch) }),
   };
 }

@@ -67,6 +67,7 @@ export function toHistory(client: string, report: AttemptReport): AppendAttempt 
     attempt: report.attempt,
     startMs: report.startMs,
     endMs: report.endMs,
+    ...(report.atomicGroup === undefined ? {} : { atomicGroup: report.atomicGroup }),
   };
   const o = report.outcome;
   switch (o.status) {
