@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { HighWatermarks } from '../pipeline/kafka/highWatermarks.js';
 import type { Logger } from './log.js';
 import type { GuardMetrics } from './metrics.js';
+import type { WindowShape } from './protocol/idWindow.js';
 import type { KeySpace } from './protocol/keys.js';
 import type { TopicDirectory } from './topics.js';
 
@@ -15,7 +16,10 @@ export interface GuardSettings {
   lingerMs: number;
   maxBatchEvents: number;
   writers: number;
+  /** Ids are remembered at least this long (KES_IDEMPOTENCY_WINDOW_S), unless the memory bound forgets them first. */
   windowMs: number;
+  /** The idempotency window's ring, cut by time and by KES_IDEMPOTENCY_WINDOW_EVENTS (guard/protocol/idWindow.ts). */
+  window: WindowShape;
   /** How long an append may wait in the guard before it is answered (not ready, or outcome unknown). */
   appendTimeoutMs: number;
 }

@@ -16,6 +16,7 @@ import { ApiKeys } from './http/apiKeys.js';
 import { buildServer } from './http/server.js';
 import { createLogger, type KesLogger } from './log.js';
 import { GuardMetrics } from './metrics.js';
+import { windowShape } from './protocol/idWindow.js';
 import { KeySpace } from './protocol/keys.js';
 import { defineScripts } from './protocol/redisState.js';
 import { StreamIndex } from './read/streamIndex.js';
@@ -52,6 +53,7 @@ export function guardSettings(config: KesConfig): GuardSettings {
     maxBatchEvents: config.KES_GUARD_MAX_BATCH_EVENTS,
     writers: config.KES_GUARD_PIPELINE,
     windowMs: config.KES_IDEMPOTENCY_WINDOW_S * 1000,
+    window: windowShape(config.KES_IDEMPOTENCY_WINDOW_S * 1000, config.KES_IDEMPOTENCY_WINDOW_EVENTS),
     appendTimeoutMs: Math.max(10_000, config.KES_GUARD_RESERVATION_MS * 3),
   };
 }

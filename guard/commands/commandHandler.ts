@@ -39,7 +39,7 @@ export interface CommandStore {
     traceparent?: string,
   ): Promise<AppendOutcome>;
   /** The first write of an event id while the idempotency window remembers it; 'pending' while it is in flight. */
-  written(eventId: string): Promise<{ stream: string; version: number } | 'pending' | undefined>;
+  written(eventId: string, stream: string): Promise<{ stream: string; version: number } | 'pending' | undefined>;
 }
 
 export interface CommandSettings {
@@ -264,7 +264,7 @@ export class CommandHandler {
    * known: the caller must retry with the same command id, never be told "applied" or "not applied".
    */
   private async firstWrite(stream: string, eventId: string): Promise<{ version: number } | undefined> {
-    const first = await this.store.written(eventId);
+    const first = await this.store.written(eventId, stream);
     if (first === 'pending') {
       throw new AppendIndeterminateError(stream, 'an earlier attempt of this command id is still being written');
     }

@@ -1,6 +1,7 @@
 import { parseStream } from '../append/appendRequest.js';
 import { moduleAuthority } from '../append/authority.js';
 import type { GuardContext } from '../context.js';
+import { lookupId } from '../protocol/redisState.js';
 import type { StreamReader } from '../read/streamReader.js';
 import type { AppendService } from '../write/appendService.js';
 import type { CommandStore } from './commandHandler.js';
@@ -31,20 +32,15 @@ export function guardStore(ctx: GuardContext, service: AppendService, reader: St
         clientDeadline,
         traceparent,
       ),
-    async written(eventId) {
-      // The idempotency window: event id -> "stream|version|topic|partition|offset|hash" (guard/protocol/keys.ts).
-      const entry = await ctx.redis.hget(ctx.keys.ids, eventId);
-      if (entry === null) return undefined;
-      if (entry.startsWith('~')) {
-        // '~<res key>|<reservation>|<stream>|<hash>': reserved by an append. While that reservation exists its
-        // outcome is open; once it is gone (confirmed, released or resolved), a mark left behind means nothing, as
-        // the guard's own reserve script reads it.
-        const [resKey, resId] = entry.slice(1).split('|');
-        const open = await ctx.redis.hexists(resKey as string, resId as string);
-        return open === 1 ? 'pending' : undefined;
-      }
-      const [stream, version] = entry.split('|');
-      return { stream: stream as string, version: Number(version) };
+    async written(eventId, stream) {
+      // The idempotency window of the stream's partition (guard/protocol/idWindow.ts). A reserved id is 'pending'
+      // while its reservation exists: its outcome is open. The id names the stream (commandEventId), so a written one
+      // is this stream's.
+      const at = await service.locate(parseStream(stream));
+      if (at.partition === undefined) return undefined;
+      const found = await lookupId(ctx.redis, ctx.keys.partition(at.topic, at.partition), eventId);
+      if (found === undefined || found === 'pending') return found;
+      return { stream, version: found.version };
     },
   };
 }

@@ -10,19 +10,29 @@
  *         back must not go below them)
  *   wm    STRING the watermark: every committed event at or below it is applied here, except events of
  *         reservations still in `res` (whose own watermark bounds where their events can be)
+ *   fly   HASH event id (16 bytes, guard/protocol/idWindow.ts) -> reservation id: ids reserved and not yet settled
+ *   flr   HASH reservation id -> its ids (16 bytes each, concatenated), so that settling it lifts their marks
+ *   idm   HASH the idempotency window's ring: lo, cur (oldest and newest generation), f (first write of cur), and per
+ *         generation g: n<g> events, t<g> last write ms, o<g> first offset, b<g> buckets
+ *   idm:<g>:<b>  HASH event id (16 bytes) -> check|version|offset packed: bucket b of generation g (kept small, so
+ *         Redis keeps it listpack-encoded: about 36 bytes an event instead of ~300)
  * Global (hash tag `{g}`):
- *   ids   HASH event id -> "stream|version|topic|partition|offset|content hash" (the idempotency window)
- *   idx   ZSET event id by write time, to forget ids older than the window
  *   gen   STRING "<generation>|<Redis run id>": written when the state was last validated against Kafka
  *   slot:<n>  STRING guard instance holding slot n (a lease)
  *   rebuild   STRING the guard rebuilding the state (a lease)
  */
 export interface PartitionKeys {
+  topic: string;
+  partition: number;
   ver: string;
   lock: string;
   res: string;
   wm: string;
   seen: string;
+  fly: string;
+  flr: string;
+  /** The idempotency window's ring; its buckets are `<idm>:<generation>:<bucket>` (same hash tag, same slot). */
+  idm: string;
 }
 
 export class KeySpace {
@@ -30,15 +40,20 @@ export class KeySpace {
 
   partition(topic: string, partition: number): PartitionKeys {
     const tag = `${this.prefix}{${topic}:${partition}}`;
-    return { ver: `${tag}:ver`, lock: `${tag}:lock`, res: `${tag}:res`, wm: `${tag}:wm`, seen: `${tag}:seen` };
+    return {
+      topic,
+      partition,
+      ver: `${tag}:ver`,
+      lock: `${tag}:lock`,
+      res: `${tag}:res`,
+      wm: `${tag}:wm`,
+      seen: `${tag}:seen`,
+      fly: `${tag}:fly`,
+      flr: `${tag}:flr`,
+      idm: `${tag}:i`,
+    };
   }
 
-  get ids(): string {
-    return `${this.prefix}{g}:ids`;
-  }
-  get idx(): string {
-    return `${this.prefix}{g}:idx`;
-  }
   get gen(): string {
     return `${this.prefix}{g}:gen`;
   }

@@ -1,7 +1,17 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Expected } from '../append/expectedVersion.js';
+import { idCheck, idField, shapeArgs, type WindowShape } from './idWindow.js';
 import type { KeySpace, PartitionKeys } from './keys.js';
-import { APPLY_IDS, APPLY_VERSIONS, CONFIRM, RELEASE, RESERVE, RESOLVE } from './scripts.lua.js';
+import {
+  APPLY_IDS,
+  APPLY_VERSIONS,
+  CONFIRM,
+  FORGET_WINDOW,
+  LOOKUP_ID,
+  RELEASE,
+  RESERVE,
+  RESOLVE,
+} from './scripts.lua.js';
 
 /**
  * Typed calls of the guard's Redis scripts (guard/protocol/scripts.lua.ts). ioredis sends them with EVALSHA and
@@ -41,15 +51,18 @@ export interface ConfirmEvent {
 }
 
 type Sender = Redis | ChainableCommander;
-type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+type Arg = string | number | Buffer;
+type ScriptFn = (...args: Arg[]) => Promise<unknown>;
 
 const SCRIPTS = {
-  kesReserve: { lua: RESERVE, numberOfKeys: 8 },
-  kesConfirm: { lua: CONFIRM, numberOfKeys: 9 },
-  kesRelease: { lua: RELEASE, numberOfKeys: 6 },
-  kesApplyIds: { lua: APPLY_IDS, numberOfKeys: 4 },
+  kesReserve: { lua: RESERVE, numberOfKeys: 9 },
+  kesConfirm: { lua: CONFIRM, numberOfKeys: 10 },
+  kesRelease: { lua: RELEASE, numberOfKeys: 8 },
+  kesApplyIds: { lua: APPLY_IDS, numberOfKeys: 3 },
   kesApplyVersions: { lua: APPLY_VERSIONS, numberOfKeys: 6 },
-  kesResolve: { lua: RESOLVE, numberOfKeys: 6 },
+  kesResolve: { lua: RESOLVE, numberOfKeys: 8 },
+  kesForgetWindow: { lua: FORGET_WINDOW, numberOfKeys: 3 },
+  kesLookupId: { lua: LOOKUP_ID, numberOfKeys: 3 },
 } as const;
 
 export function defineScripts(redis: Redis): void {
@@ -58,7 +71,7 @@ export function defineScripts(redis: Redis): void {
   }
 }
 
-function call(sender: Sender, name: keyof typeof SCRIPTS, args: (string | number)[]): Promise<unknown> {
+function call(sender: Sender, name: keyof typeof SCRIPTS, args: Arg[]): Promise<unknown> {
   const fn = (sender as unknown as Record<string, ScriptFn | undefined>)[name];
   if (!fn) throw new Error(`script ${name} is not defined on this Redis client (call defineScripts first)`);
   return fn.call(sender, ...args);
@@ -72,11 +85,12 @@ export function reserve(
   reservation: { resId: string; slot: number; ttlMs: number },
   appends: readonly ReserveAppend[],
 ): Promise<unknown> {
-  const args: (string | number)[] = [pk.ver, pk.lock, pk.res, pk.wm, keys.ids, keys.gen, keys.rebuild, keys.idx];
-  args.push(v.gen, v.runId, reservation.resId, reservation.slot, reservation.ttlMs, appends.length);
+  const args: Arg[] = [pk.ver, pk.lock, pk.res, pk.wm, keys.gen, keys.rebuild, pk.fly, pk.flr, pk.idm];
+  args.push(v.gen, v.runId, reservation.resId, reservation.slot, reservation.ttlMs);
+  args.push(pk.topic, pk.partition, appends.length);
   for (const a of appends) {
     args.push(a.stream, String(a.expected), a.events.length);
-    for (const e of a.events) args.push(e.id, e.hash);
+    for (const e of a.events) args.push(e.id, idField(e.id), idCheck(a.stream, e.hash));
   }
   return call(sender, 'kesReserve', args);
 }
@@ -115,23 +129,18 @@ export function confirm(
   keys: KeySpace,
   pk: PartitionKeys,
   v: Validated,
-  c: { resId: string; windowMs: number; topic: string; partition: number; lastOffset: number },
+  c: { resId: string; window: WindowShape; lastOffset: number },
   events: readonly ConfirmEvent[],
 ): Promise<unknown> {
-  const args: (string | number)[] = [
-    pk.ver,
-    pk.lock,
-    pk.res,
-    pk.wm,
-    keys.ids,
-    keys.idx,
-    keys.gen,
-    keys.rebuild,
-    pk.seen,
-  ];
-  args.push(v.gen, v.runId, c.resId, c.windowMs, c.topic, c.partition, c.lastOffset, events.length);
-  for (const e of events) args.push(e.id, e.stream, e.version, e.offset, e.hash);
+  const args: Arg[] = [pk.ver, pk.lock, pk.res, pk.wm, keys.gen, keys.rebuild, pk.seen, pk.fly, pk.flr, pk.idm];
+  args.push(v.gen, v.runId, c.resId, ...shapeArgs(c.window), c.lastOffset, events.length);
+  for (const e of events) args.push(idField(e.id), idCheck(e.stream, e.hash), e.version, e.offset);
   return call(sender, 'kesConfirm', args);
+}
+
+/** The keys of the scripts that settle a reservation (release, resolve: SETTLE in scripts.lua.ts). */
+function settleKeys(keys: KeySpace, pk: PartitionKeys): string[] {
+  return [pk.ver, pk.lock, pk.res, keys.gen, keys.rebuild, pk.seen, pk.fly, pk.flr];
 }
 
 /** Undo a reservation whose transaction can no longer commit; 'stale' (nothing done) on state not validated. */
@@ -142,7 +151,7 @@ export function release(
   v: Validated,
   resId: string,
 ): Promise<unknown> {
-  return call(sender, 'kesRelease', [pk.ver, pk.lock, pk.res, keys.gen, keys.rebuild, pk.seen, v.gen, v.runId, resId]);
+  return call(sender, 'kesRelease', [...settleKeys(keys, pk), v.gen, v.runId, resId]);
 }
 
 export function resolve(
@@ -153,41 +162,58 @@ export function resolve(
   resId: string,
   found: boolean,
 ): Promise<unknown> {
-  return call(sender, 'kesResolve', [
-    pk.ver,
-    pk.lock,
-    pk.res,
+  return call(sender, 'kesResolve', [...settleKeys(keys, pk), v.gen, v.runId, resId, found ? 1 : 0]);
+}
+
+/** Most events per applyIds call (a few thousand keep one call short next to the guard's own scripts). */
+export const APPLY_IDS_MAX = 2500;
+/** Values per event in an applyIds batch: field, check, version, offset, time ms, boundary (1 or 0). */
+export const APPLY_IDS_WIDTH = 6;
+
+/**
+ * Records idempotency entries of one partition read back from Kafka, in offset order: `entries` is flat,
+ * APPLY_IDS_WIDTH values per event (readBackRecord.ts builds them), at most APPLY_IDS_MAX events. 'stale' (nothing
+ * written) on state not validated.
+ */
+export function applyIds(
+  sender: Sender,
+  keys: KeySpace,
+  pk: PartitionKeys,
+  v: Validated,
+  window: WindowShape,
+  entries: readonly Arg[],
+): Promise<unknown> {
+  if (entries.length % APPLY_IDS_WIDTH !== 0 || entries.length / APPLY_IDS_WIDTH > APPLY_IDS_MAX) {
+    throw new Error(`applyIds takes up to ${APPLY_IDS_MAX} events of ${APPLY_IDS_WIDTH} values, got ${entries.length}`);
+  }
+  return call(sender, 'kesApplyIds', [
+    pk.idm,
     keys.gen,
     keys.rebuild,
-    pk.seen,
     v.gen,
     v.runId,
-    resId,
-    found ? 1 : 0,
+    ...shapeArgs(window),
+    entries.length / APPLY_IDS_WIDTH,
+    ...entries,
   ]);
 }
 
-/** Most events per applyIds call (the script unpacks two values per event into one command). */
-export const APPLY_IDS_MAX = 2500;
+/** What the window of the event's partition says of an event id: written (version, offset), pending or unknown. */
+export async function lookupId(
+  sender: Redis,
+  pk: PartitionKeys,
+  eventId: string,
+): Promise<{ version: number; offset: number } | 'pending' | undefined> {
+  const raw = await call(sender, 'kesLookupId', [pk.res, pk.fly, pk.idm, idField(eventId)]);
+  if (!Array.isArray(raw)) throw new Error(`unexpected lookupId answer ${JSON.stringify(raw)}`);
+  if (raw[0] === 'pending') return 'pending';
+  if (raw[0] === 'written') return { version: Number(raw[1]), offset: Number(raw[2]) };
+  return undefined;
+}
 
-/**
- * Records idempotency entries read back from Kafka: `entries` is flat, (id, entry, time ms) per event, at most
- * APPLY_IDS_MAX events. 'stale' (nothing written) on state not validated.
- */
-export function applyIds(sender: Sender, keys: KeySpace, v: Validated, entries: readonly string[]): Promise<unknown> {
-  if (entries.length % 3 !== 0 || entries.length / 3 > APPLY_IDS_MAX) {
-    throw new Error(`applyIds takes up to ${APPLY_IDS_MAX} (id, entry, time) triples, got ${entries.length} values`);
-  }
-  return call(sender, 'kesApplyIds', [
-    keys.ids,
-    keys.idx,
-    keys.gen,
-    keys.rebuild,
-    v.gen,
-    v.runId,
-    entries.length / 3,
-    ...entries,
-  ]);
+/** Deletes a partition's idempotency window (a rebuild from scratch). */
+export function forgetWindow(sender: Sender, pk: PartitionKeys): Promise<unknown> {
+  return call(sender, 'kesForgetWindow', [pk.idm, pk.fly, pk.flr]);
 }
 
 /**

@@ -7,6 +7,7 @@ import { waitFor } from '../../test/support/waitFor.js';
 import { matchesExpectedVersion } from '../append/expectedVersion.js';
 import { emptyFold, foldRecords, READ_BACK_HEADERS, versionPairs } from '../recovery/readBackRecord.js';
 import { serverRunId } from './generation.js';
+import { windowShape } from './idWindow.js';
 import { KeySpace, type PartitionKeys } from './keys.js';
 import {
   applyIds,
@@ -14,6 +15,7 @@ import {
   type ConfirmEvent,
   confirm,
   defineScripts,
+  lookupId,
   parseReservation,
   parseReserve,
   type ReserveAppend,
@@ -45,7 +47,7 @@ async function apply(
   keys: KeySpace,
   pk: PartitionKeys,
   v: Validated,
-  a: { windowMs: number; topic: string; partition: number; watermark: number },
+  a: { windowMs: number; topic: string; partition: number; watermark: number; maxEvents?: number },
   list: readonly AppliedEvent[],
 ): Promise<unknown> {
   const fold = emptyFold();
@@ -61,7 +63,7 @@ async function apply(
   const records = { topic: a.topic, partition: a.partition, offsets: list.map((e) => e.offset), values };
   const entries = foldRecords(fold, records, (await redisNowMs()) - a.windowMs);
   const answers = [
-    await applyIds(sender, keys, v, entries),
+    await applyIds(sender, keys, pk, v, windowShape(a.windowMs, a.maxEvents ?? MAX_EVENTS), entries),
     await applyVersions(sender, keys, pk, v, a.watermark, versionPairs(fold)),
   ];
   return answers.includes('stale') ? 'stale' : answers[0];
@@ -70,6 +72,7 @@ const FAKE_RUN_ID = 'f'.repeat(40);
 const TOPIC = 'orders';
 const PARTITION = 3;
 const WINDOW = 3_600_000;
+const MAX_EVENTS = 1000;
 const prefixes: string[] = [];
 
 beforeAll(async () => {
@@ -161,7 +164,7 @@ async function doConfirm(
   resId: string,
   written: { stream: string; first: number; events: { id: string; hash: string }[] }[],
   firstOffset: number,
-  options: { v?: Validated; windowMs?: number } = {},
+  options: { v?: Validated; windowMs?: number; maxEvents?: number } = {},
 ) {
   const list: ConfirmEvent[] = [];
   let offset = firstOffset;
@@ -175,7 +178,11 @@ async function doConfirm(
     c.keys,
     c.pk,
     options.v ?? c.v,
-    { resId, windowMs: options.windowMs ?? WINDOW, topic: TOPIC, partition: PARTITION, lastOffset: offset - 1 },
+    {
+      resId,
+      window: windowShape(options.windowMs ?? WINDOW, options.maxEvents ?? MAX_EVENTS),
+      lastOffset: offset - 1,
+    },
     list,
   );
 }
@@ -371,7 +378,7 @@ describe('reserve', () => {
         'order-2',
         (a: { id: string; hash: string }, b: { id: string; hash: string }) => [a, b],
         0,
-        /belongs to stream order-1/,
+        /another stream/,
       ],
       [
         'ids partly known',
@@ -509,14 +516,16 @@ describe('confirm', () => {
     expect(await redis.hgetall(c.pk.lock)).toEqual({});
     expect(await redis.hgetall(c.pk.res)).toEqual({});
     expect(await redis.hgetall(c.pk.ver)).toEqual({ 'order-1': '1', 'order-2': '0' });
-    expect(await redis.hgetall(c.keys.ids)).toEqual({
-      [a?.id as string]: `order-1|0|${TOPIC}|${PARTITION}|20|${a?.hash}`,
-      [b?.id as string]: `order-1|1|${TOPIC}|${PARTITION}|21|${b?.hash}`,
-      [d?.id as string]: `order-2|0|${TOPIC}|${PARTITION}|22|${d?.hash}`,
-    });
-    const score = Number(await redis.zscore(c.keys.idx, a?.id as string));
-    expect(score).toBeGreaterThanOrEqual(t0);
-    expect(score).toBeLessThanOrEqual(t0 + 5_000);
+    expect(await lookupId(redis, c.pk, a?.id as string)).toEqual({ version: 0, offset: 20 });
+    expect(await lookupId(redis, c.pk, b?.id as string)).toEqual({ version: 1, offset: 21 });
+    expect(await lookupId(redis, c.pk, d?.id as string)).toEqual({ version: 0, offset: 22 });
+    // in-flight marks lifted
+    expect(await redis.hlen(c.pk.fly)).toBe(0);
+    expect(await redis.hlen(c.pk.flr)).toBe(0);
+    const ring = await redis.hgetall(c.pk.idm);
+    const time = Number(ring[`t${ring.cur}`]);
+    expect(time).toBeGreaterThanOrEqual(t0);
+    expect(time).toBeLessThanOrEqual(t0 + 5_000);
     expect(await redis.get(c.pk.wm)).toBe('22');
     // the streams are free again
     expect(await doReserve(c, 'r2', [{ stream: 'order-1', expected: 1, events: events(1) }])).toEqual([
@@ -558,52 +567,67 @@ describe('confirm', () => {
     expect(await redis.hgetall(c.pk.lock)).toEqual({ 'order-2': 'r9|0' });
   });
 
-  it('forgets ids older than the window, a bounded number per call', async () => {
-    const c = await fresh();
-    const now = await redisNowMs();
-    // 40 ids from two hours ago, as a confirm long ago would have left them
-    const old = events(40, 'old');
-    for (const e of old) {
-      await redis.hset(c.keys.ids, e.id, `order-0|0|${TOPIC}|${PARTITION}|0|${e.hash}`);
-      await redis.zadd(c.keys.idx, now - 7_200_000, e.id);
+  /** Writes `appends` appends of `size` events each to one stream, each its own reserve and confirm. */
+  async function writeMany(c: Ctx, stream: string, appends: number, size: number, options = {}) {
+    const written: { id: string; hash: string }[][] = [];
+    for (let k = 0; k < appends; k++) {
+      const e = events(size, 'm');
+      const answers = await doReserve(c, `m${k}`, [{ stream, expected: 'any', events: e }]);
+      const first = answers === 'stale' ? -1 : ((answers[0] as { first: number }).first ?? -1);
+      expect(await doConfirm(c, `m${k}`, [{ stream, first, events: e }], 1000 + k * size, options)).toBe('ok');
+      written.push(e);
     }
-    const recent = events(1, 'recent')[0] as { id: string; hash: string };
-    await redis.hset(c.keys.ids, recent.id, `order-0|1|${TOPIC}|${PARTITION}|1|${recent.hash}`);
-    await redis.zadd(c.keys.idx, now - 60_000, recent.id);
+    return written;
+  }
 
-    const e = events(1);
-    await doReserve(c, 'r1', [{ stream: 'order-1', expected: 'any', events: e }]);
-    expect(await doConfirm(c, 'r1', [{ stream: 'order-1', first: 0, events: e }], 5, { windowMs: 3_600_000 })).toBe(
-      'ok',
-    );
-    // one event confirmed: at most 1 * 2 + 16 old ids forgotten, the oldest first, each from both keys
-    expect(await redis.hlen(c.keys.ids)).toBe(40 + 1 + 1 - 18);
-    expect(await redis.zcard(c.keys.idx)).toBe(40 + 1 + 1 - 18);
-    expect(await redis.hexists(c.keys.ids, recent.id)).toBe(1);
-    expect(await redis.hexists(c.keys.ids, (e[0] as { id: string }).id)).toBe(1);
-
-    // with a 30 s window the one from a minute ago is old too, but the oldest go first: 18 more of the 22 old ones
-    const f = events(1);
-    await doReserve(c, 'r2', [{ stream: 'order-1', expected: 0, events: f }]);
-    expect(await doConfirm(c, 'r2', [{ stream: 'order-1', first: 1, events: f }], 6, { windowMs: 30_000 })).toBe('ok');
-    expect(await redis.zcard(c.keys.idx)).toBe(24 + 1 - 18);
-    expect(await redis.hexists(c.keys.ids, recent.id)).toBe(1);
-    // the next one forgets the last 4 old ids and the one from a minute ago, and keeps every id of the last seconds
-    const g = events(1);
-    await doReserve(c, 'r3', [{ stream: 'order-1', expected: 1, events: g }]);
-    expect(await doConfirm(c, 'r3', [{ stream: 'order-1', first: 2, events: g }], 7, { windowMs: 30_000 })).toBe('ok');
-    expect(await redis.hexists(c.keys.ids, recent.id)).toBe(0);
-    expect((await redis.zrange(c.keys.idx, '0', '-1')).sort()).toEqual(
-      [e, f, g].map((x) => (x[0] as { id: string }).id).sort(),
-    );
-    expect(Object.keys(await redis.hgetall(c.keys.ids)).sort()).toEqual(
-      [e, f, g].map((x) => (x[0] as { id: string }).id).sort(),
-    );
-    // the forgotten ids may be used again
-    const reused = old[0] as { id: string; hash: string };
-    expect(await doReserve(c, 'r4', [{ stream: 'order-7', expected: 'any', events: [reused] }])).toEqual([
+  it('keeps at most the memory bound per partition, forgetting the oldest generation, an append as a whole', async () => {
+    const c = await fresh();
+    // 40 events at most: generations of 10; appends of 3 overrun a generation by up to 2
+    const written = await writeMany(c, 'order-1', 40, 3, { maxEvents: 40 });
+    const remembered = [];
+    for (const e of written) {
+      const found = await Promise.all(e.map((x) => lookupId(redis, c.pk, x.id)));
+      const n = found.filter((f) => f !== undefined).length;
+      expect([0, 3]).toContain(n);
+      remembered.push(n === 3);
+    }
+    // the newest are remembered, the oldest not, with one cut between them
+    expect(remembered.at(-1)).toBe(true);
+    expect(remembered[0]).toBe(false);
+    const cut = remembered.indexOf(true);
+    expect(remembered.slice(cut).every(Boolean)).toBe(true);
+    const kept = (remembered.length - cut) * 3;
+    expect(kept).toBeGreaterThanOrEqual(30);
+    expect(kept).toBeLessThanOrEqual(40 + 2);
+    const ring = await redis.hgetall(c.pk.idm);
+    expect(Number(ring.cur) - Number(ring.lo) + 1).toBeLessThanOrEqual(4);
+    // forgotten ids may be used again
+    const reused = written[0]?.[0] as { id: string; hash: string };
+    expect(await doReserve(c, 'again', [{ stream: 'order-7', expected: 'any', events: [reused] }])).toEqual([
       { kind: 'ok', first: 0, last: 0 },
     ]);
+  });
+
+  it('forgets generations whose last write is older than the window', async () => {
+    const c = await fresh();
+    const [first] = await writeMany(c, 'order-1', 1, 2, { windowMs: 400 });
+    expect(await lookupId(redis, c.pk, first?.[0]?.id as string)).toEqual({ version: 0, offset: 1000 });
+    // the window is 400 ms, a generation spans 100 ms: past the window, the next write forgets it
+    await new Promise((r) => setTimeout(r, 450));
+    await writeMany(c, 'order-2', 1, 1, { windowMs: 400 });
+    expect(await lookupId(redis, c.pk, first?.[0]?.id as string)).toBeUndefined();
+    expect(await lookupId(redis, c.pk, first?.[1]?.id as string)).toBeUndefined();
+  });
+
+  it('stores an event in about 36 bytes: 16-byte field and 12-byte value in a listpack bucket', async () => {
+    const c = await fresh();
+    await writeMany(c, 'order-1', 30, 1);
+    const ring = await redis.hgetall(c.pk.idm);
+    const bucket = `${c.pk.idm}:${ring.cur}:0`;
+    expect(await redis.object('ENCODING', bucket)).toBe('listpack');
+    const [field, value] = (await redis.hrandfieldBuffer(bucket, 1, 'WITHVALUES')) as Buffer[];
+    expect(field).toHaveLength(16);
+    expect(value).toHaveLength(12);
   });
 });
 
@@ -612,23 +636,18 @@ describe('release', () => {
     const c = await fresh();
     await redis.hset(c.pk.ver, 'order-old', 5, 'order-other', 2);
     const before = await snapshot(c.keys);
+    const released = events(2);
     await doReserve(c, 'r1', [
-      { stream: 'order-new', expected: 'no_stream', events: events(2) },
+      { stream: 'order-new', expected: 'no_stream', events: released },
       { stream: 'order-old', expected: 5, events: events(1) },
       { stream: 'order-old', expected: 6, events: events(1) },
     ]);
     expect(await release(redis, c.keys, c.pk, c.v, 'r1')).toBe('released');
-    // In-flight marks of the released ids stay behind, pointing at a reservation that is gone: they count as
-    // unknown ids and are forgotten with the window.
-    const after = await snapshot(c.keys);
-    const marks = after[c.keys.ids] as Record<string, string>;
-    expect(Object.values(marks).every((m) => m.startsWith(`~${c.pk.res}|r1|`))).toBe(true);
-    delete after[c.keys.ids];
-    delete after[c.keys.idx];
-    expect(after).toEqual(before);
+    // The in-flight marks of the released ids go with it.
+    expect(await snapshot(c.keys)).toEqual(before);
     expect(await release(redis, c.keys, c.pk, c.v, 'r1')).toBe('gone');
     const again = await doReserve(c, 'r2', [
-      { stream: 'order-old', expected: 5, events: [{ id: Object.keys(marks)[0] as string, hash: 'other' }] },
+      { stream: 'order-old', expected: 5, events: [{ id: released[0]?.id as string, hash: 'other' }] },
     ]);
     expect(again).toEqual([{ kind: 'ok', first: 6, last: 6 }]);
   });
@@ -817,8 +836,10 @@ describe('apply', () => {
         3_600_000,
       ),
     ).toBe('applied');
-    expect(await redis.hgetall(c.keys.ids)).toEqual({ new: `order-1|1|${TOPIC}|${PARTITION}|8|h1` });
-    expect(await redis.zrange(c.keys.idx, '0', '-1', 'WITHSCORES')).toEqual(['new', String(now - 60_000)]);
+    expect(await lookupId(redis, c.pk, 'old')).toBeUndefined();
+    expect(await lookupId(redis, c.pk, 'new')).toEqual({ version: 1, offset: 8 });
+    const ring = await redis.hgetall(c.pk.idm);
+    expect(ring[`t${ring.cur}`]).toBe(String(now - 60_000));
     // the version moves all the same
     expect(await ver(c, 'order-1')).toBe('1');
   });

@@ -40,9 +40,107 @@ end
 `;
 
 /**
- * Lifts a reservation's locks and deletes it: forward keeps the versions it reserved (its events are in Kafka),
- * back restores the versions from before it. Shared by release and resolve, which use the same keys:
- * KEYS: ver lock res gen rebuild seen. False when the reservation is not there (already settled).
+ * The idempotency window of one partition (keys in guard/protocol/keys.ts, encoding in guard/protocol/idWindow.ts):
+ * a ring of generations, each a set of small hashes (buckets) that Redis keeps listpack-encoded. A generation takes
+ * events until it holds `C` of them or its first write is `S` old; then a new one opens, and the oldest ones are
+ * forgotten while the ring would exceed `max` events or their last write is older than the window `W`. All events
+ * of one call go into one generation, so an append's ids are forgotten together, never in part.
+ * Generations are numbered from the second the ring was made, so that a ring made again never meets leftovers.
+ * `s` is the shape from the arguments: W max C B S (windowShape in idWindow.ts).
+ */
+const WINDOW = `
+local function shapeAt(at)
+  return { W = tonumber(ARGV[at]), max = tonumber(ARGV[at + 1]), C = tonumber(ARGV[at + 2]),
+           B = tonumber(ARGV[at + 3]), S = tonumber(ARGV[at + 4]) }
+end
+local function ringOf(meta)
+  local flat = redis.call('HGETALL', meta)
+  local m = {}
+  for k = 1, #flat, 2 do m[flat[k]] = tonumber(flat[k + 1]) end
+  return m
+end
+-- a few bytes of the id pick the bucket: random in uuid v4 and v7 (bytes 15-16), the clock's low byte in v1 (4)
+local function bucketKey(meta, g, field, buckets)
+  local h = string.byte(field, 4) * 65536 + string.byte(field, 15) * 256 + string.byte(field, 16)
+  return meta .. ':' .. g .. ':' .. (h % buckets)
+end
+-- newest generation first: the id's check, version and offset, or nil
+local function lookup(meta, m, field)
+  if not m.cur then return nil end
+  for g = m.cur, m.lo, -1 do
+    local b = m['b' .. g]
+    if b then
+      local v = redis.call('HGET', bucketKey(meta, g, field, b), field)
+      if v then
+        if #v == 12 then
+          local version, delta = struct.unpack('>I4i4', v, 5)
+          return string.sub(v, 1, 4), version, (m['o' .. g] or 0) + delta
+        end
+        local version, offset = struct.unpack('>dd', v, 5)
+        return string.sub(v, 1, 4), version, offset
+      end
+    end
+  end
+  return nil
+end
+local function forgetGeneration(meta, m, g)
+  for b = 0, (m['b' .. g] or 0) - 1 do redis.call('UNLINK', meta .. ':' .. g .. ':' .. b) end
+  redis.call('HDEL', meta, 'n' .. g, 't' .. g, 'o' .. g, 'b' .. g)
+  m['n' .. g], m['t' .. g], m['o' .. g], m['b' .. g] = nil, nil, nil, nil
+end
+-- opens a new generation, first forgetting what the bounds no longer allow
+local function openGeneration(meta, m, now, s)
+  local cur = m.cur
+  if cur == nil then
+    cur = math.floor(now / 1000)
+    m.lo = cur + 1
+  else
+    redis.call('HSET', meta, 'n' .. cur, m['n' .. cur], 't' .. cur, m['t' .. cur])
+  end
+  local total = 0
+  for g = m.lo, cur do total = total + (m['n' .. g] or 0) end
+  while m.lo <= cur and ((m['t' .. m.lo] or 0) < now - s.W or total + s.C > s.max) do
+    total = total - (m['n' .. m.lo] or 0)
+    forgetGeneration(meta, m, m.lo)
+    m.lo = m.lo + 1
+  end
+  cur = cur + 1
+  m.cur, m.f = cur, now
+  m['n' .. cur], m['t' .. cur], m['b' .. cur], m['o' .. cur] = 0, now, s.B, nil
+  redis.call('HSET', meta, 'lo', m.lo, 'cur', cur, 'f', now, 'n' .. cur, 0, 't' .. cur, now, 'b' .. cur, s.B)
+end
+local function due(m, now, s)
+  if m.cur == nil then return true end
+  local n = m['n' .. m.cur]
+  return n >= s.C or (n > 0 and now - m.f >= s.S)
+end
+local function remember(meta, m, field, check, version, offset, time)
+  local g = m.cur
+  local base = m['o' .. g]
+  if base == nil and offset == offset then
+    base = offset
+    m['o' .. g] = offset
+    redis.call('HSET', meta, 'o' .. g, offset)
+  end
+  local delta = offset - (base or 0)
+  local v
+  if version < 4294967296 and delta == delta and delta >= -2147483648 and delta < 2147483648 then
+    v = check .. struct.pack('>I4i4', version, delta)
+  else
+    v = check .. struct.pack('>dd', version, offset)
+  end
+  m['n' .. g] = m['n' .. g] + redis.call('HSET', bucketKey(meta, g, field, m['b' .. g]), field, v)
+  if time > m['t' .. g] then m['t' .. g] = time end
+end
+local function saveCounts(meta, m)
+  if m.cur then redis.call('HSET', meta, 'n' .. m.cur, m['n' .. m.cur], 't' .. m.cur, m['t' .. m.cur]) end
+end
+`;
+
+/**
+ * Lifts a reservation's locks, its ids' in-flight marks, and deletes it: forward keeps the versions it reserved (its
+ * events are in Kafka), back restores the versions from before it. Shared by release and resolve, which use the same
+ * keys: KEYS: ver lock res gen rebuild seen fly flr. False when the reservation is not there (already settled).
  */
 const SETTLE = `
 local function settle(resId, forward)
@@ -57,14 +155,23 @@ local function settle(resId, forward)
     end
   end
   redis.call('HDEL', KEYS[3], resId)
+  local marked = redis.call('HGET', KEYS[8], resId)
+  if marked then
+    for p = 1, #marked, 16 do
+      local field = string.sub(marked, p, p + 15)
+      if redis.call('HGET', KEYS[7], field) == resId then redis.call('HDEL', KEYS[7], field) end
+    end
+    redis.call('HDEL', KEYS[8], resId)
+  end
   return true
 end
 `;
 
 /**
  * reserve: one call per partition and group commit.
- * KEYS: ver lock res wm ids gen rebuild idx
- * ARGV: gen runId resId slot ttlMs count, then per append: stream expected n (id hash)*n
+ * KEYS: ver lock res wm gen rebuild fly flr idm
+ * ARGV: gen runId resId slot ttlMs topic partition count, then per append: stream expected n (id field check)*n
+ *   (id as sent, for answers and the probe; field and check: 16 and 4 bytes, guard/protocol/idWindow.ts)
  * Answers per append, in order:
  *   {'ok', first, last}                       versions reserved
  *   {'dup', first, last, topic, partition, offset}  every id already written by this append: answer from the first write
@@ -75,61 +182,55 @@ end
  *                                             or holds one of these ids (a retry racing its first attempt, or another
  *                                             append's ids), or an earlier append of this call reserved versions this
  *                                             one would conflict with: wait until it settles, then decide again
- * Reserved ids are marked in `ids` while in flight, so that another append cannot take them meanwhile; a mark
- * whose reservation is gone (rolled back) counts as unknown.
+ * Reserved ids are marked in `fly` while in flight, so that another append cannot take them meanwhile; a mark
+ * whose reservation is gone counts as unknown.
  * or {'stale'} for the whole call.
  */
-export const RESERVE = `${STALE_CHECK}
-if stale(KEYS[6], KEYS[7], ARGV[1], ARGV[2]) then return {'stale'} end
-local resId, slot, ttl = ARGV[3], ARGV[4], tonumber(ARGV[5])
+export const RESERVE = `${STALE_CHECK}${WINDOW}
+if stale(KEYS[5], KEYS[6], ARGV[1], ARGV[2]) then return {'stale'} end
+local resId, slot, ttl, topic, partition = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local now = nowMs()
-local out, prevs, order, usedIds = {}, {}, {}, {}
+local m = ringOf(KEYS[9])
+local out, prevs, order, usedIds, marked = {}, {}, {}, {}, {}
 local probe = nil
-local i = 7
-for a = 1, tonumber(ARGV[6]) do
+local i = 9
+for a = 1, tonumber(ARGV[8]) do
   local stream, expected, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   i = i + 3
-  local ids, hashes = {}, {}
-  for e = 1, n do ids[e] = ARGV[i]; hashes[e] = ARGV[i + 1]; i = i + 2 end
+  local ids, fields, checks = {}, {}, {}
+  for e = 1, n do ids[e] = ARGV[i]; fields[e] = ARGV[i + 1]; checks[e] = ARGV[i + 2]; i = i + 3 end
   local answer = nil
   -- 1. idempotency: a retry of a written append is answered from its first write
   local known, recs = 0, {}
   for e = 1, n do
-    if usedIds[ids[e]] then answer = {'busy', resId, 0}; break end
-    local rec = redis.call('HGET', KEYS[5], ids[e])
-    if rec and string.sub(rec, 1, 1) == '~' then
-      -- an id reserved by an append still in flight: '~<res key>|<reservation>|<stream>|<hash>'
-      local m = split(string.sub(rec, 2), '|')
-      local held = redis.call('HGET', m[1], m[2])
-      if held then
-        -- whether the same append (a retry racing its first attempt) or another one: the mark is not settled,
-        -- and a refusal is decided on settled state only, so wait for that reservation either way
-        local expired = 0
-        if tonumber(split(held, '|')[2]) <= now then expired = 1 end
-        answer = {'busy', m[2], expired}
-        break
-      end
-    elseif rec then
-      known = known + 1; recs[e] = split(rec, '|')
+    if usedIds[fields[e]] then answer = {'busy', resId, 0}; break end
+    local mark = redis.call('HGET', KEYS[7], fields[e])
+    local held = mark and redis.call('HGET', KEYS[3], mark)
+    if held then
+      -- whether the same append (a retry racing its first attempt) or another one: the mark is not settled,
+      -- and a refusal is decided on settled state only, so wait for that reservation either way
+      local expired = 0
+      if tonumber(split(held, '|')[2]) <= now then expired = 1 end
+      answer = {'busy', mark, expired}
+      break
     end
+    local check, version, offset = lookup(KEYS[9], m, fields[e])
+    if check then known = known + 1; recs[e] = {check, version, offset} end
   end
   if answer == nil and known > 0 then
     if known < n then
+      -- one append's ids are remembered and forgotten together, so a part of them is another append's
       for e = 1, n do
         if recs[e] then answer = {'idconflict', ids[e], 'was written by another append'}; break end
       end
     else
-      local first = tonumber(recs[1][2])
+      local first = recs[1][2]
       for e = 1, n do
         local r = recs[e]
-        if r[1] ~= stream then answer = {'idconflict', ids[e], 'belongs to stream ' .. r[1]}; break end
-        if r[6] ~= hashes[e] then answer = {'idconflict', ids[e], 'was written with other content'}; break end
-        if tonumber(r[2]) ~= first + e - 1 then answer = {'idconflict', ids[e], 'was written by another append'}; break end
+        if r[1] ~= checks[e] then answer = {'idconflict', ids[e], 'was written to another stream or with other content'}; break end
+        if r[2] ~= first + e - 1 then answer = {'idconflict', ids[e], 'was written by another append'}; break end
       end
-      if answer == nil then
-        local last = recs[n]
-        answer = {'dup', first, tonumber(last[2]), last[3], tonumber(last[4]), tonumber(last[5])}
-      end
+      if answer == nil then answer = {'dup', first, recs[n][2], topic, partition, recs[n][3]} end
     end
   end
   -- 2. a stream with a reservation in flight waits for it (its versions are not final yet)
@@ -171,9 +272,9 @@ for a = 1, tonumber(ARGV[6]) do
         redis.call('HSET', KEYS[2], stream, resId .. '|' .. cur)
       end
       for e = 1, n do
-        usedIds[ids[e]] = true
-        redis.call('HSET', KEYS[5], ids[e], '~' .. KEYS[3] .. '|' .. resId .. '|' .. stream .. '|' .. hashes[e])
-        redis.call('ZADD', KEYS[8], now, ids[e])
+        usedIds[fields[e]] = true
+        redis.call('HSET', KEYS[7], fields[e], resId)
+        marked[#marked + 1] = fields[e]
       end
       if probe == nil then probe = ids[1] end
       answer = {'ok', cur + 1, cur + n}
@@ -186,19 +287,20 @@ if probe ~= nil then
   for _, s in ipairs(order) do parts[#parts + 1] = s .. '=' .. prevs[s] end
   local wm = redis.call('GET', KEYS[4]) or '-1'
   redis.call('HSET', KEYS[3], resId, slot .. '|' .. (now + ttl) .. '|' .. wm .. '|' .. probe .. '|' .. table.concat(parts, ','))
+  redis.call('HSET', KEYS[8], resId, table.concat(marked))
 end
 return out
 `;
 
 /**
- * confirm: after the transaction committed. Records the events' positions for idempotency, lifts the locks and
- * advances the watermark.
- * KEYS: ver lock res wm ids idx gen rebuild seen
- * ARGV: gen runId resId windowMs topic partition lastOffset count, then per event: id stream version offset hash
+ * confirm: after the transaction committed. Records the events' positions in the idempotency window, lifts the
+ * locks and marks, and advances the watermark.
+ * KEYS: ver lock res wm gen rebuild seen fly flr idm
+ * ARGV: gen runId resId W max C B S lastOffset count, then per event: field check version offset
  * Answers 'ok', 'gone' (someone already resolved the reservation) or 'stale'.
  */
-export const CONFIRM = `${STALE_CHECK}
-if stale(KEYS[7], KEYS[8], ARGV[1], ARGV[2]) then return 'stale' end
+export const CONFIRM = `${STALE_CHECK}${WINDOW}
+if stale(KEYS[5], KEYS[6], ARGV[1], ARGV[2]) then return 'stale' end
 local resId = ARGV[3]
 local rec = redis.call('HGET', KEYS[3], resId)
 if not rec then return 'gone' end
@@ -208,35 +310,31 @@ for pair in string.gmatch(fields[5], '([^,]+)') do
   local lock = redis.call('HGET', KEYS[2], stream)
   if lock and split(lock, '|')[1] == resId then
     redis.call('HDEL', KEYS[2], stream)
-    redis.call('HDEL', KEYS[9], stream)
+    redis.call('HDEL', KEYS[7], stream)
   end
 end
 redis.call('HDEL', KEYS[3], resId)
+redis.call('HDEL', KEYS[9], resId)
+local s = shapeAt(4)
 local now = nowMs()
-local topic, partition = ARGV[5], ARGV[6]
-local i = 9
-local count = tonumber(ARGV[8])
-for e = 1, count do
-  local id = ARGV[i]
-  redis.call('HSET', KEYS[5], id, ARGV[i + 1] .. '|' .. ARGV[i + 2] .. '|' .. topic .. '|' .. partition .. '|' .. ARGV[i + 3] .. '|' .. ARGV[i + 4])
-  redis.call('ZADD', KEYS[6], now, id)
-  i = i + 5
+local m = ringOf(KEYS[10])
+if due(m, now, s) then openGeneration(KEYS[10], m, now, s) end
+local i = 11
+for e = 1, tonumber(ARGV[10]) do
+  redis.call('HDEL', KEYS[8], ARGV[i])
+  remember(KEYS[10], m, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), now)
+  i = i + 4
 end
+saveCounts(KEYS[10], m)
 local wm = tonumber(redis.call('GET', KEYS[4]) or '-1')
-if tonumber(ARGV[7]) > wm then redis.call('SET', KEYS[4], ARGV[7]) end
--- forget ids older than the window, a little more than was added, so the window never grows without bound
-local old = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(ARGV[4]), 'LIMIT', 0, count * 2 + 16)
-if #old > 0 then
-  redis.call('HDEL', KEYS[5], unpack(old))
-  redis.call('ZREM', KEYS[6], unpack(old))
-end
+if tonumber(ARGV[9]) > wm then redis.call('SET', KEYS[4], ARGV[9]) end
 return 'ok'
 `;
 
 /**
  * release: the guard aborted its own transaction, or never asked for its commit (nothing can be in Kafka), so the
  * reservation is undone. Only on validated state: on a restarted Redis the rebuild settles it.
- * KEYS: ver lock res gen rebuild seen
+ * KEYS: ver lock res gen rebuild seen fly flr
  * ARGV: gen runId resId
  */
 export const RELEASE = `${STALE_CHECK}${SETTLE}
@@ -247,27 +345,54 @@ return 'released'
 
 /**
  * Applying events read back from Kafka (recovery, rebuild) is two scripts, so that the bulk of it (one idempotency
- * entry per event) is a few large commands instead of several calls per event. Both are idempotent.
+ * entry per event) is a few large calls instead of several calls per event. Both are idempotent.
  *
- * applyIds: the idempotency entries of events inside the window, (re)recorded with their event time.
- * KEYS: ids idx gen rebuild
- * ARGV: gen runId count, then per event: id entry timeMs (entry as confirm writes it: stream|version|topic|partition|offset|hash)
- * At most 2500 events per call (Lua's unpack takes about 8000 values).
+ * applyIds: the idempotency entries of one partition's events inside the window, in offset order, aged by their
+ * event time. A new generation opens only where an append cannot continue (`boundary` 1: another stream than the
+ * event before, or not the next offset), so that an append's ids stay in one generation.
+ * KEYS: idm gen rebuild
+ * ARGV: gen runId W max C B S count, then per event: field check version offset timeMs boundary
  */
-export const APPLY_IDS = `${STALE_CHECK}
-if stale(KEYS[3], KEYS[4], ARGV[1], ARGV[2]) then return 'stale' end
-local n = tonumber(ARGV[3])
-if n == 0 then return 'applied' end
-local fields, members = {}, {}
-local i = 4
-for e = 1, n do
-  fields[2 * e - 1] = ARGV[i]; fields[2 * e] = ARGV[i + 1]
-  members[2 * e - 1] = ARGV[i + 2]; members[2 * e] = ARGV[i]
-  i = i + 3
+export const APPLY_IDS = `${STALE_CHECK}${WINDOW}
+if stale(KEYS[2], KEYS[3], ARGV[1], ARGV[2]) then return 'stale' end
+local s = shapeAt(3)
+local m = ringOf(KEYS[1])
+local i = 9
+for e = 1, tonumber(ARGV[8]) do
+  local time = tonumber(ARGV[i + 4])
+  if m.cur == nil or (ARGV[i + 5] == '1' and due(m, time, s)) then openGeneration(KEYS[1], m, time, s) end
+  remember(KEYS[1], m, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), time)
+  i = i + 6
 end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('ZADD', KEYS[2], unpack(members))
+saveCounts(KEYS[1], m)
 return 'applied'
+`;
+
+/**
+ * lookupId: what the window says of one event id, for readers outside the write path (the command handler).
+ * KEYS: res fly idm
+ * ARGV: field
+ * Answers {'pending'} (reserved, not settled), {'written', version, offset} or {'unknown'}.
+ */
+export const LOOKUP_ID = `${WINDOW}
+local mark = redis.call('HGET', KEYS[2], ARGV[1])
+if mark and redis.call('HEXISTS', KEYS[1], mark) == 1 then return {'pending'} end
+local check, version, offset = lookup(KEYS[3], ringOf(KEYS[3]), ARGV[1])
+if not check then return {'unknown'} end
+return {'written', version, offset}
+`;
+
+/**
+ * forgetWindow: deletes a partition's window (ring, buckets, in-flight marks), for a rebuild from scratch.
+ * KEYS: idm fly flr
+ */
+export const FORGET_WINDOW = `${WINDOW}
+local m = ringOf(KEYS[1])
+if m.cur then
+  for g = m.lo, m.cur do forgetGeneration(KEYS[1], m, g) end
+end
+redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3])
+return 'forgotten'
 `;
 
 /**
@@ -298,7 +423,7 @@ return 'applied'
  * resolve: a reservation whose owner was fenced, after the partition was read from the reservation's watermark to
  * the high watermark taken after the fence (and the events found were applied). Found: its events are in Kafka,
  * keep the versions (roll forward). Not found: they never will be, restore the versions (roll back).
- * KEYS: ver lock res gen rebuild seen
+ * KEYS: ver lock res gen rebuild seen fly flr
  * ARGV: gen runId resId found(1|0)
  */
 export const RESOLVE = `${STALE_CHECK}${SETTLE}

@@ -1,7 +1,7 @@
 import { readCommittedHeaders } from '../../pipeline/kafka/headerReader.js';
 import type { ReadRange } from '../../pipeline/kafka/rangeLanes.js';
 import type { GuardContext } from '../context.js';
-import { APPLY_IDS_MAX, applyIds, applyVersions, type Validated } from '../protocol/redisState.js';
+import { APPLY_IDS_MAX, APPLY_IDS_WIDTH, applyIds, applyVersions, type Validated } from '../protocol/redisState.js';
 import {
   chunksOf,
   emptyFold,
@@ -57,8 +57,9 @@ export async function readBack(
       const { topic, partition } = records;
       const seen = onEvent && ((id: string) => onEvent(topic, partition, id));
       const entries = foldRecords(foldOf(topic, partition), records, cutoffMs, seen);
-      for (const chunk of chunksOf(entries, 3, APPLY_IDS_MAX)) {
-        await writes.add(applyIds(ctx.redis, ctx.keys, v, chunk));
+      const pk = ctx.keys.partition(topic, partition);
+      for (const chunk of chunksOf(entries, APPLY_IDS_WIDTH, APPLY_IDS_MAX)) {
+        await writes.add(applyIds(ctx.redis, ctx.keys, pk, v, ctx.settings.window, chunk));
       }
     },
     { timeoutMs },

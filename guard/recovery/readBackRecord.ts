@@ -1,13 +1,15 @@
 import { HEADER, legacyHeaderName, parseEventTime } from '../../pipeline/events/eventRecord.js';
 import type { HeaderRecords } from '../../pipeline/kafka/headerReader.js';
+import { idCheck, idField } from '../protocol/idWindow.js';
 
 /**
  * What committed records read back from Kafka tell Redis, decided here and written by readBack.ts:
  * - per stream, the highest version read (one write per stream and range, not one per event; versions only move
  *   forward, so the highest is all that matters);
- * - per event inside the idempotency window, its entry: id -> "stream|version|topic|partition|offset|content hash"
- *   (the format confirm writes), aged by its event time, not the time it was read, so a rebuild does not keep old ids
- *   longer than the window.
+ * - per event inside the idempotency window, its entry (field, check, version, offset: what confirm writes, see
+ *   guard/protocol/idWindow.ts), aged by its event time, not the time it was read, so a rebuild does not keep old ids
+ *   longer than the window; and whether an append may start at it (boundary), so that the window never puts one
+ *   append's ids into two generations.
  * Records without kes headers (written by something else), or with malformed ones, tell nothing.
  */
 
@@ -34,22 +36,28 @@ export interface ReadBackFold {
   versions: Map<string, number>;
   /** kes events read. */
   events: number;
+  /** The last kes event read: the next one continues its append only on the same stream at the next offset. */
+  lastStream: string;
+  lastOffset: number;
 }
 
 export function emptyFold(): ReadBackFold {
-  return { versions: new Map(), events: 0 };
+  return { versions: new Map(), events: 0, lastStream: '', lastOffset: -2 };
 }
 
+/** One event's values in an applyIds call: field, check, version, offset, time ms, boundary (1: an append may start). */
+export type IdEntryValue = Buffer | number;
+
 /**
- * Folds one fetch's records into `fold` and returns the idempotency entries to write, flat: (id, entry, time ms)
- * per event whose time is after `cutoffMs`. `onEvent` sees every kes event's id (recovery looks for probes).
+ * Folds one fetch's records into `fold` and returns the idempotency entries to write, flat, six values per event
+ * whose time is after `cutoffMs` (IdEntryValue). `onEvent` sees every kes event's id (recovery looks for probes).
  */
 export function foldRecords(
   fold: ReadBackFold,
   records: HeaderRecords,
   cutoffMs: number,
   onEvent?: (eventId: string) => void,
-): string[] {
+): IdEntryValue[] {
   const { offsets, values } = records;
   const streams = values[STREAM] ?? [];
   const versions = values[VERSION] ?? [];
@@ -57,8 +65,7 @@ export function foldRecords(
   const types = values[TYPE] ?? [];
   const times = values[TIME] ?? [];
   const hashes = values[HASH] ?? [];
-  const where = `|${records.topic}|${records.partition}|`;
-  const entries: string[] = [];
+  const entries: IdEntryValue[] = [];
   for (let i = 0; i < offsets.length; i++) {
     const stream = streams[i];
     const id = ids[i];
@@ -72,14 +79,18 @@ export function foldRecords(
     onEvent?.(id);
     const known = fold.versions.get(stream);
     if (known === undefined || version > known) fold.versions.set(stream, version);
-    if (time > cutoffMs) entries.push(id, `${stream}|${version}${where}${offsets[i]}|${hash}`, String(time));
+    const offset = Number(offsets[i]);
+    const boundary = stream !== fold.lastStream || offset !== fold.lastOffset + 1 ? 1 : 0;
+    fold.lastStream = stream;
+    fold.lastOffset = offset;
+    if (time > cutoffMs) entries.push(idField(id), idCheck(stream, hash), version, offset, time, boundary);
   }
   return entries;
 }
 
 /** Splits a flat list of `width`-tuples into chunks of at most `perChunk` tuples (one script call each). */
-export function chunksOf(flat: readonly string[], width: number, perChunk: number): string[][] {
-  const out: string[][] = [];
+export function chunksOf<T>(flat: readonly T[], width: number, perChunk: number): T[][] {
+  const out: T[][] = [];
   const step = width * perChunk;
   for (let i = 0; i < flat.length; i += step) out.push(flat.slice(i, i + step));
   return out;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeHeaders } from '../../pipeline/events/eventRecord.js';
 import type { HeaderRecords } from '../../pipeline/kafka/headerReader.js';
+import { idCheck, idField } from '../protocol/idWindow.js';
 import { chunksOf, emptyFold, foldRecords, READ_BACK_HEADERS, versionPairs } from './readBackRecord.js';
 
 const NOW = 1_700_000_000_000;
@@ -59,7 +60,24 @@ describe('foldRecords', () => {
 
   it('gives each event its idempotency entry as confirm writes it, with its event time (not the time read)', () => {
     const entries = foldRecords(emptyFold(), records([{ offset: 345, headers: event('e-1', 'account-7', 12) }]), 0);
-    expect(entries).toEqual(['e-1', 'account-7|12|kes.events.account|3|345|h-e-1', String(NOW)]);
+    expect(entries).toEqual([idField('e-1'), idCheck('account-7', 'h-e-1'), 12, 345, NOW, 1]);
+  });
+
+  it('lets a new generation start only where an append cannot go on: another stream, or not the next offset', () => {
+    const fold = emptyFold();
+    const boundaries = (list: { offset: number; headers: Record<string, string> }[]) =>
+      foldRecords(fold, records(list), 0).filter((_, i) => i % 6 === 5);
+    expect(
+      boundaries([
+        { offset: 10, headers: event('a', 'account-1', 0) },
+        { offset: 11, headers: event('b', 'account-1', 1) },
+        { offset: 12, headers: event('c', 'account-2', 0) },
+        // a commit marker at 13: another transaction
+        { offset: 14, headers: event('d', 'account-2', 1) },
+      ]),
+    ).toEqual([1, 0, 1, 1]);
+    // carried over from one fetch to the next
+    expect(boundaries([{ offset: 15, headers: event('e', 'account-2', 2) }])).toEqual([0]);
   });
 
   it('leaves out of the window the events at or before the cutoff, but still folds their versions', () => {
@@ -75,7 +93,7 @@ describe('foldRecords', () => {
       NOW - 5,
       (id) => seen.push(id),
     );
-    expect(entries.filter((_, i) => i % 3 === 0)).toEqual(['new']);
+    expect(entries.filter((_, i) => i % 6 === 0)).toEqual([idField('new')]);
     expect(fold.versions.get('account-1')).toBe(2);
     expect(seen).toEqual(['old', 'edge', 'new']);
   });

@@ -2,7 +2,7 @@ import type { ReadRange } from '../../pipeline/kafka/rangeLanes.js';
 import type { GuardContext } from '../context.js';
 import { fence, transactionalIdOf } from '../protocol/fencing.js';
 import { currentGeneration, hasGenerationRecord, serverRunId, writeGeneration } from '../protocol/generation.js';
-import { reservations, resolve, type Validated } from '../protocol/redisState.js';
+import { forgetWindow, reservations, resolve, type Validated } from '../protocol/redisState.js';
 import { ProbeWatch } from './probeWatch.js';
 import { readBack, StaleStateError } from './readBack.js';
 import { rebuildRange } from './readRanges.js';
@@ -64,6 +64,7 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
         if (fresh) {
           // Whatever is left without a generation record is not known to be a prefix of anything: start over.
           await redis.del(pk.ver, pk.lock, pk.res, pk.wm, pk.seen);
+          await forgetWindow(redis, pk);
           ranges.push(rebuildRange(topic, partition, high.get(partition)));
         } else {
           const pending = await reservations(redis, pk);
@@ -73,7 +74,6 @@ export async function rebuildState(ctx: GuardContext): Promise<Validated | undef
         }
       }
     }
-    if (fresh) await redis.del(keys.ids, keys.idx);
 
     const probes = new ProbeWatch(open.map((o) => o.probeId));
     const readStarted = Date.now();

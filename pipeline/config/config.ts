@@ -123,6 +123,11 @@ const schema = z.object({
   KES_GUARD_PIPELINE: z.coerce.number().int().min(1).max(16),
   /** Event ids are remembered this long: a retry within the window is answered from the first write. @default 86400 */
   KES_IDEMPOTENCY_WINDOW_S: z.coerce.number().int().min(1),
+  /**
+   * Event ids remembered per partition at most (the window's memory bound, about 36 bytes of Redis an event): past
+   * it the oldest quarter is forgotten before KES_IDEMPOTENCY_WINDOW_S is up. @default 1000000
+   */
+  KES_IDEMPOTENCY_WINDOW_EVENTS: z.coerce.number().int().min(4).max(250_000_000),
   /** Largest request body in bytes (413 beyond). @default 1048576 */
   KES_MAX_BODY_BYTES: z.coerce.number().int().min(1024),
   /** Largest single event (its data and metadata as JSON) in bytes (413 beyond). @default 262144 */
@@ -241,6 +246,7 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_GUARD_MAX_BATCH_EVENTS: '5000',
     KES_GUARD_PIPELINE: '2',
     KES_IDEMPOTENCY_WINDOW_S: '86400',
+    KES_IDEMPOTENCY_WINDOW_EVENTS: '1000000',
     KES_MAX_BODY_BYTES: '1048576',
     KES_MAX_EVENT_BYTES: '262144',
     KES_API_KEYS: JSON.stringify([{ key: LOCAL_DEV_KEY, service: 'local-dev', categories: ['*'] }]),
