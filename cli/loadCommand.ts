@@ -22,6 +22,8 @@ interface LoadFlags {
   history?: string;
   check: boolean;
   format: OutputFormat;
+  batch?: string | boolean;
+  atomic?: string;
 }
 
 function positive(name: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -48,6 +50,11 @@ export function loadCommand(): Command {
     .option('--category <name>', 'category of the streams (default: a new one per run, load_<time>)')
     .option('--max-events <n>', 'events per append, 1 to n', '3')
     .option('--history <file>', 'where to write the attempt log (default .kes/history/<category>.jsonl)')
+    .option(
+      '--batch [n]',
+      'send through the coalescing client: concurrent appends share batch requests of at most n (default 256)',
+    )
+    .option('--atomic <k>', 'every other append of a client is an atomic batch of k distinct streams')
     .option('--check', 'run the history checker over the log and the committed topics afterwards', false)
     .addOption(new Option('--format <format>', 'output format').choices(outputFormats as string[]).default('table'))
     .action(async (opts: LoadFlags, command: Command) => {
@@ -57,6 +64,11 @@ export function loadCommand(): Command {
       const clients = positive('clients', opts.clients, 10_000);
       const streams = positive('streams', opts.streams);
       const maxEvents = positive('max-events', opts.maxEvents, 100);
+      const batch =
+        opts.batch === undefined
+          ? undefined
+          : { maxAppends: opts.batch === true ? 256 : positive('batch', String(opts.batch), 1_000) };
+      const atomic = opts.atomic === undefined ? undefined : positive('atomic', opts.atomic, Math.min(1_000, streams));
       const category = opts.category ?? `load_${Date.now().toString(36)}`;
       if (!/^[a-z0-9_]+$/.test(category))
         throw new UsageError(`--category: lowercase letters, digits and _ only, got '${category}'`);
@@ -81,6 +93,8 @@ export function loadCommand(): Command {
           durationMs: seconds * 1000,
           maxEventsPerAppend: maxEvents,
           history,
+          ...(batch === undefined ? {} : { batch }),
+          ...(atomic === undefined ? {} : { atomic }),
           onProgress: (s) =>
             progress(
               `${s.appends} appends: ${s.written} written, ${s.conflicts} conflicts, ${s.rejected} rejected, ${s.unknown} unknown`,
@@ -106,6 +120,13 @@ export function loadCommand(): Command {
             { header: 'conflicts', value: (r) => r.conflicts },
             { header: 'rejected', value: (r) => r.rejected },
             { header: 'unknown', value: (r) => r.unknown },
+            ...(atomic === undefined
+              ? []
+              : [
+                  { header: 'atomic batches', value: (r: typeof row) => r.atomicBatches },
+                  { header: 'atomic written', value: (r: typeof row) => r.atomicWritten },
+                  { header: 'aborted with their batch', value: (r: typeof row) => r.aborted },
+                ]),
             { header: 'events', value: (r) => r.events },
             { header: 'written/s', value: (r) => r.perSecond },
             { header: 'p50 ms', value: (r) => r.p50 },

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Expected } from '../../guard/append/expectedVersion.js';
-import { type AttemptReport, GuardClient, type NewEvent } from '../../guard/client/guardClient.js';
+import type { AttemptReport, CoalesceOptions, NewEvent } from '../../guard/client/appendTypes.js';
+import { BATCH_ABORTED } from '../../guard/client/batchResults.js';
+import type { AppendCallOptions } from '../../guard/client/guardClient.js';
+import { GuardClient } from '../../guard/client/guardClient.js';
 import { GuardPool } from '../../guard/client/guardPool.js';
+import { AtomicAppendError } from '../../pipeline/errors.js';
 import type { AppendAttempt, HistoryWriter } from '../history/history.js';
 
 /**
@@ -37,6 +41,13 @@ export interface WorkloadOptions {
   /** After the duration, appends still retrying get this long before they give up (unknown). @default 5000 */
   graceMs?: number;
   onProgress?: (stats: WorkloadStats) => void;
+  /**
+   * Send through the coalescing client: the workers share one client per guard, so that their concurrent appends go
+   * as batch requests. @default undefined: each worker sends its appends alone, as before issue 13
+   */
+  batch?: CoalesceOptions;
+  /** Every other append of a worker is an atomic batch of this many distinct streams (appendAtomically). */
+  atomic?: number;
 }
 
 export interface WorkloadStats {
@@ -51,6 +62,11 @@ export interface WorkloadStats {
   events: number;
   latenciesMs: number[];
   elapsedMs: number;
+  /** Atomic batches tried, and written whole (their items count in appends, written, conflicts, … too). */
+  atomicBatches: number;
+  atomicWritten: number;
+  /** Items of atomic batches refused only because another item of theirs was (batch_aborted). */
+  aborted: number;
 }
 
 export function defaultEvent(_stream: string, n: number): NewEvent {
@@ -104,6 +120,9 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
     events: 0,
     latenciesMs: [],
     elapsedMs: 0,
+    atomicBatches: 0,
+    atomicWritten: 0,
+    aborted: 0,
   };
   const known = new Map<string, number>();
   const started = Date.now();
@@ -124,53 +143,106 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
 
   // One pool for every worker: a guard that stops answering costs one worker one timeout, not each of them.
   const pool = new GuardPool(options.urls);
+  const clientOptions = (preferred: number) => ({
+    // Each client starts at its own guard and moves on to the next when one does not answer.
+    url: options.urls,
+    pool,
+    preferred,
+    apiKey: options.apiKey,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    maxAttempts: options.maxAttempts ?? 8,
+    coalesce: options.batch ?? (false as const),
+  });
+  // Coalescing: one client per guard, shared by the workers that start there, so that their appends meet.
+  const shared = options.batch ? options.urls.map((_, i) => new GuardClient(clientOptions(i))) : [];
+  const pickStream = () =>
+    Math.random() < (options.hotShare ?? 0.2)
+      ? Math.floor(Math.random() * hot)
+      : Math.floor(Math.random() * options.streams);
+  const expectedOf = (stream: string): Expected => {
+    const version = known.get(stream);
+    return Math.random() < (options.anyShare ?? 0.1) ? 'any' : version === undefined ? 'no_stream' : version;
+  };
+  const eventsOf = (stream: string, n: number) => {
+    const count = 1 + Math.floor(Math.random() * (options.maxEventsPerAppend ?? 1));
+    return Array.from({ length: count }, (_, i) => ({ ...event(stream, n + i), id: randomUUID() }));
+  };
+  const learn = (stream: string, lastVersion: number) => {
+    if ((known.get(stream) ?? -1) < lastVersion) known.set(stream, lastVersion);
+  };
+  const counted = (error: unknown, stream: string) => {
+    const name = (error as Error).name;
+    if (name === 'WrongExpectedVersionError') {
+      stats.conflicts += 1;
+      known.set(stream, (error as { actual: number }).actual);
+    } else if (name === 'AppendIndeterminateError') stats.unknown += 1;
+    else stats.rejected += 1;
+  };
+
   const worker = async (w: number) => {
     const clientName = `w${w}`;
-    const client = new GuardClient({
-      // Each client starts at its own guard and moves on to the next when one does not answer.
-      url: options.urls,
-      pool,
-      preferred: w,
-      apiKey: options.apiKey,
-      timeoutMs: options.timeoutMs ?? 10_000,
-      maxAttempts: options.maxAttempts ?? 8,
-      onAttempt: (report) => {
-        stats.attempts += 1;
-        options.history?.record(toHistory(clientName, report));
-      },
-    });
+    const onAttempt = (report: AttemptReport) => {
+      stats.attempts += 1;
+      options.history?.record(toHistory(clientName, report));
+    };
+    const client = shared[w % Math.max(1, shared.length)] ?? new GuardClient({ ...clientOptions(w), onAttempt });
+    const callOptions = shared.length > 0 ? { signal: giveUp.signal, onAttempt } : { signal: giveUp.signal };
+    let round = 0;
     while (Date.now() < deadline && issued < limit && !options.signal?.aborted) {
+      round += 1;
+      if (options.atomic !== undefined && round % 2 === 0) {
+        await atomicBatch(client, options.atomic, callOptions);
+        continue;
+      }
       issued += 1;
       const n = issued;
-      const index =
-        Math.random() < (options.hotShare ?? 0.2)
-          ? Math.floor(Math.random() * hot)
-          : Math.floor(Math.random() * options.streams);
-      const stream = `${options.category}-${index}`;
-      const version = known.get(stream);
-      const expected: Expected =
-        Math.random() < (options.anyShare ?? 0.1) ? 'any' : version === undefined ? 'no_stream' : version;
-      const count = 1 + Math.floor(Math.random() * (options.maxEventsPerAppend ?? 1));
-      const events = Array.from({ length: count }, (_, i) => ({ ...event(stream, n + i), id: randomUUID() }));
+      const stream = `${options.category}-${pickStream()}`;
+      const events = eventsOf(stream, n);
       const t0 = performance.now();
       stats.appends += 1;
       try {
         const result = await client.appendToStream(stream, events, {
-          expectedVersion: expected,
-          signal: giveUp.signal,
+          expectedVersion: expectedOf(stream),
+          ...callOptions,
         });
         stats.latenciesMs.push(performance.now() - t0);
         if (result.duplicate) stats.duplicates += 1;
         stats.written += 1;
-        stats.events += count;
-        if ((known.get(stream) ?? -1) < result.lastVersion) known.set(stream, result.lastVersion);
+        stats.events += events.length;
+        learn(stream, result.lastVersion);
       } catch (error) {
-        const name = (error as Error).name;
-        if (name === 'WrongExpectedVersionError') {
-          stats.conflicts += 1;
-          known.set(stream, (error as { actual: number }).actual);
-        } else if (name === 'AppendIndeterminateError') stats.unknown += 1;
-        else stats.rejected += 1;
+        counted(error, stream);
+      }
+    }
+  };
+
+  /** One atomic batch of `k` distinct streams; its items count as appends. */
+  const atomicBatch = async (client: GuardClient, k: number, callOptions: AppendCallOptions) => {
+    const indexes = new Set<number>();
+    while (indexes.size < k) indexes.add(pickStream());
+    const items = [...indexes].map((i) => {
+      issued += 1;
+      const stream = `${options.category}-${i}`;
+      return { stream, events: eventsOf(stream, issued), expectedVersion: expectedOf(stream) };
+    });
+    stats.appends += items.length;
+    stats.atomicBatches += 1;
+    const t0 = performance.now();
+    try {
+      const results = await client.appendAtomically(items, callOptions);
+      stats.latenciesMs.push(performance.now() - t0);
+      stats.atomicWritten += 1;
+      results.forEach((r, i) => {
+        if (r.duplicate) stats.duplicates += 1;
+        stats.written += 1;
+        stats.events += items[i]?.events.length ?? 0;
+        learn(r.stream, r.lastVersion);
+      });
+    } catch (error) {
+      if (!(error instanceof AtomicAppendError)) throw error;
+      for (const r of error.results) {
+        if (r.error?.context.error === BATCH_ABORTED) stats.aborted += 1;
+        else if (r.error) counted(r.error, r.stream);
       }
     }
   };
