@@ -173,11 +173,20 @@ transaction.state.log.num.partitions=4
 share.coordinator.state.topic.replication.factor=${factor}
 share.coordinator.state.topic.min.isr=${minIsr}
 group.initial.rebalance.delay.ms=0
-# A zombie guard must be fenced, not timed out: keep the broker's cap on transaction timeouts generous.
+${nodes > 1 ? CLUSTER_FAILURE_DETECTION : ''}# A zombie guard must be fenced, not timed out: keep the broker's cap on transaction timeouts generous.
 transaction.max.timeout.ms=900000
 log.retention.hours=-1
 `;
 }
+
+/**
+ * How soon the controller fences a node that stopped heartbeating, which is when its partitions get new leaders and
+ * it leaves the in-sync replicas (until then acks=all writes wait for it). Kafka's default session is 9 s; 4 s halves
+ * the stall after a kill -9 (docs/scaling.md) and is still 4 missed heartbeats, far above a 512 MB heap's GC pauses.
+ */
+const CLUSTER_FAILURE_DETECTION = `broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
+`;
 
 const LOG4J2 = `status = warn
 appender.console.type = Console
