@@ -145,7 +145,15 @@ export async function startGuard(
     { length: settings.writers },
     (_, i) => new Writer(ctx, queue, slots, state, resolver, `w${i}`),
   );
-  const service = new AppendService(ctx, catalog, queue, state, writers, config.KES_MAX_EVENT_BYTES);
+  const service = new AppendService(
+    ctx,
+    catalog,
+    queue,
+    state,
+    writers,
+    config.KES_MAX_EVENT_BYTES,
+    config.KES_MAX_BATCH_APPENDS,
+  );
   state.start();
   for (const writer of writers) writer.start();
   const sweeper = setInterval(() => {

@@ -104,6 +104,23 @@ describe('the guard answers as its OpenAPI document says', () => {
     expect((await call('POST', APPEND, `/streams/${s}/events`, plain)).status).toBe(415);
 
     // The stream's version.
+    const BATCH = '/appends';
+    const item = (stream: string, expectedVersion: unknown = 'any') => ({
+      stream,
+      expectedVersion,
+      events: [deposit()],
+    });
+    const batch = (key: string | undefined, body: unknown) => call('POST', BATCH, BATCH, json(key, body));
+    expect((await batch(API_KEY, { appends: [item(s), item(`account-${randomUUID()}`, 3)] })).status).toBe(200);
+    expect((await batch(API_KEY, { appends: [] })).status).toBe(400);
+    expect((await batch(API_KEY, { atomic: true, appends: [item(s), { stream: s }] })).status).toBe(400);
+    expect((await batch(undefined, { appends: [item(s)] })).status).toBe(401);
+    expect((await batch(OTHER_KEY, { atomic: true, appends: [item(`payment-${id}`), item(s)] })).status).toBe(403);
+    expect((await batch(API_KEY, { atomic: true, appends: [item(s, 0), item(`account-${id}`)] })).status).toBe(409);
+    const bigBatch = { appends: Array.from({ length: 30 }, () => item(s)) };
+    expect((await batch(API_KEY, bigBatch)).status).toBe(413);
+    expect((await call('POST', BATCH, BATCH, plain)).status).toBe(415);
+
     expect((await call('GET', VERSION, `/streams/${s}`, auth())).status).toBe(200);
     expect((await call('GET', VERSION, '/streams/no_category_here', auth())).status).toBe(400);
     expect((await call('GET', VERSION, `/streams/${s}`, {})).status).toBe(401);
@@ -183,6 +200,7 @@ describe('the guard answers as its OpenAPI document says', () => {
           )
         ).status,
       ).toBe(503);
+      expect((await batch(API_KEY, { appends: [item(s)] })).status).toBe(503);
       expect((await call('GET', VERSION, `/streams/${s}`, auth())).status).toBe(503);
       if (reads) expect((await call('GET', READ, `/streams/${s}/events`, auth())).status).toBe(503);
       expect((await call('POST', COMMAND, `/commands/account/${id}`, json(API_KEY, unopened))).status).toBe(503);
@@ -207,6 +225,15 @@ describe('the guard answers as its OpenAPI document says', () => {
       });
       expect(unknown.status).toBe(500);
       expect(unknown.body).toMatchObject({ error: 'outcome_unknown', retriable: true });
+      setFailpoints('fail@in-commit:1');
+      const atomicUnknown = await call('POST', BATCH, BATCH, {
+        headers: { ...json(API_KEY, {}).headers, [ATTEMPT_DEADLINE_HEADER]: String(Date.now() + 5_000) },
+        body: JSON.stringify({
+          atomic: true,
+          appends: [item(`account-${randomUUID()}`), item(`account-${randomUUID()}`)],
+        }),
+      });
+      expect(atomicUnknown.status).toBe(500);
     } finally {
       setFailpoints('');
     }

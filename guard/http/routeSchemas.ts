@@ -54,18 +54,24 @@ function object(properties: Record<string, Schema>, required: string[] = Object.
 
 const position = object({ topic: text, partition: { type: 'integer', minimum: 0 }, offset: { type: 'integer' } });
 
-const appendAnswer = object(
-  {
-    stream: text,
-    firstVersion: { type: 'integer', minimum: 0 },
-    lastVersion: { type: 'integer', minimum: 0 },
-    topic: text,
-    partition: { type: 'integer', minimum: 0 },
-    offset: { type: 'integer', minimum: 0, description: "the offset of the append's last event" },
-    duplicate: { const: true, description: 'answered from an earlier write of the same event ids' },
-  },
-  ['stream', 'firstVersion', 'lastVersion', 'topic', 'partition', 'offset'],
-);
+const appendAnswerProperties = {
+  stream: text,
+  firstVersion: { type: 'integer', minimum: 0 },
+  lastVersion: { type: 'integer', minimum: 0 },
+  topic: text,
+  partition: { type: 'integer', minimum: 0 },
+  offset: { type: 'integer', minimum: 0, description: "the offset of the append's last event" },
+  duplicate: { const: true, description: 'answered from an earlier write of the same event ids' },
+};
+
+const appendAnswer = object(appendAnswerProperties, [
+  'stream',
+  'firstVersion',
+  'lastVersion',
+  'topic',
+  'partition',
+  'offset',
+]);
 
 const appendBody = {
   type: 'object',
@@ -93,6 +99,59 @@ const appendBody = {
     },
   },
 } as const;
+
+const batchBody = {
+  type: 'object',
+  required: ['appends'],
+  additionalProperties: false,
+  properties: {
+    appends: {
+      type: 'array',
+      minItems: 1,
+      description: 'at most KES_MAX_BATCH_APPENDS (default 1000) appends, each exactly like a single append',
+      items: {
+        ...appendBody,
+        required: ['stream', ...appendBody.required],
+        properties: { stream: { type: 'string', description: '<category>-<id>' }, ...appendBody.properties },
+      },
+    },
+    atomic: {
+      type: 'boolean',
+      default: false,
+      description: 'true: every append in one Kafka transaction, all expected versions checked together, or none',
+    },
+  },
+} as const;
+
+/** One item's answer: a single append's answer (or error body) with its own status. */
+const batchItem = {
+  oneOf: [
+    object({ status: { const: 200 }, ...appendAnswerProperties }, [
+      'status',
+      'stream',
+      'firstVersion',
+      'lastVersion',
+      'topic',
+      'partition',
+      'offset',
+    ]),
+    {
+      type: 'object',
+      required: ['status', 'error', 'message'],
+      description:
+        "an error body as a single append's (path from the request root: appends[3].events[0].data.amount), or batch_aborted",
+      properties: { status: { type: 'integer' }, error: text, message: text },
+    },
+  ],
+} as const;
+
+const batchAnswer = object({ results: { type: 'array', items: batchItem } }, ['results']);
+
+/** A status answered either for the whole request (an error body) or by an atomic batch (its results). */
+function orBatch(description: string, whole: Schema): Schema {
+  const { description: _, ...shape } = whole;
+  return { description, oneOf: [shape, batchAnswer] };
+}
 
 const commandResult = object(
   {
@@ -205,6 +264,30 @@ export function guardRouteSchemas(modules: readonly CommandModule[]) {
         415: mediaType,
         500: errorResponse('the outcome is unknown: retry with the same event ids', ['outcome_unknown']),
         503: unavailable,
+      },
+    },
+    appendBatch: {
+      tags: ['streams'],
+      summary: 'Append to many streams in one request: independent items, or an atomic batch (all or none)',
+      security,
+      headers: deadlineHeader,
+      body: batchBody,
+      response: {
+        200: { description: 'every item answered, in request order, each with its own status', ...batchAnswer },
+        400: orBatch('a malformed top level (path: appends, atomic), or an atomic batch with a bad item', badRequest),
+        401: unauthorized,
+        403: { description: 'an atomic batch with an item its key may not write', ...batchAnswer },
+        409: {
+          description: 'an atomic batch refused (conflict): nothing written, other items batch_aborted',
+          ...batchAnswer,
+        },
+        413: orBatch('the body too large, or an event of an atomic batch', tooLarge),
+        415: mediaType,
+        500: {
+          description: "an atomic batch's outcome unknown: retry it whole with the same event ids",
+          ...batchAnswer,
+        },
+        503: orBatch('not ready: nothing written (or an atomic batch that could not be written in time)', unavailable),
       },
     },
     streamVersion: {

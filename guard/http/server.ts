@@ -55,6 +55,14 @@ export async function buildServer(options: {
     },
   );
 
+  app.post('/appends', { schema: schemas.appendBatch }, async (request, reply) => {
+    const principal = keys.authenticateHeaders(request.headers);
+    const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
+    const traceparent = parseTraceparentHeader(request.headers[TRACEPARENT_HEADER]);
+    const answer = await service.appendBatch(request.body, principal, deadline, traceparent);
+    return reply.code(answer.status as 200).send({ results: answer.results });
+  });
+
   app.get<{ Params: { stream: string } }>('/streams/:stream', { schema: schemas.streamVersion }, async (request) => {
     keys.authenticateHeaders(request.headers);
     return service.streamVersion(request.params.stream);

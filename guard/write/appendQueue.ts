@@ -1,3 +1,4 @@
+import type { KesError } from '../../pipeline/errors.js';
 import type { AppendOutcome } from '../append/appendOutcome.js';
 import type { PreparedAppend } from '../append/preparedAppend.js';
 import { cutGroup } from './cutGroup.js';
@@ -7,21 +8,49 @@ import { cutGroup } from './cutGroup.js';
  * (its stream has a reservation in flight, the guard is recovering) goes back with a delay. Each append has a
  * deadline: past it, it is answered with whatever is known (nothing written, or outcome unknown).
  */
-export interface QueuedAppend {
+export interface QueuedAppend extends Pending {
   append: PreparedAppend;
   resolve(outcome: AppendOutcome): void;
+}
+
+/**
+ * An atomic batch (`POST /appends` with `atomic: true`): its appends are taken together, reserved together and
+ * written in one transaction of their own, or not at all.
+ */
+export interface QueuedAtomic extends Pending {
+  atomic: readonly PreparedAppend[];
+  /** Every member's outcome, in request order. */
+  resolve(outcomes: AppendOutcome[]): void;
+  /** Refused for a member's own reason: `errors[i]` is member i's error; members without one are aborted with it. */
+  refuse(errors: readonly (KesError | undefined)[]): void;
+}
+
+/** What the queue holds and a writer takes: one append, or one atomic batch. */
+export type QueuedUnit = QueuedAppend | QueuedAtomic;
+
+interface Pending {
+  /** The batch answered as one (expiry, not ready, outcome unknown): an atomic batch's first member carries it. */
   reject(error: unknown): void;
   deadline: number;
   attempts: number;
   /** Set once the append was in a transaction whose commit outcome was not learned. */
   maybeWritten: boolean;
-  /** Set once resolve or reject was called. */
+  /** Set once resolve, refuse or reject was called. */
   settled?: boolean;
   enqueuedAt: number;
 }
 
+export const isAtomic = (unit: QueuedUnit): unit is QueuedAtomic => 'atomic' in unit;
+
+export function eventsOf(unit: QueuedUnit): number {
+  if (!isAtomic(unit)) return unit.append.events.length;
+  let n = 0;
+  for (const a of unit.atomic) n += a.events.length;
+  return n;
+}
+
 export class AppendQueue {
-  private ready: QueuedAppend[] = [];
+  private ready: QueuedUnit[] = [];
   private readyEvents = 0;
   private delayed = 0;
   private waiters: (() => void)[] = [];
@@ -36,7 +65,7 @@ export class AppendQueue {
    * written) rather than held until their deadline.
    */
   constructor(
-    private readonly onExpired: (item: QueuedAppend) => void,
+    private readonly onExpired: (item: QueuedUnit) => void,
     private readonly failFast: () => boolean = () => false,
   ) {
     // Writers may not take anything for a while (recovering); deadlines still hold.
@@ -48,14 +77,14 @@ export class AppendQueue {
     if (this.ready.length === 0) return;
     const now = Date.now();
     const failAll = this.failFast();
-    const keep: QueuedAppend[] = [];
+    const keep: QueuedUnit[] = [];
     for (const item of this.ready) {
       if (item.deadline <= now || (failAll && !item.maybeWritten)) this.onExpired(item);
       else keep.push(item);
     }
     if (keep.length !== this.ready.length) {
       this.ready = keep;
-      this.readyEvents = keep.reduce((n, item) => n + item.append.events.length, 0);
+      this.readyEvents = keep.reduce((n, item) => n + eventsOf(item), 0);
     }
   }
 
@@ -63,20 +92,20 @@ export class AppendQueue {
     return this.ready.length + this.delayed;
   }
 
-  push(item: QueuedAppend): void {
+  push(item: QueuedUnit): void {
     if (this.closed) {
       this.onExpired(item);
       return;
     }
     this.ready.push(item);
-    this.readyEvents += item.append.events.length;
+    this.readyEvents += eventsOf(item);
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
   }
 
   /** Back into the queue after `delayMs` (a stream busy with another reservation, a writer recovering). */
-  retryLater(item: QueuedAppend, delayMs: number): void {
+  retryLater(item: QueuedUnit, delayMs: number): void {
     item.attempts += 1;
     if (Date.now() + delayMs >= item.deadline) {
       this.onExpired(item);
@@ -93,7 +122,7 @@ export class AppendQueue {
    * Resolves with the next group: at least one append, then whatever arrives within `lingerMs`, up to `maxEvents`
    * events (an append is never split). Resolves with [] once closed.
    */
-  async take(maxEvents: number, lingerMs: number): Promise<QueuedAppend[]> {
+  async take(maxEvents: number, lingerMs: number): Promise<QueuedUnit[]> {
     while (this.ready.length === 0) {
       if (this.closed) return [];
       await new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -101,10 +130,10 @@ export class AppendQueue {
     if (shouldLinger(lingerMs, this.committing, this.readyEvents, maxEvents)) {
       await new Promise<void>((resolve) => setTimeout(resolve, lingerMs));
     }
-    const { group, expired, rest } = cutGroup(this.ready, maxEvents, Date.now());
+    const { group, expired, rest } = cutGroup(this.ready, maxEvents, Date.now(), eventsOf, isAtomic);
     for (const item of expired) this.onExpired(item);
     this.ready = rest;
-    this.readyEvents = rest.reduce((n, item) => n + item.append.events.length, 0);
+    this.readyEvents = rest.reduce((n, item) => n + eventsOf(item), 0);
     return group;
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PreparedEvent } from '../append/preparedAppend.js';
-import { AppendQueue, type QueuedAppend } from './appendQueue.js';
+import { AppendQueue, type QueuedAppend, type QueuedUnit } from './appendQueue.js';
 
 /** Fake timers: linger, retry delays, deadlines and the 100 ms sweep are driven by the test, not by sleeping. */
 beforeEach(() => {
@@ -35,7 +35,7 @@ function item(events: number, options: { ttlMs?: number; maybeWritten?: boolean 
 }
 
 function queue(failFast?: () => boolean) {
-  const expired: QueuedAppend[] = [];
+  const expired: QueuedUnit[] = [];
   const q = new AppendQueue((i) => expired.push(i), failFast);
   return { q, expired };
 }

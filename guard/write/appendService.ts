@@ -5,12 +5,14 @@ import type { AppendOutcome } from '../append/appendOutcome.js';
 import { type AppendRequest, parseAppendRequest, parseStream } from '../append/appendRequest.js';
 import { attemptDeadline } from '../append/attemptDeadline.js';
 import { authorizeWrite, type Principal } from '../append/authority.js';
-import type { PreparedEvent } from '../append/preparedAppend.js';
+import { atomicRefusal, type BatchAnswer, type ItemOutcome, independentAnswer } from '../append/batchAnswer.js';
+import { type BatchItem, parseBatchRequest } from '../append/batchRequest.js';
+import type { PreparedAppend, PreparedEvent } from '../append/preparedAppend.js';
 import { prepareEvents } from '../append/prepareEvents.js';
 import type { GuardContext } from '../context.js';
 import { partitionOf } from '../protocol/partitioner.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
-import type { AppendQueue, QueuedAppend } from './appendQueue.js';
+import { type AppendQueue, isAtomic, type QueuedAppend, type QueuedAtomic, type QueuedUnit } from './appendQueue.js';
 import type { Writer } from './writer.js';
 
 /**
@@ -25,6 +27,7 @@ export class AppendService {
     private readonly state: StateMonitor,
     private readonly writers: readonly Writer[],
     private readonly maxEventBytes: number,
+    private readonly maxBatchAppends: number,
   ) {}
 
   readiness(): { ready: boolean; reason: string } {
@@ -69,51 +72,152 @@ export class AppendService {
     traceparent: string | undefined,
   ): Promise<AppendOutcome> {
     authorizeWrite(principal, request.stream.category);
-    const { ready, reason } = this.readiness();
-    if (!ready) {
-      this.ctx.metrics.appends.inc({ outcome: 'not_ready' });
-      throw new NotReadyError(reason);
-    }
-    const topic = this.ctx.topics.topicOf(request.stream.category);
-    const partitions = await this.ctx.topics.partitionsOf(request.stream.category);
+    this.ensureReady();
+    const append = await this.place(request, traceparent);
+    const deadline = attemptDeadline(Date.now(), this.ctx.settings.appendTimeoutMs, clientDeadline);
     try {
-      return await new Promise<AppendOutcome>((resolve, reject) => {
-        const item: QueuedAppend = {
-          append: {
-            stream: request.stream.stream,
-            category: request.stream.category,
-            topic,
-            partition: partitionOf(request.stream.stream, partitions),
-            expected: request.expected,
-            events: request.events,
-            ...(traceparent === undefined ? {} : { traceparent }),
-          },
-          resolve: (outcome) => {
-            item.settled = true;
-            resolve(outcome);
-          },
-          reject: (error) => {
-            item.settled = true;
-            reject(error);
-          },
-          deadline: attemptDeadline(Date.now(), this.ctx.settings.appendTimeoutMs, clientDeadline),
-          attempts: 0,
-          maybeWritten: false,
-          enqueuedAt: Date.now(),
-        };
-        this.queue.push(item);
-        this.ctx.metrics.queued.set(this.queue.size);
-      });
+      return await this.enqueue(append, deadline);
     } finally {
       this.ctx.metrics.appendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 
+  /**
+   * `POST /appends`. The top level is checked first (a malformed one refuses the request); then every item like a
+   * single append. Independent items are all queued before any is awaited, so they share group commits; an atomic
+   * batch is queued as one unit and written in one transaction, or refused whole.
+   */
+  async appendBatch(
+    body: unknown,
+    principal: Principal,
+    clientDeadline?: number,
+    traceparent?: string,
+  ): Promise<BatchAnswer> {
+    const started = process.hrtime.bigint();
+    const batch = parseBatchRequest(body, this.catalog, this.maxEventBytes, this.maxBatchAppends);
+    this.ensureReady();
+    const deadline = attemptDeadline(Date.now(), this.ctx.settings.appendTimeoutMs, clientDeadline);
+    try {
+      return batch.atomic
+        ? await this.writeAtomic(batch.items, principal, deadline, traceparent)
+        : independentAnswer(await this.writeEach(batch.items, principal, deadline, traceparent));
+    } finally {
+      this.ctx.metrics.appendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private async writeEach(
+    items: readonly BatchItem[],
+    principal: Principal,
+    deadline: number,
+    traceparent: string | undefined,
+  ): Promise<ItemOutcome[]> {
+    const pending = items.map(async (item): Promise<ItemOutcome> => {
+      try {
+        if (!item.ok) throw item.error;
+        authorizeWrite(principal, item.request.stream.category);
+        return { ok: true, outcome: await this.enqueue(await this.place(item.request, traceparent), deadline) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+    return Promise.all(pending);
+  }
+
+  private async writeAtomic(
+    items: readonly BatchItem[],
+    principal: Principal,
+    deadline: number,
+    traceparent: string | undefined,
+  ): Promise<BatchAnswer> {
+    const errors: unknown[] = items.map((item) => {
+      if (!item.ok) return item.error;
+      try {
+        authorizeWrite(principal, item.request.stream.category);
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    });
+    if (errors.some((e) => e !== undefined)) return atomicRefusal(errors);
+    const members = await Promise.all(
+      items.map((item) => this.place((item as Extract<BatchItem, { ok: true }>).request, traceparent)),
+    );
+    return new Promise<BatchAnswer>((resolve) => {
+      const unit: QueuedAtomic = {
+        atomic: members,
+        resolve: (outcomes) => {
+          unit.settled = true;
+          resolve(independentAnswer(outcomes.map((outcome) => ({ ok: true, outcome }))));
+        },
+        refuse: (refusals) => {
+          unit.settled = true;
+          resolve(atomicRefusal(refusals));
+        },
+        reject: (error) => {
+          unit.settled = true;
+          resolve(atomicRefusal(members.map((_, i) => (i === 0 ? error : undefined))));
+        },
+        deadline,
+        attempts: 0,
+        maybeWritten: false,
+        enqueuedAt: Date.now(),
+      };
+      this.queue.push(unit);
+      this.ctx.metrics.queued.set(this.queue.size);
+    });
+  }
+
+  private ensureReady(): void {
+    const { ready, reason } = this.readiness();
+    if (!ready) {
+      this.ctx.metrics.appends.inc({ outcome: 'not_ready' });
+      throw new NotReadyError(reason);
+    }
+  }
+
+  /** The append as the writers take it: its topic and partition found (the topic created on a first write). */
+  private async place(request: AppendRequest, traceparent: string | undefined): Promise<PreparedAppend> {
+    const topic = this.ctx.topics.topicOf(request.stream.category);
+    const partitions = await this.ctx.topics.partitionsOf(request.stream.category);
+    return {
+      stream: request.stream.stream,
+      category: request.stream.category,
+      topic,
+      partition: partitionOf(request.stream.stream, partitions),
+      expected: request.expected,
+      events: request.events,
+      ...(traceparent === undefined ? {} : { traceparent }),
+    };
+  }
+
+  private enqueue(append: PreparedAppend, deadline: number): Promise<AppendOutcome> {
+    return new Promise<AppendOutcome>((resolve, reject) => {
+      const item: QueuedAppend = {
+        append,
+        resolve: (outcome) => {
+          item.settled = true;
+          resolve(outcome);
+        },
+        reject: (error) => {
+          item.settled = true;
+          reject(error);
+        },
+        deadline,
+        attempts: 0,
+        maybeWritten: false,
+        enqueuedAt: Date.now(),
+      };
+      this.queue.push(item);
+      this.ctx.metrics.queued.set(this.queue.size);
+    });
+  }
+
   /** Answer for an append that waited past its deadline. */
-  static expired(item: QueuedAppend, notReadyReason?: string): Error {
+  static expired(item: QueuedUnit, notReadyReason?: string): Error {
     if (item.maybeWritten) {
       return new AppendIndeterminateError(
-        item.append.stream,
+        isAtomic(item) ? (item.atomic[0]?.stream ?? '') : item.append.stream,
         'the guard could not learn in time whether its commit succeeded',
       );
     }

@@ -1,15 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { failpoint } from '../../pipeline/faults/failpoints.js';
+import type { PreparedAppend } from '../append/preparedAppend.js';
 import type { GuardContext } from '../context.js';
 import { isFencedError } from '../protocol/fencing.js';
-import { confirm, release, reserve, type Validated } from '../protocol/redisState.js';
+import { confirm, release, type Validated } from '../protocol/redisState.js';
 import { recordPositions } from '../read/streamIndex.js';
 import type { Resolver } from '../recovery/resolver.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
-import type { AppendQueue, QueuedAppend } from './appendQueue.js';
+import { type AppendQueue, isAtomic, type QueuedAppend, type QueuedAtomic, type QueuedUnit } from './appendQueue.js';
 import { buildMessages } from './buildMessages.js';
 import { commitOutcomes, type PartitionConfirm } from './commitOutcomes.js';
 import { commitTransaction } from './commitTransaction.js';
+import { type AtomicMember, decideAtomic } from './decideAtomic.js';
 import {
   decideReserveAnswers,
   type ReserveDecision,
@@ -17,10 +19,12 @@ import {
   type ReservedPartition,
 } from './decideReserveAnswers.js';
 import { groupByPartition, type PartitionGroup } from './groupByPartition.js';
+import { sendReserves } from './sendReserves.js';
 import type { SlotLeases } from './slotLeases.js';
 import { SlotProducer } from './slotProducer.js';
 
-type Reserved = ReservedPartition<QueuedAppend>;
+type Reserved = ReservedPartition<{ append: PreparedAppend }>;
+type AtomicItem = AtomicMember & { append: PreparedAppend; attempts: number };
 
 /**
  * One transactional writer: the group-commit loop over a leased slot's producer (SlotProducer). Each turn:
@@ -98,18 +102,21 @@ export class Writer {
     }
   }
 
-  private async commitGroup(group: QueuedAppend[]): Promise<void> {
+  private async commitGroup(group: QueuedUnit[]): Promise<void> {
     const producer = this.lease.producer;
     const v = this.state.validated;
-    if (!producer || !v || this.lease.slot === undefined) {
+    const slot = this.lease.slot;
+    if (!producer || !v || slot === undefined) {
       for (const item of group) this.queue.retryLater(item, 50);
       return;
     }
     const started = process.hrtime.bigint();
     const resId = `${this.lease.prefix}${++this.seq}`;
-
-    // 1. reserve
-    const reserved = await this.reserve(group, resId, v, this.lease.slot);
+    const first = group[0];
+    const reserved =
+      first && isAtomic(first)
+        ? await this.reserveAtomic(first, resId, v, slot)
+        : await this.reserve(group as QueuedAppend[], resId, v, slot);
     if (reserved.length === 0) return;
     failpoint('after-reserve');
     this.ctx.metrics.groupCommitAppends.observe(reserved.reduce((n, pg) => n + pg.appends.length, 0));
@@ -117,7 +124,7 @@ export class Writer {
     // 2. produce and commit
     const tx = await commitTransaction(producer, buildMessages(reserved, Date.now()), resId);
     if (!tx.ok) {
-      await this.afterFailedCommit(tx.error, tx.committing, resId, reserved, v);
+      await this.afterFailedCommit(tx.error, tx.committing, resId, reserved, v, group);
       return;
     }
 
@@ -129,40 +136,33 @@ export class Writer {
     failpoint('after-confirm');
     // 4. answer
     let events = 0;
-    for (const { item, outcome } of answers) {
-      events += item.append.events.length;
-      this.ctx.metrics.appends.inc({ outcome: 'written' });
-      item.resolve(outcome);
+    for (const { item } of answers) events += item.append.events.length;
+    if (first && isAtomic(first)) {
+      const outcomes = new Array(first.atomic.length);
+      for (const { item, outcome } of answers) outcomes[(item as AtomicItem).index] = outcome;
+      this.ctx.metrics.appends.inc({ outcome: 'written' }, first.atomic.length);
+      first.resolve(outcomes);
+    } else {
+      for (const { item, outcome } of answers) {
+        this.ctx.metrics.appends.inc({ outcome: 'written' });
+        (item as QueuedAppend).resolve(outcome);
+      }
     }
     this.ctx.metrics.events.inc(events);
     this.ctx.metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  /** One reserve script per partition, all in one pipeline; every answer that needs no write is carried out here. */
+  /** 1. reserve: one script per partition, all in one pipeline; every answer that needs no write is carried out here. */
   private async reserve(group: QueuedAppend[], resId: string, v: Validated, slot: number): Promise<Reserved[]> {
     const partitions = groupByPartition(group);
-    let results: [Error | null, unknown][] | null;
-    try {
-      const pipeline = this.ctx.redis.pipeline();
-      for (const pg of partitions) {
-        reserve(
-          pipeline,
-          this.ctx.keys,
-          this.ctx.keys.partition(pg.topic, pg.partition),
-          v,
-          { resId, slot, ttlMs: this.ctx.settings.reservationMs },
-          pg.items.map((i) => ({ stream: i.append.stream, expected: i.append.expected, events: i.append.events })),
-        );
-      }
-      results = await pipeline.exec();
-    } catch (error) {
-      this.ctx.log.warn('reserve failed', { error });
+    const results = await this.sendReserves(partitions, resId, v, slot);
+    if (!results) {
       for (const item of group) this.requeue(item, 'redis', 100);
       return [];
     }
-    const reserved: Reserved[] = [];
+    const reserved: ReservedPartition<QueuedAppend>[] = [];
     partitions.forEach((pg, index) => {
-      const decision = decideReserveAnswers(pg.items, results?.[index]);
+      const decision = decideReserveAnswers(pg.items, results[index]);
       if (decision.kind === 'retry') {
         if (decision.reason === 'stale') this.state.invalidate('a reservation found the Redis state changed');
         for (const item of pg.items) this.requeue(item, decision.reason, decision.delayMs);
@@ -179,6 +179,69 @@ export class Writer {
   }
 
   /**
+   * 1. reserve, for an atomic batch: every member's partition in one pipeline, then one decision for the batch
+   * (decideAtomic). Anything reserved for a batch that is not written is released before the batch is answered or
+   * sent back, so no stream stays locked for it.
+   */
+  private async reserveAtomic(unit: QueuedAtomic, resId: string, v: Validated, slot: number): Promise<Reserved[]> {
+    const members: AtomicItem[] = unit.atomic.map((append, index) => ({ index, append, attempts: unit.attempts }));
+    const partitions = groupByPartition(members);
+    const results = await this.sendReserves(partitions, resId, v, slot);
+    if (!results) {
+      this.requeue(unit, 'redis', 100);
+      return [];
+    }
+    const decision = decideAtomic(
+      members.length,
+      partitions.map((pg, index) => ({ ...pg, decision: decideReserveAnswers(pg.items, results[index]) })),
+    );
+    if (decision.kind === 'write') return decision.reserved;
+    const locked = partitions.filter((_, index) => {
+      const answers = results[index]?.[1];
+      return Array.isArray(answers) && answers.some((a) => Array.isArray(a) && a[0] === 'ok');
+    });
+    await Promise.all(
+      locked.map((pg) =>
+        release(this.ctx.redis, this.ctx.keys, this.ctx.keys.partition(pg.topic, pg.partition), v, resId),
+      ),
+    ).catch((error: unknown) =>
+      // Left locked until the reservation's deadline, when the resolver finds nothing written and rolls it back.
+      this.ctx.log.warn('could not release an atomic batch not written', { resId, error }),
+    );
+    switch (decision.kind) {
+      case 'answer':
+        this.ctx.metrics.appends.inc({ outcome: 'duplicate' }, members.length);
+        unit.resolve(decision.outcomes);
+        break;
+      case 'refuse':
+        this.ctx.metrics.appends.inc({ outcome: 'atomic_refused' }, members.length);
+        unit.refuse(decision.errors);
+        break;
+      case 'retry':
+        if (decision.reason === 'stale') this.state.invalidate('a reservation found the Redis state changed');
+        for (const holder of decision.resolveHolders) this.resolveHolder(locked[0] ?? partitions[0], holder);
+        this.requeue(unit, decision.reason, decision.delayMs);
+        break;
+    }
+    return [];
+  }
+
+  /** The group's reserve scripts in one pipeline; undefined when Redis could not be asked (everything retries). */
+  private async sendReserves(
+    partitions: readonly PartitionGroup<{ append: PreparedAppend }>[],
+    resId: string,
+    v: Validated,
+    slot: number,
+  ): Promise<[Error | null, unknown][] | undefined> {
+    try {
+      return await sendReserves(this.ctx, partitions, { resId, slot, ttlMs: this.ctx.settings.reservationMs }, v);
+    } catch (error) {
+      this.ctx.log.warn('reserve failed', { error });
+      return undefined;
+    }
+  }
+
+  /**
    * Sent, not awaited: this writer's next reservation (and the other writer's) goes out on the same Redis
    * connection after it, so Redis applies the confirmation first; the answer does not depend on it.
    */
@@ -190,13 +253,7 @@ export class Writer {
         this.ctx.keys,
         this.ctx.keys.partition(c.topic, c.partition),
         v,
-        {
-          resId,
-          windowMs: this.ctx.settings.windowMs,
-          topic: c.topic,
-          partition: c.partition,
-          lastOffset: c.lastOffset,
-        },
+        { resId, window: this.ctx.settings.window, lastOffset: c.lastOffset },
         c.events,
       );
     }
@@ -220,7 +277,12 @@ export class Writer {
     resId: string,
     reserved: readonly Reserved[],
     v: Validated,
+    group: readonly QueuedUnit[],
   ): Promise<void> {
+    // The units that were in the transaction: each append reserved, or the atomic batch as a whole.
+    const first = group[0];
+    const units: QueuedUnit[] =
+      first && isAtomic(first) ? [first] : reserved.flatMap((pg) => pg.appends.map((r) => r.item as QueuedAppend));
     const fenced = isFencedError(error);
     this.ctx.log.warn(committing ? 'commit outcome unknown' : 'produce failed before commit', {
       writer: this.name,
@@ -238,10 +300,10 @@ export class Writer {
           release(this.ctx.redis, this.ctx.keys, this.ctx.keys.partition(pg.topic, pg.partition), v, resId),
         ),
       ).catch(() => {});
-      for (const pg of reserved) for (const r of pg.appends) this.requeue(r.item, 'produce', 50);
+      for (const unit of units) this.requeue(unit, 'produce', 50);
       return;
     }
-    for (const pg of reserved) for (const r of pg.appends) r.item.maybeWritten = true;
+    for (const unit of units) unit.maybeWritten = true;
     try {
       // Taking the slot's epoch again finishes the transaction one way or the other; then Kafka says which. If the
       // slot went to another guard meanwhile, the resolver fences it explicitly.
@@ -255,10 +317,10 @@ export class Writer {
         error: recoveryError,
       });
     }
-    for (const pg of reserved) for (const r of pg.appends) this.requeue(r.item, 'commit_unknown', 20);
+    for (const unit of units) this.requeue(unit, 'commit_unknown', 20);
   }
 
-  private requeue(item: QueuedAppend, reason: string, delayMs: number): void {
+  private requeue(item: QueuedUnit, reason: string, delayMs: number): void {
     this.ctx.metrics.retries.inc({ reason });
     this.queue.retryLater(item, delayMs);
   }
@@ -275,15 +337,18 @@ export class Writer {
         d.item.reject(d.error);
         return;
       case 'wait': {
-        const holder = d.resolveHolder;
-        if (holder !== undefined) {
-          void this.resolver
-            .resolve(pg.topic, pg.partition, holder, { fence: true })
-            .catch((error: unknown) => this.ctx.log.warn('resolve failed', { resId: holder, error }));
-        }
+        if (d.resolveHolder !== undefined) this.resolveHolder(pg, d.resolveHolder);
         this.requeue(d.item, 'busy', d.delayMs);
         return;
       }
     }
+  }
+
+  /** A reservation past its deadline holds a stream: settle it from Kafka, in the background. */
+  private resolveHolder(pg: { topic: string; partition: number } | undefined, holder: string): void {
+    if (!pg) return;
+    void this.resolver
+      .resolve(pg.topic, pg.partition, holder, { fence: true })
+      .catch((error: unknown) => this.ctx.log.warn('resolve failed', { resId: holder, error }));
   }
 }

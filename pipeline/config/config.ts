@@ -132,6 +132,8 @@ const schema = z.object({
   KES_MAX_BODY_BYTES: z.coerce.number().int().min(1024),
   /** Largest single event (its data and metadata as JSON) in bytes (413 beyond). @default 262144 */
   KES_MAX_EVENT_BYTES: z.coerce.number().int().min(64),
+  /** Appends in one `POST /appends` at most (400 beyond). @default 1000 */
+  KES_MAX_BATCH_APPENDS: z.coerce.number().int().min(1).max(100_000),
   /**
    * API keys: a JSON array `[{"key","service","categories":[...]}]`, inline or `@path/to/file.json`. A category
    * `*` means every category (for local use only). @default one local key `kes-local-dev` for every category
@@ -249,6 +251,7 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     KES_IDEMPOTENCY_WINDOW_EVENTS: '1000000',
     KES_MAX_BODY_BYTES: '1048576',
     KES_MAX_EVENT_BYTES: '262144',
+    KES_MAX_BATCH_APPENDS: '1000',
     KES_API_KEYS: JSON.stringify([{ key: LOCAL_DEV_KEY, service: 'local-dev', categories: ['*'] }]),
     KES_COMMAND_MAX_ATTEMPTS: '8',
     KES_COMMAND_RETRY_BASE_MS: '10',
