@@ -113,18 +113,27 @@ export class PrivateSentinelRedis {
     return port;
   }
 
-  /** Waits until the sentinels name another master than `oldPort` and that node says it is a master. */
+  /**
+   * Waits until a sentinel names another master than `oldPort` and that node says it is a master. Every sentinel is
+   * asked: the one that led the failover knows first, the others learn it from its hello messages (every 2 s).
+   */
   async waitForPromotion(oldPort: number, timeoutMs = 30_000): Promise<number> {
     return waitFor(
       `a replica promoted in place of ${oldPort}`,
       async () => {
-        const port = await this.masterPort();
-        if (port === oldPort) return undefined;
-        const role = await this.command(port, (r) => r.info('replication'));
-        return role.includes('role:master') ? port : undefined;
+        for (const s of this.sentinelNodes) {
+          const addr = (await this.command(s.port, (r) =>
+            r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName),
+          ).catch(() => null)) as [string, string] | null;
+          const port = Number(addr?.[1]);
+          if (!addr || port === oldPort) continue;
+          const role = await this.command(port, (r) => r.info('replication'));
+          if (role.includes('role:master')) return port;
+        }
+        return undefined;
       },
       timeoutMs,
-      100,
+      50,
     );
   }
 
