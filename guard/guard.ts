@@ -188,6 +188,7 @@ export async function startGuard(
     keys: keysOfApi,
     metrics,
     maxBodyBytes: config.KES_MAX_BODY_BYTES,
+    maxBatch: config.KES_MAX_BATCH_APPENDS,
     commands: { handler: commands, modules },
     reader,
   });

@@ -158,6 +158,18 @@ describe('the guard answers as its OpenAPI document says', () => {
     ).toBe(500);
 
     // Command states.
+    const COMMANDS = '/commands';
+    const commands = (key: string | undefined, body: unknown) => call('POST', COMMANDS, COMMANDS, json(key, body));
+    const deposit5 = { category: 'account', id, type: 'deposit', data: { amount: 5, currency: 'EUR' } };
+    expect((await commands(API_KEY, { commands: [deposit5, { ...deposit5, data: { amount: 'x' } }] })).status).toBe(
+      200,
+    );
+    expect((await commands(API_KEY, { commands: [] })).status).toBe(400);
+    expect((await commands(undefined, { commands: [deposit5] })).status).toBe(401);
+    const hugeBatch = { commands: [{ ...deposit5, type: 'close', data: { reason: 'x'.repeat(3000) } }] };
+    expect((await commands(API_KEY, hugeBatch)).status).toBe(413);
+    expect((await call('POST', COMMANDS, COMMANDS, plain)).status).toBe(415);
+
     expect((await call('GET', COMMAND, `/commands/account/${id}`, auth())).status).toBe(200);
     expect((await call('GET', COMMAND, `/commands/nobody/${id}`, auth())).status).toBe(400);
     expect((await call('GET', COMMAND, `/commands/account/${id}`, {})).status).toBe(401);
@@ -205,6 +217,7 @@ describe('the guard answers as its OpenAPI document says', () => {
       if (reads) expect((await call('GET', READ, `/streams/${s}/events`, auth())).status).toBe(503);
       expect((await call('POST', COMMAND, `/commands/account/${id}`, json(API_KEY, unopened))).status).toBe(503);
       expect((await call('GET', COMMAND, `/commands/account/${id}`, auth())).status).toBe(503);
+      expect((await commands(API_KEY, { commands: [deposit5] })).status).toBe(200);
       await redis.del(`${setup.namespace}:{g}:rebuild`);
       await guard.whenReady(30_000);
     } finally {

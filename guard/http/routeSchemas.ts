@@ -153,18 +153,21 @@ function orBatch(description: string, whole: Schema): Schema {
   return { description, oneOf: [shape, batchAnswer] };
 }
 
-const commandResult = object(
-  {
-    stream: text,
-    command: text,
-    version: { ...version, description: "the stream's version after the command" },
-    events: { type: 'array', items: object({ id: text, type: text, version: { type: 'integer', minimum: 0 } }) },
-    position,
-    attempts: { type: 'integer', minimum: 0 },
-    duplicate: { type: 'boolean', description: 'the command id was applied before: nothing new was written' },
-  },
-  ['stream', 'command', 'version', 'events', 'attempts'],
-);
+const commandResultProperties = {
+  stream: text,
+  command: text,
+  version: { ...version, description: "the stream's version after the command" },
+  events: { type: 'array', items: object({ id: text, type: text, version: { type: 'integer', minimum: 0 } }) },
+  position,
+  attempts: { type: 'integer', minimum: 0 },
+  duplicate: { type: 'boolean', description: 'the command id was applied before: nothing new was written' },
+};
+const commandResultRequired = ['stream', 'command', 'version', 'events', 'attempts'];
+const commandResult = object(commandResultProperties, commandResultRequired);
+const commandResultWith200 = object({ status: { const: 200 }, ...commandResultProperties }, [
+  'status',
+  ...commandResultRequired,
+]);
 
 /** The command body; `type` and `data` one of the hosted modules' commands, `data` from the module's zod schema. */
 function commandBody(modules: readonly CommandModule[]): Schema {
@@ -337,6 +340,56 @@ export function guardRouteSchemas(modules: readonly CommandModule[]) {
         422: errorResponse('refused by the module (a business rule)', ['command_rejected']),
         500: errorResponse('the module threw, or the outcome is unknown', ['module_failed', 'outcome_unknown']),
         503: unavailable,
+      },
+    },
+    commandBatch: {
+      tags: ['commands'],
+      summary: 'Run many commands in one request: each item like POST /commands/{category}/{id}, answered alone',
+      security,
+      headers: deadlineHeader,
+      body: {
+        type: 'object',
+        required: ['commands'],
+        additionalProperties: false,
+        properties: {
+          commands: {
+            type: 'array',
+            minItems: 1,
+            description:
+              'at most KES_MAX_BATCH_APPENDS commands; each { category, id, type, data, expectedVersion?, commandId? }',
+            items: {
+              allOf: [object({ category: text, id: text }, ['category', 'id']), commandBody(modules)],
+            },
+          },
+        },
+      },
+      response: {
+        200: {
+          description:
+            "every command answered, in request order, each with its own status and a single command's body (503 while the guard is not ready)",
+          ...object(
+            {
+              results: {
+                type: 'array',
+                items: {
+                  oneOf: [
+                    { ...commandResultWith200 },
+                    {
+                      type: 'object',
+                      required: ['status', 'error', 'message'],
+                      properties: { status: { type: 'integer' }, error: text, message: text },
+                    },
+                  ],
+                },
+              },
+            },
+            ['results'],
+          ),
+        },
+        400: badRequest,
+        401: unauthorized,
+        413: tooLarge,
+        415: mediaType,
       },
     },
     commandState: {

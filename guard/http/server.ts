@@ -28,6 +28,8 @@ export async function buildServer(options: {
   keys: ApiKeys;
   metrics: GuardMetrics;
   maxBodyBytes: number;
+  /** Appends in one `POST /appends`, commands in one `POST /commands`, at most. */
+  maxBatch: number;
   log: KesLogger;
   commands?: { handler: CommandHandler; modules: readonly CommandModule[] };
   reader?: StreamReader;
@@ -68,7 +70,9 @@ export async function buildServer(options: {
     return service.streamVersion(request.params.stream);
   });
 
-  if (options.commands) registerCommandRoutes(app, { ...options.commands, keys, schemas });
+  if (options.commands) {
+    registerCommandRoutes(app, { ...options.commands, keys, schemas, maxCommands: options.maxBatch });
+  }
   if (options.reader) {
     registerReadRoutes(app, { keys, reader: options.reader, locate: (s) => service.locate(s), schemas });
   }
