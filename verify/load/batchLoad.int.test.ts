@@ -12,6 +12,7 @@ import { uniqueName } from '../../test/support/names.js';
 import { runKes } from '../../test/support/runKes.js';
 import { HistoryWriter } from '../history/history.js';
 import { runCheck } from '../history/report.js';
+import { readTopicContents } from '../history/topicContents.js';
 import { runWorkload } from './workload.js';
 
 /**
@@ -127,6 +128,11 @@ describe('batched and atomic appends through the client, checked', () => {
     expect(report.violations).toEqual([]);
     expect(report.summary.unloggedEvents).toBe(unloggedBefore);
     expect(report.summary.atomicGroups).toBe(stats.atomicBatches);
+    // The one-transaction rule is not vacuous: every committed record carries its batch's producer id and epoch.
+    const kafka = createKafka(setup.config, uniqueName('read'), { logLevel: logLevel.NOTHING });
+    const { events } = await readTopicContents(kafka, { topicPrefix: setup.topicPrefix });
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.filter((e) => e.producerId === undefined || e.producerEpoch === undefined)).toEqual([]);
     expect(report.summary.atomicGroupsWritten).toBe(stats.atomicWritten);
   });
 
