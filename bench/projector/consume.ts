@@ -44,6 +44,11 @@ export async function consumeAll(args: {
   profiler: Profiler | undefined;
   profileFile: string;
   timeoutMs: number;
+  /**
+   * Projectors in one consumer group (default 1). They share this process, its metrics and dead-letter sink: the
+   * figure shows how the group spreads the partitions, not what separate machines would add.
+   */
+  instances?: number;
 }): Promise<ConsumeResult> {
   const { config } = args;
   const metrics = new ProjectorMetrics();
@@ -60,42 +65,44 @@ export async function consumeAll(args: {
     done = res;
     failed = rej;
   });
-  const projector = new Projector({
-    kafka: args.kafka,
-    engine: args.engine,
-    catalog: args.catalog,
-    projection: PROJECTION,
-    version: args.version,
-    group: args.group,
-    topics: [args.topic],
-    decoder: new EventDecoder(config.SCHEMA_REGISTRY_URL, config.KES_TOPIC_PREFIX),
-    deadLetters,
-    metrics,
-    batchRows: config.KES_PROJECTOR_BATCH_ROWS,
-    batchMs: config.KES_PROJECTOR_BATCH_MS,
-    fetchBytes: config.KES_PROJECTOR_FETCH_BYTES,
-    log: (line) => progress(`  ${line}`),
-    onFlushed: (flushed) => {
-      for (const f of flushed) {
-        if (f.topic === args.topic && f.nextOffset >= (args.ends.get(f.partition) ?? Number.POSITIVE_INFINITY)) {
-          reached.add(f.partition);
+  const make = () =>
+    new Projector({
+      kafka: args.kafka,
+      engine: args.engine,
+      catalog: args.catalog,
+      projection: PROJECTION,
+      version: args.version,
+      group: args.group,
+      topics: [args.topic],
+      decoder: new EventDecoder(config.SCHEMA_REGISTRY_URL, config.KES_TOPIC_PREFIX),
+      deadLetters,
+      metrics,
+      batchRows: config.KES_PROJECTOR_BATCH_ROWS,
+      batchMs: config.KES_PROJECTOR_BATCH_MS,
+      fetchBytes: config.KES_PROJECTOR_FETCH_BYTES,
+      log: (line) => progress(`  ${line}`),
+      onFlushed: (flushed) => {
+        for (const f of flushed) {
+          if (f.topic === args.topic && f.nextOffset >= (args.ends.get(f.partition) ?? Number.POSITIVE_INFINITY)) {
+            reached.add(f.partition);
+          }
         }
-      }
-      if (reached.size >= args.ends.size) done();
-    },
-    onCrash: (error) => failed(error),
-  });
+        if (reached.size >= args.ends.size) done();
+      },
+      onCrash: (error) => failed(error),
+    });
+  const projectors = Array.from({ length: args.instances ?? 1 }, make);
   if (reached.size >= args.ends.size) done();
   await args.profiler?.start();
   const cpu0 = args.cpu.snapshot();
   const t0 = performance.now();
   let joinedAt: number | undefined;
   const joinWatch = setInterval(() => {
-    if (joinedAt === undefined && projector.assignedPartitions > 0) joinedAt = performance.now();
+    if (joinedAt === undefined && projectors.some((p) => p.assignedPartitions > 0)) joinedAt = performance.now();
   }, 2);
   let timer: NodeJS.Timeout | undefined;
   try {
-    await projector.start();
+    await Promise.all(projectors.map((p) => p.start()));
     await Promise.race([
       finished,
       new Promise<never>((_, rej) => {
@@ -112,7 +119,7 @@ export async function consumeAll(args: {
   const t1 = performance.now();
   const cpu = phaseCpu(CpuMeter.between(cpu0, args.cpu.snapshot()));
   const profile = args.profiler ? await args.profiler.stop(args.profileFile) : undefined;
-  await projector.stop();
+  await Promise.all(projectors.map((p) => p.stop()));
   await deadLetters.close();
 
   const rows = await histogramSumCount(metrics.batchRows);

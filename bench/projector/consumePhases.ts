@@ -63,7 +63,10 @@ export async function clickhousePhase(run: ProjectorRun): Promise<void> {
   const { loaded, ends } = topicOf;
   const { config } = run;
   const { engine, version, where } = await run.engine();
-  progress(`projector into ClickHouse: ${engine.kind} engine ${version} at ${where}`);
+  const n = run.options.projectors;
+  progress(
+    `projector into ClickHouse: ${engine.kind} engine ${version} at ${where}${n > 1 ? `, ${n} projectors in one group` : ''}`,
+  );
   run.clickhouse = await run.measure('the projector into ClickHouse', async (attempt, idleBefore) => {
     // Every attempt on a database and consumer group of its own; the previous attempt's database is dropped.
     const database = attempt === 1 ? config.KES_CLICKHOUSE_DATABASE : `${config.KES_CLICKHOUSE_DATABASE}_${attempt}`;
@@ -90,6 +93,7 @@ export async function clickhousePhase(run: ProjectorRun): Promise<void> {
       profiler: run.profiler,
       profileFile: join(run.runDir, `clickhouse-${attempt}.cpuprofile`),
       timeoutMs: 900_000,
+      instances: run.options.projectors,
     });
     const [counted] = await engine.query<{ n: number | string }>(
       `SELECT count() AS n FROM ${qualified(database, 'events')}`,

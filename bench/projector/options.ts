@@ -9,6 +9,8 @@ export const PHASES = ['preload', 'raw', 'clickhouse', 'freshness'] as const;
 
 export interface Options extends NoiseSettings {
   events: number;
+  /** Projector instances in the clickhouse phase, one consumer group (they share this process). */
+  projectors: number;
   partitions: number;
   streams: number;
   producers: number;
@@ -41,6 +43,11 @@ export function parseFlags(argv: readonly string[]): Options {
       '--preload-threads <n>',
       'worker threads sharing the pre-load producers',
       String(Math.min(2, cpus().length)),
+    )
+    .option(
+      '--projectors <n>',
+      'projectors (one consumer group, in this process) in the clickhouse phase: how the group splits the partitions',
+      '1',
     )
     .option('--skip-freshness', 'skip the freshness phase (no guard)', false)
     .option('--freshness-seconds <s>', 'measured seconds of guarded load in the freshness phase', '30')
@@ -83,6 +90,7 @@ export function parseFlags(argv: readonly string[]): Options {
   return {
     ...noiseSettings(f),
     events: positive('--events', str('events')),
+    projectors: positive('--projectors', str('projectors')),
     partitions,
     streams: positive('--streams', str('streams')),
     producers: Math.min(producers, partitions),
