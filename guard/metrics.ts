@@ -26,6 +26,13 @@ export class GuardMetrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
     registers: [this.registry],
   });
+  readonly batchItems = new Histogram({
+    name: 'kes_guard_batch_items',
+    help: 'Items per batch request (POST /appends, POST /commands): how well the clients coalesce',
+    labelNames: ['route'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
+    registers: [this.registry],
+  });
   readonly commitSeconds = new Histogram({
     name: 'kes_guard_commit_seconds',
     help: 'Duration of one group commit: reserve, produce, commit, confirm',

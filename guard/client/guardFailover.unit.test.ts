@@ -77,7 +77,13 @@ describe('failover is per call; a recovered guard gets its clients back', () => 
     const other = await standIn('other', () => false);
     let now = 0;
     const pool = new GuardPool([home.url, other.url], { downMs: 1_000, now: () => now });
-    const client = new CommandClient({ url: [home.url, other.url], pool, apiKey: 'k', timeoutMs: 2_000 });
+    const client = new CommandClient({
+      url: [home.url, other.url],
+      pool,
+      apiKey: 'k',
+      timeoutMs: 2_000,
+      coalesce: false,
+    });
 
     await client.send('account', '1', 'open', {});
     expect([home.served(), other.served()]).toEqual([0, 1]);

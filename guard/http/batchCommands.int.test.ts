@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modules as bankModules } from '../../example/modules.js';
+import { CommandRejectedError } from '../../pipeline/errors.js';
 import { API_KEY, startTestGuard, testGuardConfig } from '../../test/support/guard.js';
+import { CommandClient } from '../client/commandClient.js';
 import type { RunningGuard } from '../guard.js';
 
 /** `POST /commands` on the real stack: independent commands, each answered alone, sharing group commits. */
@@ -65,5 +67,35 @@ describe('POST /commands', () => {
     expect(await commands({ commands: [] })).toMatchObject({ status: 400 });
     expect(await commands({ commands: 'x' })).toMatchObject({ status: 400 });
     expect((await commands({ commands: Array.from({ length: 51 }, () => ({})) })).status).toBe(400);
+  });
+});
+
+describe('CommandClient coalescing against a real guard', () => {
+  const setup = testGuardConfig();
+  let guard: RunningGuard;
+
+  beforeAll(async () => {
+    guard = await startTestGuard(setup, { modules: bankModules });
+  });
+  afterAll(async () => guard?.close());
+
+  it('sends concurrent commands as batches, each call answered on its own', async () => {
+    const client = new CommandClient({ url: guard.url, apiKey: API_KEY });
+    const [a, b] = [randomUUID(), randomUUID()];
+    await Promise.all([a, b].map((id) => client.send('account', id, 'open', { owner: 'ada', currency: 'EUR' })));
+    const sends = Array.from({ length: 40 }, (_, i) =>
+      client.send('account', i % 2 ? a : b, 'deposit', { amount: 10, currency: 'EUR' }),
+    );
+    const refused = client.send('account', a, 'withdraw', { amount: 1_000_000, currency: 'EUR' });
+    const results = await Promise.all(sends);
+    expect(results.map((r) => r.events.length)).toEqual(Array.from({ length: 40 }, () => 1));
+    await expect(refused).rejects.toBeInstanceOf(CommandRejectedError);
+    const state = await client.state<{ balance: number }>('account', a);
+    expect(state.state.balance).toBe(200);
+    const metrics = await (await fetch(`${guard.url}/metrics`)).text();
+    const count = Number(/kes_guard_batch_items_count\{route="commands"\} (\d+)/.exec(metrics)?.[1]);
+    const sum = Number(/kes_guard_batch_items_sum\{route="commands"\} (\d+)/.exec(metrics)?.[1]);
+    expect(sum).toBe(43);
+    expect(count).toBeLessThan(10);
   });
 });

@@ -10,6 +10,7 @@ import { parseCommandBatch } from '../commands/commandBatch.js';
 import type { CommandHandler } from '../commands/commandHandler.js';
 import { parseCommandRequest } from '../commands/commandRequest.js';
 import type { CommandModule } from '../commands/decider.js';
+import type { GuardMetrics } from '../metrics.js';
 import type { ApiKeys } from './apiKeys.js';
 import type { guardRouteSchemas } from './routeSchemas.js';
 
@@ -27,6 +28,7 @@ export function registerCommandRoutes(
     schemas: ReturnType<typeof guardRouteSchemas>;
     /** Commands in one `POST /commands` at most. */
     maxCommands: number;
+    metrics: GuardMetrics;
   },
 ): void {
   const byCategory = new Map(options.modules.map((m) => [m.category, m]));
@@ -71,6 +73,7 @@ export function registerCommandRoutes(
     const deadline = parseAttemptDeadline(request.headers[ATTEMPT_DEADLINE_HEADER]);
     const traceparent = parseTraceparentHeader(request.headers[TRACEPARENT_HEADER]);
     const items = parseCommandBatch(request.body, options.maxCommands);
+    options.metrics.batchItems.observe({ route: 'commands' }, items.length);
     const results = await Promise.all(
       items.map(async (item, i) => {
         try {

@@ -71,7 +71,7 @@ export async function buildServer(options: {
   });
 
   if (options.commands) {
-    registerCommandRoutes(app, { ...options.commands, keys, schemas, maxCommands: options.maxBatch });
+    registerCommandRoutes(app, { ...options.commands, keys, schemas, maxCommands: options.maxBatch, metrics });
   }
   if (options.reader) {
     registerReadRoutes(app, { keys, reader: options.reader, locate: (s) => service.locate(s), schemas });

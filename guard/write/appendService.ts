@@ -95,6 +95,7 @@ export class AppendService {
   ): Promise<BatchAnswer> {
     const started = process.hrtime.bigint();
     const batch = parseBatchRequest(body, this.catalog, this.maxEventBytes, this.maxBatchAppends);
+    this.ctx.metrics.batchItems.observe({ route: 'appends' }, batch.items.length);
     this.ensureReady();
     const deadline = attemptDeadline(Date.now(), this.ctx.settings.appendTimeoutMs, clientDeadline);
     try {
