@@ -5,6 +5,7 @@ import type { Logger } from './log.js';
 import type { GuardMetrics } from './metrics.js';
 import type { WindowShape } from './protocol/idWindow.js';
 import type { KeySpace } from './protocol/keys.js';
+import type { LocatedEvent, StreamLocation } from './read/streamReader.js';
 import type { TopicDirectory } from './topics.js';
 
 export interface GuardSettings {
@@ -35,4 +36,9 @@ export interface GuardContext {
   metrics: GuardMetrics;
   instanceId: string;
   log: Logger;
+  /**
+   * Finds a stream's events in the log by version (the guard's StreamReader, set once it exists): the writer reads
+   * back a wrong-expected-version refusal with it (write/conflictRefusal.ts). Without it conflicts are not read back.
+   */
+  locator?: { locate(at: StreamLocation, lo: number, hi: number): Promise<LocatedEvent[]> };
 }

@@ -162,6 +162,7 @@ export async function startGuard(
   sweeper.unref();
 
   const reader = new StreamReader(kafka, ctx.watermarks, catalog, new StreamIndex(redis, config.KES_REDIS_PREFIX));
+  ctx.locator = reader;
   const commands = new CommandHandler(
     guardStore(ctx, service, reader),
     config.KES_COMMAND_STATE_TTL_S > 0

@@ -36,7 +36,17 @@ interface Found {
   id: string;
   type: string;
   timeMs: number;
+  hash: string;
   metadata?: Record<string, unknown>;
+}
+
+/** Where one event of a stream is, and what identifies it, from its headers alone (locate). */
+export interface LocatedEvent {
+  version: number;
+  id: string;
+  /** The content hash (kes-hash) it was written with. */
+  hash: string;
+  offset: number;
 }
 
 /** The first fetch of a probe asks for little (the broker still answers one whole batch); a scan asks for more. */
@@ -67,7 +77,8 @@ export class StreamReader {
   constructor(
     kafka: Kafka,
     private readonly watermarks: HighWatermarks,
-    private readonly catalog: EventCatalog,
+    /** Decodes values for read; a reader without one can only locate (the conflict read-back needs no more). */
+    private readonly catalog: EventCatalog | undefined,
     private readonly index: StreamIndex,
     private readonly timeoutMs = 30_000,
     lanes = DEFAULT_LANES,
@@ -85,15 +96,43 @@ export class StreamReader {
     hi: number,
     options: { lowerBound?: number; useIndex?: boolean } = {},
   ): Promise<{ events: ReadEvent[]; stats: ReadStats }> {
+    const { found, stats } = await this.find(at, lo, hi, options);
+    const events: ReadEvent[] = [];
+    for (let v = lo; v <= hi; v++) events.push(await this.decode(at, v, found.get(v) as Found));
+    return { events, stats };
+  }
+
+  /** Versions lo..hi of one stream as read does, from their headers only: no value is decoded. */
+  async locate(
+    at: StreamLocation,
+    lo: number,
+    hi: number,
+    options: { lowerBound?: number } = {},
+  ): Promise<LocatedEvent[]> {
+    const { found } = await this.find(at, lo, hi, options);
+    const events: LocatedEvent[] = [];
+    for (let v = lo; v <= hi; v++) {
+      const f = found.get(v) as Found;
+      events.push({ version: v, id: f.id, hash: f.hash, offset: f.offset });
+    }
+    return events;
+  }
+
+  private async find(
+    at: StreamLocation,
+    lo: number,
+    hi: number,
+    options: { lowerBound?: number; useIndex?: boolean },
+  ): Promise<{ found: Map<number, Found>; stats: ReadStats }> {
     const stats: ReadStats = { indexEntries: 0, probes: 0, fetches: 0, recordsDecoded: 0, scanned: false, repaired: 0 };
-    if (hi < lo) return { events: [], stats };
+    const found = new Map<number, Found>();
+    if (hi < lo) return { found, stats };
     const lowerBound = options.lowerBound ?? 0;
     const entries: IndexEntry[] =
       options.useIndex === false ? [] : await this.index.load(at.topic, at.partition, at.stream).catch(() => []);
     stats.indexEntries = entries.length;
     const until = (await this.watermarks.of(at.topic)).get(at.partition) ?? 0;
     const deadline = Date.now() + this.timeoutMs;
-    const found = new Map<number, Found>();
     const probes = spanProbes(planProbes(entries, lo, hi, lowerBound), SPAN_OFFSETS);
     stats.probes = probes.length;
     let next = 0;
@@ -118,8 +157,6 @@ export class StreamReader {
           `from offset ${lowerBound} yet`,
       );
     }
-    const events: ReadEvent[] = [];
-    for (let v = lo; v <= hi; v++) events.push(await this.decode(at, v, found.get(v) as Found));
     // A read that had to look beyond what the index predicted tells the index what it found (only entries past its
     // last one are kept); with no index at all, only from version 0, so that an index never starts mid-stream.
     // An entry that names another offset for a version read here is wrong (the topic was deleted and made again
@@ -131,11 +168,11 @@ export class StreamReader {
       );
       if (wrong) await this.index.drop(at.topic, at.partition, at.stream).catch(() => {});
       if ((entries.length > 0 && !wrong) || lo === 0) {
-        const positions = events.map((e) => ({ version: e.version, offset: e.position.offset }));
+        const positions = [...found].sort(([a], [b]) => a - b).map(([version, f]) => ({ version, offset: f.offset }));
         stats.repaired = await this.index.add(at.topic, at.partition, at.stream, positions).catch(() => 0);
       }
     }
-    return { events, stats };
+    return { found, stats };
   }
 
   /**
@@ -190,6 +227,7 @@ export class StreamReader {
           id: headers.eventId,
           type: headers.type,
           timeMs: headers.timeMs,
+          hash: headers.contentHash,
         };
         if (headers.metadata !== undefined) entry.metadata = headers.metadata;
         found.set(headers.version, entry);
@@ -202,6 +240,7 @@ export class StreamReader {
 
   private async decode(at: StreamLocation, version: number, found: Found): Promise<ReadEvent> {
     const value = found.record.value;
+    if (!this.catalog) throw new Error('this StreamReader has no event catalog: it can locate events, not decode them');
     if (!value) throw new NotReadyError(`stream ${at.stream}: version ${version} has no value at ${found.offset}`);
     const { data } = await this.catalog.decode(value);
     const event: ReadEvent = {

@@ -11,6 +11,7 @@ import { type AppendQueue, isAtomic, type QueuedAppend, type QueuedAtomic, type 
 import { buildMessages } from './buildMessages.js';
 import { commitOutcomes, type PartitionConfirm } from './commitOutcomes.js';
 import { commitTransaction } from './commitTransaction.js';
+import { carryOutRefusal } from './conflictRefusal.js';
 import { type AtomicMember, decideAtomic } from './decideAtomic.js';
 import {
   decideReserveAnswers,
@@ -333,8 +334,7 @@ export class Writer {
         d.item.resolve(d.outcome);
         return;
       case 'refuse':
-        this.ctx.metrics.appends.inc({ outcome: d.metric });
-        d.item.reject(d.error);
+        carryOutRefusal(this.ctx, d.item, d.error, d.metric, pg);
         return;
       case 'wait': {
         if (d.resolveHolder !== undefined) this.resolveHolder(pg, d.resolveHolder);
