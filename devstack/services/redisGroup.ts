@@ -31,7 +31,7 @@ export function redisGroupServices(replicas: number): LocalService[] {
   if (replicas === 0) return [];
   return [
     ...Array.from({ length: replicas }, (_, i) => replicaService(i + 1)),
-    ...Array.from({ length: SENTINELS }, (_, i) => sentinelService(i + 1)),
+    ...Array.from({ length: SENTINELS }, (_, i) => sentinelService(i + 1, replicas)),
   ];
 }
 
@@ -126,7 +126,7 @@ function replicaService(i: number): LocalService {
   };
 }
 
-function sentinelService(i: number): LocalService {
+function sentinelService(i: number, replicas: number): LocalService {
   const name: RedisGroupName = `redis-sentinel-${i}`;
   const portOf = (ctx: Pick<StackContext, 'ports'>) => ctx.ports.redisExtra?.sentinels[i - 1] ?? 0;
   return {
@@ -154,9 +154,15 @@ function sentinelService(i: number): LocalService {
       }
       return { command: requireTool('redis-server', HINT), args: [conf, '--sentinel'], cwd: dir, ...files(ctx, name) };
     },
+    // Ready once it knows the replicas and the two other sentinels: before that it cannot take part in a failover
+    // (seen: a master killed a second after `up` was marked down by each sentinel alone, and never failed over).
+    // Sentinels find each other through the master's hello channel (every 2 s) and replicas in its INFO (every
+    // 10 s), so a first `up` waits up to about 10 s here.
     async ready(ctx) {
-      const master = await ask(portOf(ctx), (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', STACK_MASTER_NAME));
-      return Array.isArray(master);
+      const master = await ask(portOf(ctx), (r) => r.call('SENTINEL', 'MASTER', STACK_MASTER_NAME));
+      if (!Array.isArray(master)) return false;
+      const field = (name: string) => Number(master[master.indexOf(name) + 1]);
+      return field('num-slaves') >= replicas && field('num-other-sentinels') >= SENTINELS - 1;
     },
     address: (ctx) => `127.0.0.1:${portOf(ctx)}`,
     version: redisVersion,
