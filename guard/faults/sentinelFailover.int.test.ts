@@ -41,8 +41,9 @@ describe('Redis Sentinel failover under load', () => {
           faults.push(began);
           await group.waitForPromotion(old);
           promotions.push(Date.now() - began);
-          // Back as a replica of the new master: the next round kills that one.
-          await group.restart(old);
+          // Back as a replica of the new master, when a next round will kill that one (the full resync can take a
+          // while on a loaded machine; devstack/redisSentinelStack.int.test.ts covers the return on its own).
+          if (round + 1 < rounds) await group.restart(old);
           await sleep(Math.max(0, roundMs - (Date.now() - began)), signal);
         }
       },

@@ -143,10 +143,16 @@ export class PrivateSentinelRedis {
     if (!node || node.child) return;
     const master = await this.masterPort();
     await this.startNode(node, { host: '127.0.0.1', port: master });
-    await waitFor(`${port} replicating ${master}`, async () => {
-      const info = await this.command(port, (r) => r.info('replication'));
-      return info.includes('master_link_status:up');
-    });
+    // A full resync: the master forks for an RDB and, diskless by default in Redis 7, waits 5 s for more replicas.
+    await waitFor(
+      `${port} replicating ${master}`,
+      async () => {
+        const info = await this.command(port, (r) => r.info('replication'));
+        return info.includes('master_link_status:up');
+      },
+      90_000,
+      100,
+    );
   }
 
   async stop(): Promise<void> {
