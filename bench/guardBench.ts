@@ -1,6 +1,7 @@
 /**
  * `npm run bench:guard` (docs/guard-benchmark.md): guarded appends/s and latency against the raw Kafka ceiling, the
- * HTTP floor, and the latency at half the peak in an open loop. Phases: guarded, http-floor, raw-kafka, open-loop.
+ * HTTP floor, and the latency at half the peak in an open loop; then appends through the coalescing client and in
+ * atomic batches (issue 13). Phases: guarded, http-floor, raw-kafka, open-loop, batched, atomic.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { createRedis } from '../pipeline/redis/redisClient.js';
 import { HistoryWriter } from '../verify/history/history.js';
 import { type CheckReport, runCheck } from '../verify/history/report.js';
 import { HttpLoadClient } from '../verify/load/httpLoad.js';
+import { atomicPhase, batchedPhase } from './guard/batchedPhases.js';
 import type { GuardRun } from './guard/guardRun.js';
 import { bestOf } from './guard/guardRun.js';
 import { httpFloorPhase } from './guard/httpFloorPhase.js';
@@ -82,6 +84,8 @@ const phases: Phase<GuardRun>[] = [
       );
     },
   },
+  { name: 'batched', run: batchedPhase },
+  { name: 'atomic', run: atomicPhase },
 ];
 
 function guardSettingsOf(config: KesConfig, guards: number): Record<string, string | number> {
@@ -175,6 +179,7 @@ async function main(): Promise<number> {
       config,
       kafka,
       ctx,
+      guardUrls: guards.map((g) => g.url),
       partitions,
       rawTopic: `${topicPrefix}${RAW_CATEGORY}`,
       extraProcesses,
@@ -184,6 +189,7 @@ async function main(): Promise<number> {
       },
       guarded: [],
       raw: [],
+      batched: [],
     };
     await runPhases(chosen, run);
 

@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { KesConfig } from '../../pipeline/config/config.js';
 import type { Accounted } from '../support/cpuMeter.js';
 import type { LatencySummary } from '../support/latency.js';
-import type { GuardedResult, LoadContext, Noted, OpenLoopResult } from './load.js';
+import type { GuardedResult, LoadContext, Noted, OpenLoopResult, Window } from './load.js';
 import type { Options } from './options.js';
 
 /** The raw ceiling's figures for one --raw-batch (bench/guard/rawCeiling.ts). */
@@ -17,6 +17,23 @@ export interface RawResult extends Noted {
   /** Mean time to build one transaction's records (Avro, hash, headers): CPU the guard spends too. */
   meanBuildMs: number;
   cpu: Record<string, number>;
+}
+
+/** The figures of the batched, batched half-peak and atomic phases (bench/guard/batchedPhases.ts). */
+export interface BatchedResult extends Noted {
+  phase: 'batched' | 'batched, half peak' | 'atomic';
+  /** Closed-loop writers, or the open loop's pool. */
+  clients: number;
+  /** Appends written per second (in atomic batches: the items). */
+  appendsPerSecond: number;
+  eventsPerSecond: number;
+  /** Per call: one append, or one atomic batch. */
+  latency: LatencySummary;
+  ok: number;
+  conflicts: number;
+  errors: number;
+  targetRate?: number;
+  window: Window;
 }
 
 /** The HTTP floor's figures (bench/guard/httpFloorPhase.ts). */
@@ -36,6 +53,8 @@ export interface GuardRun {
   config: KesConfig;
   kafka: Kafka;
   ctx: LoadContext;
+  /** The guards' base URLs (the coalescing client of the batched phases talks to them itself). */
+  guardUrls: string[];
   partitions: number;
   rawTopic: string;
   /** Processes a phase starts of its own (the HTTP floor's server), accounted while they run. */
@@ -50,6 +69,8 @@ export interface GuardRun {
   floor?: FloorPhase;
   raw: RawResult[];
   half?: OpenLoopResult;
+  /** The phases batched (closed loop, half peak) and atomic, in the order they ran. */
+  batched: BatchedResult[];
 }
 
 export function bestOf(run: GuardRun): GuardedResult | undefined {

@@ -92,7 +92,7 @@ export interface Window {
 }
 
 /** Takes the snapshots at the start of a measured window and turns them into figures at its end. */
-async function openWindow(ctx: LoadContext): Promise<() => Promise<Window>> {
+export async function openWindow(ctx: LoadContext): Promise<() => Promise<Window>> {
   const cpu0 = ctx.cpu.snapshot();
   const [metrics0, redis0] = await Promise.all([scrape(ctx.clients), redisScriptStats(ctx.redis)]);
   return async () => {

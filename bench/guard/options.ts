@@ -3,7 +3,7 @@ import { positive } from '../support/figures.js';
 import { listFlag, noiseOptions, noiseSettings, phasesOption, secondsFlag } from '../support/flags.js';
 import type { NoiseSettings } from '../support/quiet.js';
 
-export const PHASES = ['guarded', 'http-floor', 'raw-kafka', 'open-loop'] as const;
+export const PHASES = ['guarded', 'http-floor', 'raw-kafka', 'open-loop', 'batched', 'atomic'] as const;
 
 export interface Options extends NoiseSettings {
   durationMs: number;
@@ -22,6 +22,11 @@ export interface Options extends NoiseSettings {
   profile: boolean;
   keep: boolean;
   jsonOut: string | undefined;
+  /** Closed-loop writers of the batched phase (through the coalescing client). */
+  batchedClients: number;
+  /** Streams per atomic batch, and writers, of the atomic phase. */
+  atomicSize: number;
+  atomicClients: number;
 }
 
 export function parseFlags(argv: readonly string[]): Options {
@@ -47,6 +52,9 @@ export function parseFlags(argv: readonly string[]): Options {
     .option('--pool <n>', 'in-flight requests at most in the half-peak open-loop phase', '256')
     .option('--profile', 'run the guards under node --cpu-prof (profiles in the run directory)', false)
     .option('--keep', "keep the run's topics and Redis keys (default: deleted at the end)", false)
+    .option('--batched-clients <n>', 'closed-loop writers of the batched phase (coalescing client)', '256')
+    .option('--atomic-size <n>', 'streams per atomic batch in the atomic phase', '10')
+    .option('--atomic-clients <n>', 'closed-loop writers of the atomic phase, one atomic batch each at a time', '32')
     .option('--json-out <file>', 'also write the JSON figures to this file (whatever --format says)');
   noiseOptions(
     program,
@@ -90,5 +98,8 @@ export function parseFlags(argv: readonly string[]): Options {
     profile: f.profile === true,
     keep: f.keep === true,
     jsonOut: f.jsonOut === undefined ? undefined : str('jsonOut'),
+    batchedClients: positive('--batched-clients', str('batchedClients')),
+    atomicSize: positive('--atomic-size', str('atomicSize')),
+    atomicClients: positive('--atomic-clients', str('atomicClients')),
   };
 }

@@ -2,26 +2,12 @@ import { type Column, renderRows } from '../../pipeline/output/textOutput.js';
 import { type CheckReport, renderReport } from '../../verify/history/report.js';
 import { formatNumber, round, roundAll, type Verdict } from '../support/figures.js';
 import { headerLine, printFigures, settingsLine, verdictTable } from '../support/report.js';
+import { batchedFigures, batchedRows, batchedVerdicts, cpuPerEventTable } from './batchedReport.js';
 import { type GuardRun, mostClientsOf } from './guardRun.js';
 import type { Noted } from './load.js';
+import { loadFigures, P99_TARGET_MS, RATIO_TARGET, type Row } from './targets.js';
 
-const P99_TARGET_MS = 50;
-const RATIO_TARGET = 0.5;
 const fmt = (n: number | undefined, digits = 1) => formatNumber(n, digits);
-
-interface Row {
-  phase: string;
-  clients: string;
-  appendsPerSecond?: number;
-  eventsPerSecond?: number;
-  p50?: number;
-  p99?: number;
-  max?: number;
-  conflicts?: number;
-  errors?: number;
-  groupCommit?: number;
-  commitMs?: number;
-}
 
 const columns: Column<Row>[] = [
   { header: 'phase', value: (r) => r.phase },
@@ -57,6 +43,7 @@ export function verdictsOf(run: GuardRun): { verdicts: Verdict[]; ratio: number 
       result: half === undefined ? 'n/a' : half.latency.p99 < P99_TARGET_MS ? 'PASS' : 'FAIL',
     },
   ];
+  verdicts.push(...batchedVerdicts(run));
   if (floor && ceiling) {
     verdicts.push({
       target: `(info) HTTP floor at ${floor.clients} clients / raw ceiling: what a guard that did nothing would reach`,
@@ -87,15 +74,7 @@ function rowsOf(run: GuardRun): Row[] {
   const rows: Row[] = guarded.map((r) => ({
     phase: 'guarded, closed loop',
     clients: String(r.clients),
-    appendsPerSecond: r.appendsPerSecond,
-    eventsPerSecond: r.eventsPerSecond,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    max: r.latency.max,
-    conflicts: r.conflicts,
-    errors: r.rejected + r.indeterminate,
-    groupCommit: r.window.guard.meanGroupCommit,
-    commitMs: r.window.guard.meanCommitMs,
+    ...loadFigures(r, r.rejected + r.indeterminate),
   }));
   if (floor) {
     rows.push({
@@ -134,6 +113,7 @@ function rowsOf(run: GuardRun): Row[] {
       commitMs: half.window.guard.meanCommitMs,
     });
   }
+  rows.push(...batchedRows(run));
   return rows;
 }
 
@@ -151,6 +131,7 @@ function cpuTable(run: GuardRun): string {
     ...(floor ? [{ phase: 'HTTP floor', cpu: withIdle(floor.cpu, floor) }] : []),
     ...raw.map((r) => ({ phase: `raw ${r.batch}/tx`, cpu: withIdle(r.cpu, r) })),
     ...(half ? [{ phase: 'half peak', cpu: withIdle(half.window.cpu, half) }] : []),
+    ...run.batched.map((r) => ({ phase: r.phase, cpu: withIdle(r.window.cpu, r) })),
   ];
   const processNames = [...new Set(cpuPhases.flatMap((p) => Object.keys(p.cpu)))];
   return renderRows(
@@ -266,6 +247,7 @@ export function printReport(
           attempt: half.attempts ?? 1,
         }
       : null,
+    ...batchedFigures(run),
     targets: verdicts,
     check: check ? { violations: check.violations.length, summary: check.summary, notChecked: check.notChecked } : null,
   };
@@ -290,7 +272,7 @@ export function printReport(
             `${half.late} issued ≥ 5 ms late (max ${fmt(half.maxIssueLagMs)} ms); latency counts from the scheduled time`,
         );
       }
-      lines.push(cpuTable(run), diagnosticsTable(run));
+      lines.push(cpuTable(run), cpuPerEventTable(run), diagnosticsTable(run));
       if (check) lines.push(renderReport(check, 'table'));
       return lines.filter((l) => l !== '');
     },
