@@ -10,7 +10,7 @@ import type { StateMonitor } from '../recovery/stateMonitor.js';
 import { type AppendQueue, isAtomic, type QueuedAppend, type QueuedAtomic, type QueuedUnit } from './appendQueue.js';
 import { buildMessages } from './buildMessages.js';
 import { commitOutcomes, type PartitionConfirm } from './commitOutcomes.js';
-import { commitTransaction } from './commitTransaction.js';
+import { abandonTransaction, beginTransaction, commitTransaction } from './commitTransaction.js';
 import { carryOutRefusal } from './conflictRefusal.js';
 import { type AtomicMember, decideAtomic } from './decideAtomic.js';
 import {
@@ -25,6 +25,11 @@ import type { SlotLeases } from './slotLeases.js';
 import { SlotProducer } from './slotProducer.js';
 
 type Reserved = ReservedPartition<{ append: PreparedAppend }>;
+
+/** Every partition a group may write: each append's, or each member's of an atomic batch. */
+function partitionsOf(group: readonly QueuedUnit[]): PreparedAppend[] {
+  return group.flatMap((unit) => (isAtomic(unit) ? [...unit.atomic] : [unit.append]));
+}
 type AtomicItem = AtomicMember & { append: PreparedAppend; attempts: number };
 
 /**
@@ -114,16 +119,26 @@ export class Writer {
     const started = process.hrtime.bigint();
     const resId = `${this.lease.prefix}${++this.seq}`;
     const first = group[0];
+    // The transaction's first round trip (AddPartitionsToTxn) overlaps the reservation's.
+    const open = await beginTransaction(producer, partitionsOf(group));
     const reserved =
       first && isAtomic(first)
         ? await this.reserveAtomic(first, resId, v, slot)
         : await this.reserve(group as QueuedAppend[], resId, v, slot);
-    if (reserved.length === 0) return;
+    if (reserved.length === 0) {
+      // Nothing to write (every append answered, refused or sent back): end the empty transaction. A producer that
+      // cannot is in doubt and is replaced; no append of this group depends on it any more.
+      await abandonTransaction(open).catch(async (error: unknown) => {
+        this.ctx.log.warn('could not end an empty transaction; replacing the producer', { writer: this.name, error });
+        await this.lease.drop();
+      });
+      return;
+    }
     failpoint('after-reserve');
     this.ctx.metrics.groupCommitAppends.observe(reserved.reduce((n, pg) => n + pg.appends.length, 0));
 
     // 2. produce and commit
-    const tx = await commitTransaction(producer, buildMessages(reserved, Date.now()), resId);
+    const tx = await commitTransaction(open, buildMessages(reserved, Date.now()), resId);
     if (!tx.ok) {
       await this.afterFailedCommit(tx.error, tx.committing, resId, reserved, v, group);
       return;
