@@ -3,6 +3,7 @@ import { describeResult, runScenario, sleep, sumMetric } from '../../test/suppor
 import { readHistory } from '../../verify/history/history.js';
 import { failoverWindows } from '../../verify/load/failoverWindows.js';
 import { PrivateSentinelRedis } from '../../verify/processes/privateSentinelRedis.js';
+import { waitFor } from '../../verify/processes/waitFor.js';
 
 /**
  * Redis with a replica and three sentinels (issue 16). Under load from two guards that reach Redis through the
@@ -28,12 +29,13 @@ describe('Redis Sentinel failover under load', () => {
   it('a killed master is replaced by its replica; the guards rebuild from Kafka and lose nothing', async () => {
     const faults: number[] = [];
     const promotions: number[] = [];
+    const allReady: number[] = [];
     const result = await runScenario({
       guards: 2,
       env: group.env,
       defaultSeconds: 4 + rounds * 14,
       workload: { timeoutMs: 5_000, maxAttempts: 60, graceMs: 30_000 },
-      chaos: async (_scenario, signal) => {
+      chaos: async (scenario, signal) => {
         await sleep(3_000, signal);
         for (let round = 0; round < rounds && !signal.aborted; round++) {
           const began = Date.now();
@@ -41,6 +43,25 @@ describe('Redis Sentinel failover under load', () => {
           faults.push(began);
           await group.waitForPromotion(old);
           promotions.push(Date.now() - began);
+          // Every guard, not just the first, must take writes again: a client stuck on the dead master would
+          // leave its guard answering 503 for good while the other one carries the load.
+          await waitFor(
+            'every guard ready after the failover',
+            async () => {
+              const answers = await Promise.all(
+                scenario.guards.map((g) =>
+                  fetch(`${g.url}/health/ready`).then(
+                    (r) => r.status,
+                    () => 0,
+                  ),
+                ),
+              );
+              return answers.every((status) => status === 200);
+            },
+            30_000,
+            100,
+          );
+          allReady.push(Date.now() - began);
           // Back as a replica of the new master, when a next round will kill that one (the full resync can take a
           // while on a loaded machine; devstack/redisSentinelStack.int.test.ts covers the return on its own).
           if (round + 1 < rounds) await group.restart(old);
@@ -58,7 +79,7 @@ describe('Redis Sentinel failover under load', () => {
         windows
           .map(
             (w, i) =>
-              `promoted after ${s(promotions[i] ?? Number.NaN)} s, 503s for ${s(w.notReadyMs)} s (${w.notReadyAnswers} answers), longest gap without a success ${s(w.longestGapMs)} s`,
+              `promoted after ${s(promotions[i] ?? Number.NaN)} s, every guard ready after ${s(allReady[i] ?? Number.NaN)} s, 503s for ${s(w.notReadyMs)} s (${w.notReadyAnswers} answers), longest gap without a success ${s(w.longestGapMs)} s`,
           )
           .join('; '),
     );

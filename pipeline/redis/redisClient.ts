@@ -13,10 +13,14 @@ export interface RedisClientOptions extends Omit<RedisOptions, 'sentinels' | 'na
 }
 
 /**
- * How to reach Redis, as ioredis options. With sentinels: ask them for the master of `KES_REDIS_MASTER_NAME`, check
- * on every connect that the node is still a master (ioredis does, by its role), and listen for their
- * `+switch-master` (failoverDetector) so that a failover moves the connection at once instead of at the next
- * error. REDIS_URL still gives the password and database. Pure: unit-tested.
+ * How to reach Redis, as ioredis options. With sentinels: ask them for the master of `KES_REDIS_MASTER_NAME` on every
+ * connect, and check that the node is still a master (ioredis does, by its role). A dead master closes the
+ * connection, and the reconnect asks the sentinels again; a master demoted while alive (a manual failover) answers
+ * writes with READONLY, which reconnects too. REDIS_URL still gives the password and database. Pure: unit-tested.
+ *
+ * Not ioredis' `failoverDetector`: its disconnect on `+switch-master` can land while a reconnect is under way, and
+ * ioredis 6 then ends the client for good ("Connection is closed.", status `end`); seen in the Sentinel failover
+ * test, where one guard answered 503 until the end of the run.
  */
 export function redisConnectionOptions(target: RedisTarget): RedisOptions {
   const url = new URL(target.REDIS_URL);
@@ -37,7 +41,7 @@ export function redisConnectionOptions(target: RedisTarget): RedisOptions {
     }),
     name: target.KES_REDIS_MASTER_NAME ?? 'kes',
     role: 'master',
-    failoverDetector: true,
+    reconnectOnError: (error) => error.message.startsWith('READONLY'),
     // Keep asking the sentinels while none answers (they restart too); never give up for good.
     sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
     ...auth,

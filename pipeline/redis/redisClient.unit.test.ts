@@ -9,7 +9,7 @@ describe('redisConnectionOptions', () => {
     expect(redisConnectionOptions(config)).toEqual({ host: '10.0.0.5', port: 7000, password: 's3cret', db: 2 });
   });
 
-  it('asks the sentinels for the master by name, follows failovers, keeps the password and database', () => {
+  it('asks the sentinels for the master by name, reconnects on READONLY, keeps the password and database', () => {
     const config = loadConfig({
       env: {
         REDIS_URL: 'redis://:s3cret@127.0.0.1:16379/1',
@@ -26,11 +26,13 @@ describe('redisConnectionOptions', () => {
       ],
       name: 'orders',
       role: 'master',
-      failoverDetector: true,
       password: 's3cret',
       db: 1,
     });
     expect(options).not.toHaveProperty('host');
+    expect(options).not.toHaveProperty('failoverDetector');
+    expect(options.reconnectOnError?.(new Error("READONLY You can't write against a read only replica."))).toBe(true);
+    expect(options.reconnectOnError?.(new Error('ERR other'))).toBe(false);
   });
 
   it('refuses a sentinel list that is not host:port', () => {
