@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,7 +49,7 @@ export function kafkaNodeService(node: number, nodes: number): LocalService {
       if (!existsSync(join(dataDir, 'meta.properties'))) {
         ctx.progress(`${name}: formatting storage`);
         // Every node of a cluster is formatted with the same cluster id; one node keeps today's random one.
-        formatStorage(java, libs, properties, nodes > 1 ? clusterIdOf(ctx.home) : undefined);
+        await formatStorage(java, libs, properties, nodes > 1 ? clusterIdOf(ctx.home) : undefined);
       }
       // Three JVMs share 2 cores and the rest of the stack: a cluster node gets a smaller heap than a lone broker.
       const heap = nodes > 1 ? ['-Xms128m', '-Xmx512m'] : ['-Xms256m', '-Xmx768m'];
@@ -209,18 +209,44 @@ logger.storage.name = org.apache.kafka.storage
 logger.storage.level = WARN
 `;
 
-function formatStorage(java: string, libs: string, properties: string, sharedId: string | undefined): void {
+/** Asynchronous, so that the nodes of a cluster format at once: each start of the tool is a JVM. */
+async function formatStorage(
+  java: string,
+  libs: string,
+  properties: string,
+  sharedId: string | undefined,
+): Promise<void> {
   const cp = `${libs}/*`;
   const clusterId = sharedId ?? randomClusterId(java, cp);
   // -g: a directory that is already formatted is fine (a second `up` racing this one).
-  const result = spawnSync(
-    java,
-    ['-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '-g'],
-    { encoding: 'utf8' },
-  );
+  const result = await runTool(java, [
+    '-cp',
+    cp,
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterId,
+    '-c',
+    properties,
+    '-g',
+  ]);
   if (result.status !== 0) {
-    throw new ServiceStartError('kafka', 'StorageTool format failed', undefined, `${result.stderr}${result.stdout}`);
+    throw new ServiceStartError('kafka', 'StorageTool format failed', undefined, result.output);
   }
+}
+
+function runTool(command: string, args: string[]): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error) => resolve({ status: null, output: `${output}${error.message}` }));
+    child.on('close', (status) => resolve({ status, output }));
+  });
 }
 
 function randomClusterId(java: string, cp: string): string {
