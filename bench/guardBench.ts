@@ -20,6 +20,7 @@ import { attemptDone, CATEGORY, guardedClosedLoop, guardedOpenLoop, type LoadCon
 import { parseFlags } from './guard/options.js';
 import { rawKafkaPhase } from './guard/rawCeiling.js';
 import { printReport } from './guard/report.js';
+import { singleAppendPhase } from './guard/singleAppend.js';
 import { cleanUpRun } from './support/cleanUp.js';
 import { type Accounted, CpuMeter } from './support/cpuMeter.js';
 import { formatNumber } from './support/figures.js';
@@ -86,6 +87,7 @@ const phases: Phase<GuardRun>[] = [
   },
   { name: 'batched', run: batchedPhase },
   { name: 'atomic', run: atomicPhase },
+  { name: 'single', run: singleAppendPhase },
 ];
 
 function guardSettingsOf(config: KesConfig, guards: number): Record<string, string | number> {

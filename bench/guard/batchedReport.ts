@@ -2,7 +2,7 @@ import { renderRows } from '../../pipeline/output/textOutput.js';
 import { formatNumber, round, roundAll, type Verdict } from '../support/figures.js';
 import { cpuUsPerEvent } from './batchedPhases.js';
 import type { GuardRun } from './guardRun.js';
-import { loadFigures, P99_TARGET_MS, RATIO_TARGET, type Row } from './targets.js';
+import { loadFigures, P99_TARGET_MS, RATIO_TARGET, type Row, SINGLE_RATIO_TARGET } from './targets.js';
 
 /** The report of issue 13's phases (batched, half peak, atomic) and CPU per event, beside report.ts's. */
 const fmt = (n: number | undefined, digits = 1) => formatNumber(n, digits);
@@ -30,20 +30,49 @@ export function batchedVerdicts(run: GuardRun): Verdict[] {
       result: batchedHalf.latency.p99 < P99_TARGET_MS ? 'PASS' : 'FAIL',
     });
   }
+  if (run.single) {
+    const s = run.single;
+    verdicts.push({
+      target: `1 client: p50 ≤ ${SINGLE_RATIO_TARGET} × a raw single-record kafkajs transaction`,
+      measured: `${fmt(s.guarded.latency.p50, 2)} / ${fmt(s.raw.latency.p50, 2)} ms = ${s.ratio.toFixed(2)} (${s.rounds} alternating rounds)`,
+      result: s.ratio <= SINGLE_RATIO_TARGET ? 'PASS' : 'FAIL',
+    });
+  }
   return verdicts;
 }
 
 export function batchedRows(run: GuardRun): Row[] {
-  return run.batched.map((r) => ({
-    phase:
-      r.phase === 'batched, half peak'
-        ? `batched, half peak @ ${fmt(r.targetRate, 0)}/s`
-        : r.phase === 'atomic'
-          ? `atomic batches of ${run.options.atomicSize} (latency per batch)`
-          : 'batched (coalescing client)',
-    clients: r.phase === 'batched, half peak' ? `≤ ${r.clients} in flight` : String(r.clients),
-    ...loadFigures(r, r.errors),
-  }));
+  const single: Row[] = run.single
+    ? [
+        {
+          phase: 'single append (1 client, alternating)',
+          clients: '1',
+          p50: run.single.guarded.latency.p50,
+          p99: run.single.guarded.latency.p99,
+          max: run.single.guarded.latency.max,
+        },
+        {
+          phase: 'raw single-record transaction',
+          clients: '1 producer',
+          p50: run.single.raw.latency.p50,
+          p99: run.single.raw.latency.p99,
+          max: run.single.raw.latency.max,
+        },
+      ]
+    : [];
+  return [
+    ...single,
+    ...run.batched.map((r) => ({
+      phase:
+        r.phase === 'batched, half peak'
+          ? `batched, half peak @ ${fmt(r.targetRate, 0)}/s`
+          : r.phase === 'atomic'
+            ? `atomic batches of ${run.options.atomicSize} (latency per batch)`
+            : 'batched (coalescing client)',
+      clients: r.phase === 'batched, half peak' ? `≤ ${r.clients} in flight` : String(r.clients),
+      ...loadFigures(r, r.errors),
+    })),
+  ];
 }
 
 /** CPU µs per appended event, per process and phase (issue 13 asks it of the guard, the client, Kafka and Redis). */
@@ -87,6 +116,14 @@ export function batchedFigures(run: GuardRun) {
       idleMachineBefore: r.idleBefore ?? null,
       attempt: r.attempts ?? 1,
     })),
+    single: run.single
+      ? {
+          rounds: run.single.rounds,
+          guarded: { appends: run.single.guarded.appends, latencyMs: roundAll(run.single.guarded.latency) },
+          raw: { transactions: run.single.raw.transactions, latencyMs: roundAll(run.single.raw.latency) },
+          ratio: round(run.single.ratio, 3),
+        }
+      : null,
     cpuUsPerEvent: {
       guarded: guarded.map((r) => ({ clients: r.clients, ...cpuUsPerEvent(r.window.cpu, r.eventsPerSecond) })),
       raw: raw.map((r) => ({ batch: r.batch, ...cpuUsPerEvent(r.cpu, r.eventsPerSecond) })),

@@ -4,6 +4,7 @@ import type { Accounted } from '../support/cpuMeter.js';
 import type { LatencySummary } from '../support/latency.js';
 import type { GuardedResult, LoadContext, Noted, OpenLoopResult, Window } from './load.js';
 import type { Options } from './options.js';
+import type { SingleAppendResult } from './singleAppend.js';
 
 /** The raw ceiling's figures for one --raw-batch (bench/guard/rawCeiling.ts). */
 export interface RawResult extends Noted {
@@ -71,6 +72,8 @@ export interface GuardRun {
   half?: OpenLoopResult;
   /** The phases batched (closed loop, half peak) and atomic, in the order they ran. */
   batched: BatchedResult[];
+  /** One client against one raw single-record transaction, alternating (bench/guard/singleAppend.ts). */
+  single?: SingleAppendResult;
 }
 
 export function bestOf(run: GuardRun): GuardedResult | undefined {

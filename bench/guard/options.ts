@@ -3,7 +3,7 @@ import { positive } from '../support/figures.js';
 import { listFlag, noiseOptions, noiseSettings, phasesOption, secondsFlag } from '../support/flags.js';
 import type { NoiseSettings } from '../support/quiet.js';
 
-export const PHASES = ['guarded', 'http-floor', 'raw-kafka', 'open-loop', 'batched', 'atomic'] as const;
+export const PHASES = ['guarded', 'http-floor', 'raw-kafka', 'open-loop', 'batched', 'atomic', 'single'] as const;
 
 export interface Options extends NoiseSettings {
   durationMs: number;

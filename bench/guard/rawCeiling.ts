@@ -70,7 +70,7 @@ export async function rawKafkaPhase(run: GuardRun): Promise<void> {
   }
 }
 
-async function rawTransactions(args: {
+export async function rawTransactions(args: {
   kafka: Kafka;
   catalog: EventCatalog;
   topic: string;
@@ -83,6 +83,8 @@ async function rawTransactions(args: {
   warmupMs: number;
   durationMs: number;
   cpu: CpuMeter;
+  /** Where each measured transaction's latency goes (default: this call's own list). */
+  latencies?: number[];
 }): Promise<RawResult> {
   const { kafka, catalog, topic, partitions, batch } = args;
   const producers: Producer[] = await Promise.all(
@@ -122,7 +124,8 @@ async function rawTransactions(args: {
   let events = 0;
   let buildMs = 0;
   let builds = 0;
-  const latencies: number[] = [];
+  const latencies: number[] = args.latencies ?? [];
+  const before = latencies.length;
   try {
     const window = await closedLoop({
       workers: producers.length,
@@ -159,8 +162,8 @@ async function rawTransactions(args: {
       batchSource: args.batchSource,
       producers: producers.length,
       eventsPerSecond: events / seconds,
-      transactions: latencies.length,
-      latency: summarize(latencies),
+      transactions: latencies.length - before,
+      latency: summarize(latencies.slice(before)),
       meanBuildMs: builds > 0 ? buildMs / builds : Number.NaN,
       cpu: cpuRecord(CpuMeter.between(window.cpu0, window.cpu1), 'bench client', 'machine (all)'),
     };
