@@ -280,7 +280,8 @@ describe('reserve', () => {
       await doReserve(c, 'r1', [{ stream: 'order-1', expected: 'any', events: events(1) }], { ttlMs: 10_000 }),
     ).toEqual([{ kind: 'ok', first: 0, last: 0 }]);
     expect(
-      await doReserve(c, 'r2', [{ stream: 'order-2', expected: 'any', events: events(1) }], { ttlMs: 150 }),
+      // long enough for the snapshot below, a SCAN of a shared Redis that may hold many keys on a loaded machine
+      await doReserve(c, 'r2', [{ stream: 'order-2', expected: 'any', events: events(1) }], { ttlMs: 1500 }),
     ).toEqual([{ kind: 'ok', first: 0, last: 0 }]);
     const before = await snapshot(c.keys);
     const [deadline2] = (await reservations(redis, c.pk)).filter((r) => r.resId === 'r2').map((r) => r.deadlineMs);

@@ -57,28 +57,32 @@ local function ringOf(meta)
   local flat = redis.call('HGETALL', meta)
   local m = {}
   for k = 1, #flat, 2 do m[flat[k]] = tonumber(flat[k + 1]) end
+  -- the live generations newest first, with what a lookup needs, computed once per call
+  m.live = {}
+  if m.cur then
+    for g = m.cur, m.lo, -1 do
+      local b = m['b' .. g]
+      if b then m.live[#m.live + 1] = { key = meta .. ':' .. g .. ':', b = b, o = m['o' .. g] or 0 } end
+    end
+  end
   return m
 end
 -- a few bytes of the id pick the bucket: random in uuid v4 and v7 (bytes 15-16), the clock's low byte in v1 (4)
-local function bucketKey(meta, g, field, buckets)
-  local h = string.byte(field, 4) * 65536 + string.byte(field, 15) * 256 + string.byte(field, 16)
-  return meta .. ':' .. g .. ':' .. (h % buckets)
+local function bucketHash(field)
+  return string.byte(field, 4) * 65536 + string.byte(field, 15) * 256 + string.byte(field, 16)
 end
 -- newest generation first: the id's check, version and offset, or nil
 local function lookup(meta, m, field)
-  if not m.cur then return nil end
-  for g = m.cur, m.lo, -1 do
-    local b = m['b' .. g]
-    if b then
-      local v = redis.call('HGET', bucketKey(meta, g, field, b), field)
-      if v then
-        if #v == 12 then
-          local version, delta = struct.unpack('>I4i4', v, 5)
-          return string.sub(v, 1, 4), version, (m['o' .. g] or 0) + delta
-        end
-        local version, offset = struct.unpack('>dd', v, 5)
-        return string.sub(v, 1, 4), version, offset
+  local h = bucketHash(field)
+  for _, gen in ipairs(m.live) do
+    local v = redis.call('HGET', gen.key .. (h % gen.b), field)
+    if v then
+      if #v == 12 then
+        local version, delta = struct.unpack('>I4i4', v, 5)
+        return string.sub(v, 1, 4), version, gen.o + delta
       end
+      local version, offset = struct.unpack('>dd', v, 5)
+      return string.sub(v, 1, 4), version, offset
     end
   end
   return nil
@@ -116,11 +120,15 @@ local function due(m, now, s)
 end
 local function remember(meta, m, field, check, version, offset, time)
   local g = m.cur
-  local base = m['o' .. g]
+  if m.wgen ~= g then
+    -- names of the current generation's fields and buckets, made once per generation and call
+    m.wgen, m.wkey, m.wb, m.wn, m.wt, m.wo = g, meta .. ':' .. g .. ':', m['b' .. g], 'n' .. g, 't' .. g, 'o' .. g
+  end
+  local base = m[m.wo]
   if base == nil and offset == offset then
     base = offset
-    m['o' .. g] = offset
-    redis.call('HSET', meta, 'o' .. g, offset)
+    m[m.wo] = offset
+    redis.call('HSET', meta, m.wo, offset)
   end
   local delta = offset - (base or 0)
   local v
@@ -129,8 +137,8 @@ local function remember(meta, m, field, check, version, offset, time)
   else
     v = check .. struct.pack('>dd', version, offset)
   end
-  m['n' .. g] = m['n' .. g] + redis.call('HSET', bucketKey(meta, g, field, m['b' .. g]), field, v)
-  if time > m['t' .. g] then m['t' .. g] = time end
+  m[m.wn] = m[m.wn] + redis.call('HSET', m.wkey .. (bucketHash(field) % m.wb), field, v)
+  if time > m[m.wt] then m[m.wt] = time end
 end
 local function saveCounts(meta, m)
   if m.cur then redis.call('HSET', meta, 'n' .. m.cur, m['n' .. m.cur], 't' .. m.cur, m['t' .. m.cur]) end
