@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * What the guard's idempotency window stores per event, computed here so that Redis only compares and packs bytes
  * (guard/protocol/scripts.lua.ts, WINDOW). Per partition, event ids live in a ring of generations; each generation
- * is a set of small hashes (buckets) that Redis keeps listpack-encoded (hash-max-listpack-entries, default 128),
+ * is a set of small hashes (buckets) that Redis keeps listpack-encoded (hash-max-listpack-entries, 512 by default),
  * where an entry costs its bytes plus two or three, instead of a hashtable's ~100 bytes of pointers per entry.
  *
  * - field: the 16 raw bytes of a lowercase uuid (any other id: the first 16 bytes of its SHA-1). 128 bits leave
@@ -37,7 +37,7 @@ export function idCheck(stream: string, contentHash: string): Buffer {
 
 /** Generations of a ring: a rotation forgets at most a quarter of what the memory bound allows. */
 export const GENERATIONS = 4;
-/** Mean entries per bucket: under the default hash-max-listpack-entries (128) with room for chance. */
+/** Mean entries per bucket: under hash-max-listpack-entries (512 by default; 128 in some setups) with room for chance. */
 export const ENTRIES_PER_BUCKET = 96;
 
 /** How one partition's ring is cut, passed to every script that writes it. */
