@@ -40,3 +40,13 @@ export function sendBeforeAdding(pending: Pending, bytes: number, policy: Coales
 export function fullAfterAdding(pending: Pending, policy: CoalescePolicy): boolean {
   return pending.count >= policy.maxAppends || pending.bytes >= policy.maxBytes;
 }
+
+/**
+ * Linger only while a request to the guard is in flight: then the load is high enough that waiting a little fills the
+ * next request, and its appends would wait for the guard anyway. With nothing in flight, a call goes at once (with
+ * whatever else was called in the same tick), so a lone writer pays no linger. The guard's group commit decides the
+ * same way (guard/write/appendQueue.ts, shouldLinger).
+ */
+export function lingerWhile(inFlight: number): boolean {
+  return inFlight > 0;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coalescePolicy, fullAfterAdding, sendBeforeAdding } from './coalescePlan.js';
+import { coalescePolicy, fullAfterAdding, lingerWhile, sendBeforeAdding } from './coalescePlan.js';
 
 describe('when a coalescer sends', () => {
   const policy = coalescePolicy({ lingerMs: 1, maxAppends: 3, maxBytes: 2_000 });
@@ -28,5 +28,10 @@ describe('when a coalescer sends', () => {
     expect(() => coalescePolicy({ maxAppends: 1_001 })).toThrow(/coalesce.maxAppends/);
     expect(() => coalescePolicy({ lingerMs: -1 })).toThrow(/coalesce.lingerMs/);
     expect(() => coalescePolicy({ maxBytes: 10 })).toThrow(/coalesce.maxBytes/);
+  });
+
+  it('lingers only while a request is in flight', () => {
+    expect(lingerWhile(0)).toBe(false);
+    expect(lingerWhile(1)).toBe(true);
   });
 });

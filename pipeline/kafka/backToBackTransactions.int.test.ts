@@ -1,6 +1,5 @@
 import { type LogEntry, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initTransactional } from '../../guard/protocol/fencing.js';
 import { uniqueName } from '../../test/support/names.js';
 import { stack } from '../../test/support/stack.js';
 import { createKafka } from './kafkaClient.js';
@@ -33,7 +32,15 @@ describe('back-to-back transactions (kafkajs patched)', () => {
   });
 
   it('never sends CONCURRENT_TRANSACTIONS to the producer retrier', async () => {
-    const producer = await initTransactional(kafka, uniqueName('b2b-tx'), 30_000);
+    // As the guard's producers are made (guard/protocol/fencing.ts): a short retry time, so a retried
+    // AddPartitionsToTxn would show.
+    const producer = kafka.producer({
+      transactionalId: uniqueName('b2b-tx'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: 5, initialRetryTime: 50, maxRetryTime: 1000 },
+    });
+    await producer.connect();
     try {
       for (let i = 0; i < 200; i++) {
         const tx = await producer.transaction();
