@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeResult, runScenario, sleep, sumMetric } from '../../test/support/faultScenario.js';
+import { describeResult, runScenario, type Scenario, sleep, sumMetric } from '../../test/support/faultScenario.js';
 import { readHistory } from '../../verify/history/history.js';
 import { failoverWindows } from '../../verify/load/failoverWindows.js';
 import { PrivateSentinelRedis } from '../../verify/processes/privateSentinelRedis.js';
@@ -30,44 +30,51 @@ describe('Redis Sentinel failover under load', () => {
     const faults: number[] = [];
     const promotions: number[] = [];
     const allReady: number[] = [];
+    let chaosError: unknown;
+    const failover = async (scenario: Scenario, signal: AbortSignal): Promise<void> => {
+      await sleep(3_000, signal);
+      for (let round = 0; round < rounds && !signal.aborted; round++) {
+        const began = Date.now();
+        const old = await group.killMaster();
+        faults.push(began);
+        await group.waitForPromotion(old);
+        promotions.push(Date.now() - began);
+        // Every guard, not just the first, must take writes again: a client stuck on the dead master would
+        // leave its guard answering 503 for good while the other one carries the load.
+        await waitFor(
+          'every guard ready after the failover',
+          async () => {
+            const answers = await Promise.all(
+              scenario.guards.map((g) =>
+                fetch(`${g.url}/health/ready`).then(
+                  (r) => r.status,
+                  () => 0,
+                ),
+              ),
+            );
+            return answers.every((status) => status === 200);
+          },
+          30_000,
+          100,
+        );
+        allReady.push(Date.now() - began);
+        // Back as a replica of the new master, when a next round will kill that one (the full resync can take a
+        // while on a loaded machine; devstack/redisSentinelStack.int.test.ts covers the return on its own).
+        if (round + 1 < rounds) await group.restart(old);
+        await sleep(Math.max(0, roundMs - (Date.now() - began)), signal);
+      }
+    };
     const result = await runScenario({
       guards: 2,
       env: group.env,
       defaultSeconds: 4 + rounds * 14,
       workload: { timeoutMs: 5_000, maxAttempts: 60, graceMs: 30_000 },
-      chaos: async (scenario, signal) => {
-        await sleep(3_000, signal);
-        for (let round = 0; round < rounds && !signal.aborted; round++) {
-          const began = Date.now();
-          const old = await group.killMaster();
-          faults.push(began);
-          await group.waitForPromotion(old);
-          promotions.push(Date.now() - began);
-          // Every guard, not just the first, must take writes again: a client stuck on the dead master would
-          // leave its guard answering 503 for good while the other one carries the load.
-          await waitFor(
-            'every guard ready after the failover',
-            async () => {
-              const answers = await Promise.all(
-                scenario.guards.map((g) =>
-                  fetch(`${g.url}/health/ready`).then(
-                    (r) => r.status,
-                    () => 0,
-                  ),
-                ),
-              );
-              return answers.every((status) => status === 200);
-            },
-            30_000,
-            100,
-          );
-          allReady.push(Date.now() - began);
-          // Back as a replica of the new master, when a next round will kill that one (the full resync can take a
-          // while on a loaded machine; devstack/redisSentinelStack.int.test.ts covers the return on its own).
-          if (round + 1 < rounds) await group.restart(old);
-          await sleep(Math.max(0, roundMs - (Date.now() - began)), signal);
-        }
-      },
+      // A failure inside the chaos is kept and asserted after the run (a rejection while the load still runs
+      // would reach vitest as an unhandled one).
+      chaos: (scenario, signal) =>
+        failover(scenario, signal).catch((error: unknown) => {
+          chaosError = error;
+        }),
     });
     const attempts = readHistory(result.historyPath);
     const end = Math.max(...attempts.map((a) => a.endMs));
@@ -83,6 +90,7 @@ describe('Redis Sentinel failover under load', () => {
           )
           .join('; '),
     );
+    expect(chaosError).toBeUndefined();
     expect(faults.length).toBe(rounds);
     expect(result.report.violations).toEqual([]);
     // The first rebuild builds the empty state (one guard does it, the other waits); then one per failover, since
