@@ -4,7 +4,6 @@ import type { Accounted } from '../support/cpuMeter.js';
 import type { LatencySummary } from '../support/latency.js';
 import type { GuardedResult, LoadContext, Noted, OpenLoopResult, Window } from './load.js';
 import type { Options } from './options.js';
-import type { SingleAppendResult } from './singleAppend.js';
 
 /** The raw ceiling's figures for one --raw-batch (bench/guard/rawCeiling.ts). */
 export interface RawResult extends Noted {
@@ -35,6 +34,15 @@ export interface BatchedResult extends Noted {
   errors: number;
   targetRate?: number;
   window: Window;
+}
+
+/** One client against one raw single-record transaction, alternating (bench/guard/singleAppend.ts). */
+export interface SingleAppendResult {
+  rounds: number;
+  guarded: { appends: number; latency: LatencySummary };
+  raw: { transactions: number; latency: LatencySummary };
+  /** guarded p50 / raw p50. */
+  ratio: number;
 }
 
 /** The HTTP floor's figures (bench/guard/httpFloorPhase.ts). */

@@ -5,7 +5,7 @@ import { formatNumber } from '../support/figures.js';
 import { deleteTopics, ensureTopic } from '../support/kafkaAdmin.js';
 import { type LatencySummary, summarize } from '../support/latency.js';
 import { progress } from '../support/run.js';
-import type { GuardRun } from './guardRun.js';
+import type { GuardRun, SingleAppendResult } from './guardRun.js';
 import { attemptDone } from './load.js';
 import { rawTransactions } from './rawCeiling.js';
 
@@ -15,13 +15,6 @@ import { rawTransactions } from './rawCeiling.js';
  * costs. The two alternate in short rounds so that both see the same machine (it is noisy); the p50 of each over all
  * rounds makes the ratio. Target (issue 13): at most 1.3.
  */
-export interface SingleAppendResult {
-  rounds: number;
-  guarded: { appends: number; latency: LatencySummary };
-  raw: { transactions: number; latency: LatencySummary };
-  /** guarded p50 / raw p50. */
-  ratio: number;
-}
 
 export async function singleAppendPhase(run: GuardRun): Promise<void> {
   const { options, config, kafka } = run;
