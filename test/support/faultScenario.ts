@@ -7,7 +7,7 @@ import { LOCAL_DEV_KEY } from '../../pipeline/config/config.js';
 import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
 import { HistoryWriter } from '../../verify/history/history.js';
 import { type CheckReport, runCheck } from '../../verify/history/report.js';
-import { runWorkload, type WorkloadOptions, type WorkloadStats } from '../../verify/load/workload.js';
+import { mergeStats, runWorkload, type WorkloadOptions, type WorkloadStats } from '../../verify/load/workload.js';
 import { freePort } from './freePort.js';
 import { GuardProcess } from './guardProcess.js';
 import { uniqueName } from './names.js';
@@ -32,6 +32,12 @@ export interface ScenarioOptions {
   redisUrl?: string;
   kafkaBrokers?: string[];
   workload?: Partial<Omit<WorkloadOptions, 'urls' | 'apiKey' | 'history'>>;
+  /**
+   * Writers beside the workload's that send through the coalescing client, every other append an atomic batch of
+   * `atomic` streams, on the same streams and into the same history, so that every fault meets single appends,
+   * batches and atomic batches alike. `false`: single appends only. @default { concurrency: 6, atomic: 3 }
+   */
+  batched?: { concurrency: number; atomic: number } | false;
   /** Seconds of load (default KES_FAULT_SECONDS or `defaultSeconds`). */
   defaultSeconds?: number;
   /** Injects faults while the load runs; resolves when it has nothing more to do. Gets an abort signal. */
@@ -99,7 +105,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   try {
     await Promise.all(guards.filter((_, i) => !options.startLater?.includes(i)).map((g) => g.start()));
     const chaos = options.chaos?.(scenario, abort.signal) ?? Promise.resolve();
-    const stats = await runWorkload({
+    const base: WorkloadOptions = {
       urls: await Promise.all(guards.map((g) => options.clientUrl?.(g.url) ?? g.url)),
       apiKey: LOCAL_DEV_KEY,
       category: 'account',
@@ -111,7 +117,26 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       durationMs: seconds * 1000,
       history,
       ...options.workload,
-    });
+    };
+    const batched = options.batched ?? { concurrency: 6, atomic: 3 };
+    const [single, batches] = await Promise.all([
+      runWorkload(base),
+      batched === false
+        ? undefined
+        : runWorkload({
+            ...base,
+            concurrency: batched.concurrency,
+            batch: {},
+            atomic: batched.atomic,
+            clientPrefix: 'b',
+            // Half of them "any": an atomic batch of exact versions on streams the other writers race on is
+            // mostly refused, and the faults should meet batches that write too.
+            anyShare: 0.5,
+            // Its share of a limit on logical appends, if the scenario sets one.
+            ...(base.appends === undefined ? {} : { appends: Math.ceil(base.appends / 4) }),
+          }),
+    ]);
+    const stats = batches ? mergeStats(single, batches) : single;
     const loadEnded = Date.now();
     abort.abort();
     await chaos;
@@ -166,6 +191,7 @@ export function describeResult(r: ScenarioResult): string {
   const s = r.stats;
   return (
     `${r.seconds}s: ${s.appends} appends (${s.written} written, ${s.duplicates} answered from a first write, ` +
+    `${s.atomicBatches} atomic batches of which ${s.atomicWritten} written, ` +
     `${s.conflicts} conflicts, ${s.rejected} rejected, ${s.unknown} unknown), ${s.attempts} attempts; ` +
     `guard starts ${r.scenario.guards.map((g) => g.starts).join('/')} (ms to ready: ${r.scenario.guards.flatMap((g) => g.startMs).join(',')}); ` +
     `checker: ${r.report.summary.committedEvents} committed events, ${r.report.violations.length} violations`

@@ -48,6 +48,8 @@ export interface WorkloadOptions {
   batch?: CoalesceOptions;
   /** Every other append of a worker is an atomic batch of this many distinct streams (appendAtomically). */
   atomic?: number;
+  /** Workers are named `<clientPrefix><n>` in the history (two workloads into one history need two). @default 'w' */
+  clientPrefix?: string;
 }
 
 export interface WorkloadStats {
@@ -180,7 +182,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
   };
 
   const worker = async (w: number) => {
-    const clientName = `w${w}`;
+    const clientName = `${options.clientPrefix ?? 'w'}${w}`;
     const onAttempt = (report: AttemptReport) => {
       stats.attempts += 1;
       options.history?.record(toHistory(clientName, report));
@@ -259,4 +261,24 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Two workloads' figures as one (a fault scenario runs single appends and batches side by side). */
+export function mergeStats(a: WorkloadStats, b: WorkloadStats): WorkloadStats {
+  const sum = (k: Exclude<keyof WorkloadStats, 'latenciesMs' | 'elapsedMs'>) => a[k] + b[k];
+  return {
+    appends: sum('appends'),
+    written: sum('written'),
+    duplicates: sum('duplicates'),
+    conflicts: sum('conflicts'),
+    rejected: sum('rejected'),
+    unknown: sum('unknown'),
+    attempts: sum('attempts'),
+    events: sum('events'),
+    latenciesMs: [...a.latenciesMs, ...b.latenciesMs],
+    elapsedMs: Math.max(a.elapsedMs, b.elapsedMs),
+    atomicBatches: sum('atomicBatches'),
+    atomicWritten: sum('atomicWritten'),
+    aborted: sum('aborted'),
+  };
 }
