@@ -80,6 +80,8 @@ export async function consumeAll(args: {
       batchRows: config.KES_PROJECTOR_BATCH_ROWS,
       batchMs: config.KES_PROJECTOR_BATCH_MS,
       fetchBytes: config.KES_PROJECTOR_FETCH_BYTES,
+      // As `kes project` does: the group's session from the settings (bench:cluster lengthens it on a busy machine).
+      sessionTimeoutMs: config.KES_PROJECTOR_SESSION_TIMEOUT_MS,
       log: (line) => progress(`  ${line}`),
       onFlushed: (flushed) => {
         for (const f of flushed) {
