@@ -170,10 +170,13 @@ export const APPLY_IDS_MAX = 2500;
 /** Values per event in an applyIds batch: field, check, version, offset, time ms, boundary (1 or 0). */
 export const APPLY_IDS_WIDTH = 6;
 
+/** Bytes per event in an applyIds call (APPLY_IDS in scripts.lua.ts). */
+const APPLY_IDS_BYTES = 16 + 4 + 8 + 8 + 8 + 1;
+
 /**
  * Records idempotency entries of one partition read back from Kafka, in offset order: `entries` is flat,
- * APPLY_IDS_WIDTH values per event (readBackRecord.ts builds them), at most APPLY_IDS_MAX events. 'stale' (nothing
- * written) on state not validated.
+ * APPLY_IDS_WIDTH values per event (readBackRecord.ts builds them), at most APPLY_IDS_MAX events, sent packed in one
+ * argument. 'stale' (nothing written) on state not validated.
  */
 export function applyIds(
   sender: Sender,
@@ -186,6 +189,22 @@ export function applyIds(
   if (entries.length % APPLY_IDS_WIDTH !== 0 || entries.length / APPLY_IDS_WIDTH > APPLY_IDS_MAX) {
     throw new Error(`applyIds takes up to ${APPLY_IDS_MAX} events of ${APPLY_IDS_WIDTH} values, got ${entries.length}`);
   }
+  const count = entries.length / APPLY_IDS_WIDTH;
+  const packed = Buffer.alloc(count * APPLY_IDS_BYTES);
+  for (let e = 0, at = 0; e < count; e++, at += APPLY_IDS_BYTES) {
+    const i = e * APPLY_IDS_WIDTH;
+    const field = entries[i];
+    const check = entries[i + 1];
+    if (!Buffer.isBuffer(field) || field.length !== 16 || !Buffer.isBuffer(check) || check.length !== 4) {
+      throw new Error(`applyIds event ${e}: field and check must be 16 and 4 bytes`);
+    }
+    field.copy(packed, at);
+    check.copy(packed, at + 16);
+    packed.writeDoubleBE(Number(entries[i + 2]), at + 20);
+    packed.writeDoubleBE(Number(entries[i + 3]), at + 28);
+    packed.writeDoubleBE(Number(entries[i + 4]), at + 36);
+    packed.writeUInt8(Number(entries[i + 5]) === 1 ? 1 : 0, at + 44);
+  }
   return call(sender, 'kesApplyIds', [
     pk.idm,
     keys.gen,
@@ -193,8 +212,8 @@ export function applyIds(
     v.gen,
     v.runId,
     ...shapeArgs(window),
-    entries.length / APPLY_IDS_WIDTH,
-    ...entries,
+    count,
+    packed,
   ]);
 }
 

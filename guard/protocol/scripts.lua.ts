@@ -357,20 +357,23 @@ return 'released'
  *
  * applyIds: the idempotency entries of one partition's events inside the window, in offset order, aged by their
  * event time. A new generation opens only where an append cannot continue (`boundary` 1: another stream than the
- * event before, or not the next offset), so that an append's ids stay in one generation.
+ * event before, or not the next offset), so that an append's ids stay in one generation. The events come packed in
+ * one string, 45 bytes each (field 16, check 4, version, offset and time as doubles, boundary 1 byte): one argument
+ * per call instead of six per event, which is most of what sending and parsing a call costs.
  * KEYS: idm gen rebuild
- * ARGV: gen runId W max C B S count, then per event: field check version offset timeMs boundary
+ * ARGV: gen runId W max C B S count packed
  */
 export const APPLY_IDS = `${STALE_CHECK}${WINDOW}
 if stale(KEYS[2], KEYS[3], ARGV[1], ARGV[2]) then return 'stale' end
 local s = shapeAt(3)
 local m = ringOf(KEYS[1])
-local i = 9
+local packed = ARGV[9]
+local pos = 1
 for e = 1, tonumber(ARGV[8]) do
-  local time = tonumber(ARGV[i + 4])
-  if m.cur == nil or (ARGV[i + 5] == '1' and due(m, time, s)) then openGeneration(KEYS[1], m, time, s) end
-  remember(KEYS[1], m, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), time)
-  i = i + 6
+  local field, check, version, offset, time, boundary
+  field, check, version, offset, time, boundary, pos = struct.unpack('>c16c4dddB', packed, pos)
+  if m.cur == nil or (boundary == 1 and due(m, time, s)) then openGeneration(KEYS[1], m, time, s) end
+  remember(KEYS[1], m, field, check, version, offset, time)
 end
 saveCounts(KEYS[1], m)
 return 'applied'
