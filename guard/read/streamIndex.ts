@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { decodeIndex, type IndexEntry, runsByStream } from './positionIndex.js';
 
 /**
@@ -90,11 +90,13 @@ function args(
 }
 
 /**
- * Adds a committed group's positions (per partition, events in offset order) to the index, in one pipeline whose
- * answer is not awaited: the index only saves reads, so a failure here costs a later read a scan, nothing else.
+ * Adds a committed group's positions (per partition, events in offset order) to the index, as commands of the
+ * caller's pipeline (the group's confirmation: one write to Redis for both, whose answer is not awaited). The index
+ * only saves reads, so a failure here costs a later read a scan, nothing else.
  */
 export function recordPositions(
   redis: Redis,
+  pipeline: ChainableCommander,
   prefix: string,
   partitions: readonly {
     topic: string;
@@ -103,15 +105,12 @@ export function recordPositions(
   }[],
 ): void {
   ensureCommand(redis);
-  const pipeline = redis.pipeline() as unknown as WithCommand & { exec(): Promise<unknown> };
-  let commands = 0;
+  const withCommand = pipeline as unknown as WithCommand;
   for (const p of partitions) {
     const runs = runsByStream(p.events);
     if (runs.size === 0) continue;
-    void pipeline[COMMAND](...args(prefix, p.topic, p.partition, runs));
-    commands++;
+    void withCommand[COMMAND](...args(prefix, p.topic, p.partition, runs));
   }
-  if (commands > 0) void pipeline.exec().catch(() => {});
 }
 
 export class StreamIndex {

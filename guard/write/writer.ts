@@ -273,18 +273,20 @@ export class Writer {
         c.events,
       );
     }
+    // The streams' position index (guard/read/): committed events only, after the confirmations and in the same
+    // write to Redis (a lone writer's latency is mostly socket writes: each one saved counts).
+    recordPositions(this.ctx.redis, pipeline, this.ctx.keys.prefix, confirms);
     void pipeline
       .exec()
-      .then((confirmed) => {
-        if ((confirmed ?? []).some(([error, answer]) => error || answer === 'stale')) {
+      .then((answers) => {
+        const confirmed = (answers ?? []).slice(0, confirms.length);
+        if (confirmed.some(([error, answer]) => error || answer === 'stale')) {
           this.state.invalidate('a confirmation found the Redis state changed');
         }
       })
       .catch((error: unknown) => {
         this.ctx.log.warn('confirm failed; the reservation will be resolved from Kafka', { resId, error });
       });
-    // The streams' position index (guard/read/): committed events only, sent after the confirm on the same connection.
-    recordPositions(this.ctx.redis, this.ctx.keys.prefix, confirms);
   }
 
   private async afterFailedCommit(
