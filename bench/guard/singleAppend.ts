@@ -3,7 +3,7 @@ import type { HttpLoadClient } from '../../verify/load/httpLoad.js';
 import { closedLoop } from '../support/closedLoop.js';
 import { formatNumber } from '../support/figures.js';
 import { deleteTopics, ensureTopic } from '../support/kafkaAdmin.js';
-import { type LatencySummary, summarize } from '../support/latency.js';
+import { summarize } from '../support/latency.js';
 import { progress } from '../support/run.js';
 import type { GuardRun, SingleAppendResult } from './guardRun.js';
 import { attemptDone } from './load.js';
