@@ -5,6 +5,7 @@ import { API_KEY, post, startTestGuard, testGuardConfig, wipeNamespace } from '.
 import { stack } from '../test/support/stack.js';
 import { waitFor } from '../test/support/waitFor.js';
 import { GuardClient } from './client/guardClient.js';
+import { partitionOf } from './protocol/partitioner.js';
 import type { RunningGuard } from './guard.js';
 
 /** The guard's HTTP API on the real stack: every answer of the issue's contract, and what each one wrote. */
@@ -90,7 +91,11 @@ describe('guard HTTP API', () => {
     expect(otherContent.status).toBe(409);
     expect(otherContent.body).toMatchObject({ error: 'event_id_conflict', eventId: events[0]?.id });
 
-    const otherStream = await post(guard.url, `account-${randomUUID()}`, {
+    // Ids are checked per partition (docs/guard.md, "The idempotency window"): another stream of the same partition.
+    const partitions = Number(setup.config.KES_TOPIC_PARTITIONS);
+    let neighbour = `account-${randomUUID()}`;
+    while (partitionOf(neighbour, partitions) !== partitionOf(s, partitions)) neighbour = `account-${randomUUID()}`;
+    const otherStream = await post(guard.url, neighbour, {
       expectedVersion: 'any',
       events: [events[1]],
     });

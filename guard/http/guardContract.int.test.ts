@@ -247,6 +247,9 @@ describe('the guard answers as its OpenAPI document says', () => {
         }),
       });
       expect(atomicUnknown.status).toBe(500);
+      // answered as one: every item has the outcome unknown, none was aborted for another's sake
+      const unknownResults = (atomicUnknown.body as { results: { error: string }[] }).results;
+      expect(unknownResults.map((r) => r.error)).toEqual(['outcome_unknown', 'outcome_unknown']);
     } finally {
       setFailpoints('');
     }

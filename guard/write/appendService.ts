@@ -155,9 +155,11 @@ export class AppendService {
           unit.settled = true;
           resolve(atomicRefusal(refusals));
         },
+        // Answered as one (not ready in time, or outcome unknown): every member has that answer, since none of
+        // them failed for another's sake.
         reject: (error) => {
           unit.settled = true;
-          resolve(atomicRefusal(members.map((_, i) => (i === 0 ? error : undefined))));
+          resolve(atomicRefusal(members.map(() => error)));
         },
         deadline,
         attempts: 0,
