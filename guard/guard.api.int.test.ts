@@ -5,8 +5,8 @@ import { API_KEY, post, startTestGuard, testGuardConfig, wipeNamespace } from '.
 import { stack } from '../test/support/stack.js';
 import { waitFor } from '../test/support/waitFor.js';
 import { GuardClient } from './client/guardClient.js';
-import { partitionOf } from './protocol/partitioner.js';
 import type { RunningGuard } from './guard.js';
+import { partitionOf } from './protocol/partitioner.js';
 
 /** The guard's HTTP API on the real stack: every answer of the issue's contract, and what each one wrote. */
 const deposit = (amount = 100) => ({
