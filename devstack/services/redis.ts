@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { requireTool } from '../prerequisites.js';
-import { replicaOfFor } from './redisGroup.js';
+import { ask, replicaOfFor } from './redisGroup.js';
 import { type LocalService, logPath, pidPath, serviceDir } from './service.js';
 
 const HINT = 'install it with apt-get install -y redis-server';
@@ -55,26 +54,8 @@ export const redisService: LocalService = {
     };
   },
 
-  async ready(ctx) {
-    const client = new Redis({
-      port: ctx.ports.redis,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      connectTimeout: 1000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      // While Redis replays its AOF it answers LOADING: not ready yet.
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
-  },
+  // While Redis replays its AOF it answers LOADING: not ready yet.
+  ready: async (ctx) => (await ask(ctx.ports.redis, (r) => r.ping())) === 'PONG',
 
   address(ctx) {
     return `redis://127.0.0.1:${ctx.ports.redis}`;

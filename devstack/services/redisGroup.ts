@@ -180,7 +180,7 @@ async function redisVersion(): Promise<string | undefined> {
 }
 
 /** One command on a short-lived direct connection; undefined when nothing answers. */
-async function ask<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<T | undefined> {
+export async function ask<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<T | undefined> {
   if (port === 0) return undefined;
   const client = new Redis({
     port,
