@@ -176,6 +176,7 @@ export async function startGuard(
     {
       ...options.commandHooks,
       onConflict: (module) => metrics.commandConflicts.inc({ category: module.category }),
+      onSet: (module, size) => metrics.commandsTogether.observe({ category: module.category }, size),
       onOutcome: (module, outcome) => metrics.commands.inc({ category: module.category, outcome }),
       onStateLoad: (source, eventsRead) => {
         metrics.commandStateLoads.inc({ source });

@@ -33,6 +33,13 @@ export class GuardMetrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
     registers: [this.registry],
   });
+  readonly commandsTogether = new Histogram({
+    name: 'kes_guard_commands_together',
+    help: 'Commands of one stream decided together and written as one append (guard/commands/decideTogether.ts)',
+    labelNames: ['category'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 100],
+    registers: [this.registry],
+  });
   readonly commitSeconds = new Histogram({
     name: 'kes_guard_commit_seconds',
     help: 'Duration of one group commit: reserve, produce, commit, confirm',

@@ -11,9 +11,13 @@ import {
 import type { AppendOutcome } from '../append/appendOutcome.js';
 import { type CommandRequest, commandEventId, parseCommandData } from './commandRequest.js';
 import type { CommandResult } from './commandResult.js';
-import { type CommandModule, type DomainEvent, fold } from './decider.js';
+import { takeTogether } from './commandSets.js';
+import { type Command, type CommandModule, fold } from './decider.js';
+import { decideTogether, type TogetherOutcome } from './decideTogether.js';
 import type { StateCache } from './stateCache.js';
 import type { StreamEvent, StreamSlice } from './streamEvents.js';
+import { StreamQueue } from './streamQueue.js';
+import { type Answer, answerOf, type SetWrite } from './togetherAnswers.js';
 
 /** Where a stream is and how far it has been committed (a reservation in flight is not counted). */
 export interface StreamLocation {
@@ -47,6 +51,8 @@ export interface CommandSettings {
   maxAttempts: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Commands of one stream decided together and written as one append, at most (default 100). */
+  maxTogether?: number;
 }
 
 export type { CommandResult };
@@ -55,6 +61,8 @@ export interface CommandHooks {
   /** Called after decide and before the append (tests hold a decision here to make its state stale). */
   afterDecide?: (stream: string, attempt: number) => Promise<void>;
   onConflict?: (module: CommandModule) => void;
+  /** A set of commands decided together, counted once per decision (each attempt). */
+  onSet?: (module: CommandModule, size: number) => void;
   onOutcome?: (module: CommandModule, outcome: 'ok' | 'noop' | 'duplicate' | 'rejected' | 'conflict' | 'error') => void;
   onStateLoad?: (source: 'cache' | 'log' | 'empty', eventsRead: number) => void;
 }
@@ -64,14 +72,35 @@ interface Loaded {
   state: unknown;
 }
 
+/** A command waiting for its stream, with the way to answer it. */
+interface Waiting {
+  module: CommandModule;
+  id: string;
+  request: CommandRequest;
+  command: Command;
+  clientDeadline: number | undefined;
+  traceparent: string | undefined;
+  settle: (answer: Answer) => void;
+}
+
+/** Commands decided together at most: their events are one append, one Redis reservation, one set of records. */
+const MAX_TOGETHER = 100;
+
 /**
- * Runs a command against a module: load the stream's state at its committed version (cached state, plus the events
- * after it from Kafka), decide, and append the events with a compare-and-swap on that version. A conflict means
- * another writer got there first: reload and decide again, up to `maxAttempts` times with jittered backoff. The
- * compare-and-swap is what makes a stale state harmless: a decision is written only on top of the exact version it
- * was decided on. A rejection or an empty decision is made on the state that was current when it was loaded.
+ * Runs commands against a module: load the stream's state at its committed version (cached state, plus the events
+ * after it from Kafka), decide, and append the events with a compare-and-swap on that version. Commands on one
+ * stream that wait in this process at the same time are decided together (decideTogether.ts, one after the other on
+ * the state the previous ones left) and written as one append on the version the first was decided on; each is still
+ * answered on its own, and only once that append is committed. A conflict means another writer got there first:
+ * reload and decide the whole set again, up to `maxAttempts` times with jittered backoff. The compare-and-swap is what
+ * makes a stale state harmless: a decision is written only on top of the exact version it was decided on.
  */
 export class CommandHandler {
+  private readonly queue = new StreamQueue<Waiting>(
+    (queue) => takeTogether(queue, this.settings.maxTogether ?? MAX_TOGETHER),
+    (stream, set) => this.runSet(stream, set),
+  );
+
   constructor(
     private readonly store: CommandStore,
     private readonly cache: StateCache | undefined,
@@ -88,9 +117,12 @@ export class CommandHandler {
   ): Promise<CommandResult> {
     const stream = `${module.category}-${id}`;
     try {
-      const result = await this.oneAtATime(stream, () =>
-        this.run(module, id, stream, request, clientDeadline, traceparent),
+      const command = { type: request.type, data: parseCommandData(module, request) };
+      const answer = await new Promise<Answer>((settle) =>
+        this.queue.push(stream, { module, id, request, command, clientDeadline, traceparent, settle }),
       );
+      if ('error' in answer) throw answer.error;
+      const result = answer.ok;
       this.hooks.onOutcome?.(module, result.duplicate ? 'duplicate' : result.events.length === 0 ? 'noop' : 'ok');
       return result;
     } catch (error) {
@@ -106,30 +138,6 @@ export class CommandHandler {
     }
   }
 
-  /**
-   * Commands on one stream run one after the other in this process. Correctness does not depend on it (the
-   * compare-and-swap decides between writers, in this guard or another), but on a hot stream it turns N concurrent
-   * writers' N^2 conflicting attempts into N attempts, each decided on the state the previous one left in the cache.
-   */
-  private async oneAtATime<T>(stream: string, run: () => Promise<T>): Promise<T> {
-    const before = this.lanes.get(stream);
-    let done: () => void = () => {};
-    const mine = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    const tail = before ? before.then(() => mine) : mine;
-    this.lanes.set(stream, tail);
-    try {
-      if (before) await before;
-      return await run();
-    } finally {
-      done();
-      if (this.lanes.get(stream) === tail) this.lanes.delete(stream);
-    }
-  }
-
-  private readonly lanes = new Map<string, Promise<void>>();
-
   /** The stream's state at its committed version, exactly as a command would be decided on it (no write). */
   async state(module: CommandModule, id: string): Promise<{ stream: string; version: number; state: unknown }> {
     const stream = `${module.category}-${id}`;
@@ -137,95 +145,110 @@ export class CommandHandler {
     return { stream, version: loaded.version, state: loaded.state };
   }
 
-  private async run(
-    module: CommandModule,
-    id: string,
-    stream: string,
-    request: CommandRequest,
-    clientDeadline: number | undefined,
-    traceparent: string | undefined,
-  ): Promise<CommandResult> {
-    const data = parseCommandData(module, request);
-    const command = { type: request.type, data };
-    if (request.commandId !== undefined) {
-      const first = await this.firstWrite(stream, commandEventId(stream, request.commandId, 0));
-      if (first)
-        return { stream, command: request.type, version: first.version, events: [], attempts: 0, duplicate: true };
+  /** Answers every command of the set, whatever fails. */
+  private async runSet(stream: string, set: Waiting[]): Promise<void> {
+    const open = new Set(set);
+    const settle = (item: Waiting, answer: Answer) => {
+      if (open.delete(item)) item.settle(answer);
+    };
+    try {
+      await this.decideAndWrite(stream, await this.notYetApplied(stream, set, settle), settle);
+    } catch (error) {
+      for (const item of open) settle(item, { error });
     }
+  }
+
+  /**
+   * Answers the commands whose command id was already applied from their first write, and returns the others. Once
+   * per command, before its first decision: a retry of a written command is never decided again.
+   */
+  private async notYetApplied(
+    stream: string,
+    set: Waiting[],
+    settle: (item: Waiting, answer: Answer) => void,
+  ): Promise<Waiting[]> {
+    const applied = await Promise.all(
+      set.map(async (item) => {
+        const { commandId } = item.request;
+        if (commandId === undefined) return false;
+        try {
+          const first = await this.firstWrite(stream, commandEventId(stream, commandId, 0));
+          if (!first) return false;
+          settle(item, { ok: duplicateAnswer(stream, item, first.version, 0) });
+        } catch (error) {
+          settle(item, { error });
+        }
+        return true;
+      }),
+    );
+    return set.filter((_, i) => !applied[i]);
+  }
+
+  private async decideAndWrite(
+    stream: string,
+    set: Waiting[],
+    settle: (item: Waiting, answer: Answer) => void,
+  ): Promise<void> {
+    const head = set[0];
+    if (head === undefined) return;
+    const { module, id } = head;
+    // takeTogether puts a command with an expected version first and alone.
+    const expectedVersion = set.length === 1 ? head.request.expectedVersion : undefined;
     let conflict: WrongExpectedVersionError | undefined;
     for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++) {
       const loaded = await this.load(module, stream);
-      if (request.expectedVersion !== undefined && loaded.version !== request.expectedVersion) {
-        throw new WrongExpectedVersionError(stream, request.expectedVersion, loaded.version);
+      if (expectedVersion !== undefined && loaded.version !== expectedVersion) {
+        throw new WrongExpectedVersionError(stream, expectedVersion, loaded.version);
       }
-      const { events: decided, refusal } = this.decide(module, stream, id, command, loaded);
-      if (decided.length === 0) {
-        if (refusal) throw refusal;
-        return { stream, command: request.type, version: loaded.version, events: [], attempts: attempt };
+      this.hooks.onSet?.(module, set.length);
+      const together = decideTogether(
+        loaded,
+        set.map((item) => item.command),
+        (command, state) => module.decide(command, state, id),
+        (state, event) => module.evolve(state, event),
+      );
+      const write: SetWrite = { stream, category: module.category, version: loaded.version, attempt, ids: [] };
+      if (together.events.length === 0) {
+        for (const [i, item] of set.entries()) {
+          settle(item, answerOf(item.request.type, together.outcomes[i] as TogetherOutcome, write));
+        }
+        return;
       }
       await this.hooks.afterDecide?.(stream, attempt);
-      // Ids derived from the command id mark its decision as applied (a repeat is answered from the first write).
-      // A recorded refusal must not: a repeat is decided again and refused again, by the state it recorded.
-      const events = decided.map((event, i) => ({
-        id: request.commandId === undefined || refusal ? randomUUID() : commandEventId(stream, request.commandId, i),
-        type: event.type,
-        data: event.data,
-      }));
-      let outcome: AppendOutcome;
+      const events = setEvents(stream, set, together.outcomes);
+      write.ids = events.map((e) => e.id);
       try {
-        outcome = await this.store.append(module, stream, loaded.version, events, clientDeadline, traceparent);
+        write.outcome = await this.store.append(
+          module,
+          stream,
+          loaded.version,
+          events,
+          earliest(set.map((item) => item.clientDeadline)),
+          head.traceparent,
+        );
       } catch (error) {
-        if (error instanceof WrongExpectedVersionError && request.expectedVersion === undefined) {
+        if (error instanceof WrongExpectedVersionError && expectedVersion === undefined) {
           conflict = error;
           this.hooks.onConflict?.(module);
           if (attempt < this.settings.maxAttempts) await this.backoff(attempt);
           continue;
         }
-        if (error instanceof EventIdConflictError && request.commandId !== undefined) {
-          // The derived ids were taken by this command's first write (on an older state): it was applied.
-          const first = await this.firstWrite(stream, events[0]?.id as string);
-          if (!first)
-            throw new AppendIndeterminateError(
-              stream,
-              'the ids of this command id are taken by an append that is not readable',
-              error,
-            );
-          return {
-            stream,
-            command: request.type,
-            version: first.version,
-            events: [],
-            attempts: attempt,
-            duplicate: true,
-          };
+        if (set.length > 1 && (error instanceof EventIdConflictError || error instanceof InvalidRequestError)) {
+          // One command's events are refused (ids taken by its own earlier write, or an event the schemas refuse) and
+          // with them the whole append: each command alone finds out which, and is answered as it would have been.
+          for (const item of set) await this.runSet(stream, [item]);
+          return;
         }
-        if (error instanceof InvalidRequestError) {
-          throw new ModuleError(
-            module.category,
-            stream,
-            `decide produced an event the schemas refuse: ${error.message}`,
-            error,
-          );
-        }
-        throw error;
+        settle(head, { ok: await this.appendFailed(module, stream, head, write.ids[0] as string, attempt, error) });
+        return;
       }
-      const result: CommandResult = {
-        stream,
-        command: request.type,
-        version: outcome.lastVersion,
-        events: events.map((e, i) => ({ id: e.id, type: e.type, version: outcome.firstVersion + i })),
-        position: { topic: outcome.topic, partition: outcome.partition, offset: outcome.offset },
-        attempts: attempt,
-      };
-      if (!outcome.duplicate) await this.remember(module, stream, outcome, fold(module, loaded.state, decided));
-      if (refusal) {
-        throw new CommandRejectedError(refusal.reason, refusal.message.slice(stream.length + 2), {
-          stream,
-          command: request.type,
-          version: outcome.lastVersion,
-        });
+      if (!write.outcome.duplicate) {
+        await this.remember(module, stream, write.outcome, together.state);
       }
-      return outcome.duplicate ? { ...result, duplicate: true } : result;
+      for (const [i, item] of set.entries()) {
+        settle(item, answerOf(item.request.type, together.outcomes[i] as TogetherOutcome, write));
+      }
+      return;
     }
     throw new CommandConflictError(
       stream,
@@ -235,28 +258,35 @@ export class CommandHandler {
     );
   }
 
-  private decide(
+  /** What a set's append that failed for something other than a version conflict answers its (first) command. */
+  private async appendFailed(
     module: CommandModule,
     stream: string,
-    id: string,
-    command: { type: string; data: unknown },
-    loaded: Loaded,
-  ): { events: readonly DomainEvent[]; refusal?: CommandRejectedError } {
-    try {
-      return { events: module.decide(command, loaded.state, id) };
-    } catch (error) {
-      if (error instanceof CommandRejectedError) {
-        const refusal = new CommandRejectedError(error.reason, error.message, {
+    item: Waiting,
+    firstId: string,
+    attempt: number,
+    error: unknown,
+  ): Promise<CommandResult> {
+    if (error instanceof EventIdConflictError && item.request.commandId !== undefined) {
+      // The derived ids were taken by this command's first write (on an older state): it was applied.
+      const first = await this.firstWrite(stream, firstId);
+      if (!first)
+        throw new AppendIndeterminateError(
           stream,
-          command: command.type,
-          version: loaded.version,
-        });
-        // A refusal that records itself is written like a decision (and retried like one on a conflict).
-        if (error.record.length > 0) return { events: error.record, refusal };
-        throw refusal;
-      }
-      throw new ModuleError(module.category, stream, `decide threw: ${(error as Error).message}`, error);
+          'the ids of this command id are taken by an append that is not readable',
+          error,
+        );
+      return duplicateAnswer(stream, item, first.version, attempt);
     }
+    if (error instanceof InvalidRequestError) {
+      throw new ModuleError(
+        module.category,
+        stream,
+        `decide produced an event the schemas refuse: ${error.message}`,
+        error,
+      );
+    }
+    throw error;
   }
 
   /**
@@ -326,4 +356,38 @@ export class CommandHandler {
     const cap = Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 2 ** (attempt - 1));
     return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
   }
+}
+
+/** The answer to a command whose command id was applied before: nothing new was written. */
+function duplicateAnswer(stream: string, item: Waiting, version: number, attempts: number): CommandResult {
+  return { stream, command: item.request.type, version, events: [], attempts, duplicate: true };
+}
+
+/**
+ * The set's events with their ids. Ids derived from the command id mark a command's decision as applied (a repeat
+ * is answered from the first write). A recorded refusal's must not: a repeat is decided again and refused again, by
+ * the state it recorded.
+ */
+function setEvents(
+  stream: string,
+  set: readonly Waiting[],
+  outcomes: readonly TogetherOutcome[],
+): { id: string; type: string; data: unknown }[] {
+  const events: { id: string; type: string; data: unknown }[] = [];
+  set.forEach((item, i) => {
+    const decided = outcomes[i];
+    if (decided?.kind !== 'write') return;
+    const { commandId } = item.request;
+    decided.events.forEach((event, k) => {
+      const id = commandId === undefined || decided.refusal ? randomUUID() : commandEventId(stream, commandId, k);
+      events.push({ id, type: event.type, data: event.data });
+    });
+  });
+  return events;
+}
+
+/** The set's append must not be reserved after any of its clients gave up. */
+function earliest(deadlines: readonly (number | undefined)[]): number | undefined {
+  const known = deadlines.filter((d): d is number => d !== undefined);
+  return known.length === 0 ? undefined : Math.min(...known);
 }

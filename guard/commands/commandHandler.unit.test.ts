@@ -3,6 +3,7 @@ import { type AccountEvent, accountModule } from '../../example/accounts/account
 import {
   CommandConflictError,
   CommandRejectedError,
+  EventIdConflictError,
   ModuleError,
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
@@ -153,6 +154,103 @@ describe('CommandHandler', () => {
     );
     expect(results.map((r) => r.attempts)).toEqual(Array(20).fill(1));
     expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('decides commands waiting for one stream together and writes them as one append, each answered alone', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    store.push('account-a', deposit(10));
+    const handler = new CommandHandler(store, undefined, settings);
+    const withdraw = (amount: number) => ({ type: 'withdraw', data: { amount, currency: 'EUR' } });
+    const answers = await Promise.allSettled([
+      handler.handle(account, 'a', withdraw(8)),
+      handler.handle(account, 'a', withdraw(5)), // 2 left: refused, and the next is decided as if it never came
+      handler.handle(account, 'a', withdraw(2)),
+      handler.handle(account, 'a', { type: 'deposit', data: { amount: 1, currency: 'USD' } }), // refused
+      handler.handle(account, 'a', { type: 'deposit', data: { amount: 7, currency: 'EUR' }, commandId: 'd7' }),
+    ]);
+    expect(store.appends).toBe(1);
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(answers[0]).toMatchObject({ value: { version: 2, events: [{ version: 2 }], position: { offset: 2 } } });
+    expect(answers[1]).toMatchObject({ reason: { reason: 'insufficient_funds', version: 2 } });
+    expect(answers[2]).toMatchObject({ value: { version: 3, events: [{ version: 3 }], attempts: 1 } });
+    expect(answers[3]).toMatchObject({ reason: { reason: 'currency_mismatch', version: 3 } });
+    expect(answers[4]).toMatchObject({ value: { version: 4, events: [{ version: 4 }] } });
+    expect(store.streams.get('account-a')?.map((e) => e.type)).toEqual([
+      'AccountOpened',
+      'MoneyDeposited',
+      'MoneyWithdrawn',
+      'MoneyWithdrawn',
+      'MoneyDeposited',
+    ]);
+    // The last command's ids are derived from its command id: sent again, it is answered from that write.
+    expect(
+      await handler.handle(account, 'a', { type: 'deposit', data: { amount: 7, currency: 'EUR' }, commandId: 'd7' }),
+    ).toMatchObject({ duplicate: true, version: 4, events: [] });
+    expect(store.streams.get('account-a')).toHaveLength(5);
+  });
+
+  it('decides the whole set again on the reloaded state when its append loses the compare-and-swap', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    store.push('account-a', deposit(10));
+    let interloper = true;
+    store.beforeAppend = () => {
+      if (interloper)
+        store.push('account-a', { type: 'MoneyWithdrawn', data: { amount: 6, currency: 'EUR', transferId: null } });
+      interloper = false;
+    };
+    const handler = new CommandHandler(store, undefined, settings);
+    const withdraw = (amount: number) =>
+      handler.handle(account, 'a', { type: 'withdraw', data: { amount, currency: 'EUR' } });
+    const answers = await Promise.allSettled([withdraw(3), withdraw(3)]);
+    // Both fit 10; on the 4 left after the other writer only the first does.
+    expect(answers[0]).toMatchObject({ value: { version: 3, attempts: 2 } });
+    expect(answers[1]).toMatchObject({ reason: { reason: 'insufficient_funds', version: 3 } });
+    expect(store.appends).toBe(1);
+  });
+
+  it('answers a retry in the same set as a duplicate of the first attempt, never writing it twice', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    const handler = new CommandHandler(store, undefined, settings);
+    const pay = { type: 'deposit', data: { amount: 5, currency: 'EUR' }, commandId: 'pay-1' };
+    const other = { type: 'deposit', data: { amount: 1, currency: 'EUR' } };
+    const [first, second, retry] = await Promise.all([
+      handler.handle(account, 'a', pay),
+      handler.handle(account, 'a', other),
+      handler.handle(account, 'a', pay),
+    ]);
+    expect(first).toMatchObject({ version: 1 });
+    expect(second).toMatchObject({ version: 2 });
+    expect(retry).toMatchObject({ duplicate: true, version: 1, events: [] });
+    expect(store.streams.get('account-a')).toHaveLength(3);
+  });
+
+  it('splits a set whose append is refused for one command (ids taken): each command is answered alone', async () => {
+    const store = new MemoryStore();
+    store.push('account-a', opened);
+    const handler = new CommandHandler(store, undefined, settings);
+    const pay = { type: 'deposit', data: { amount: 5, currency: 'EUR' }, commandId: 'pay-1' };
+    await handler.handle(account, 'a', pay);
+    // Its first write is not visible to the check before deciding (another guard's, in flight then), only to the append.
+    const written = store.written.bind(store);
+    let hide = true;
+    store.written = async (id: string) => (hide ? undefined : written(id));
+    const append = store.append.bind(store);
+    store.append = async (module, stream, expected, events) => {
+      hide = false;
+      const taken = events.find((e) => store.ids.has(e.id));
+      if (taken) throw new EventIdConflictError(stream, taken.id, 'was written by another append');
+      return append(module, stream, expected, events);
+    };
+    const [retry, fresh] = await Promise.all([
+      handler.handle(account, 'a', pay),
+      handler.handle(account, 'a', { type: 'deposit', data: { amount: 1, currency: 'EUR' } }),
+    ]);
+    expect(retry).toMatchObject({ duplicate: true, version: 1 });
+    expect(fresh).toMatchObject({ version: 2, events: [{ version: 2 }] });
+    expect(store.streams.get('account-a')).toHaveLength(3);
   });
 
   it('uses a cached state ahead of the version it read: another writer committed between the two reads', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AccountState, accountModule } from '../../example/accounts/account.js';
 import { EXAMPLE_MODULES } from '../../example/modules.js';
 import { CommandRejectedError } from '../../pipeline/errors.js';
+import { decodeHeaders } from '../../pipeline/events/eventRecord.js';
 import { readCommitted } from '../../pipeline/kafka/committedReader.js';
 import { HighWatermarks } from '../../pipeline/kafka/highWatermarks.js';
 import { createKafka } from '../../pipeline/kafka/kafkaClient.js';
@@ -73,6 +74,25 @@ describe('commands', () => {
       untilVersion: at.version,
     });
     return { version: at.version, state: fold(accountModule, accountModule.initialState(), events as never) };
+  }
+
+  /** Every committed record of a stream, in offset order: its version, event id and offset. */
+  async function streamLog(stream: string): Promise<{ version: number; id: string; offset: number }[]> {
+    const at = await guard.service.locate({ stream, category: 'account', id: stream.slice('account-'.length) });
+    const until = (await watermarks.of(at.topic)).get(at.partition as number) ?? 0;
+    const found: { version: number; id: string; offset: number }[] = [];
+    await readCommitted(
+      kafka,
+      [{ topic: at.topic, partition: at.partition as number, from: 0, until }],
+      ({ messages }) => {
+        for (const m of messages) {
+          const headers = decodeHeaders(m.headers);
+          if (headers?.stream === stream)
+            found.push({ version: headers.version, id: headers.eventId, offset: Number(m.offset) });
+        }
+      },
+    );
+    return found;
   }
 
   beforeAll(async () => {
@@ -326,7 +346,83 @@ describe('commands', () => {
     const log = await fromLog(id);
     expect(log).toMatchObject({ version: 11, state: { balance: 0 } });
   });
+
+  it('many concurrent commands on one hot stream, through two guards, are decided together and each written once', async () => {
+    const id = randomUUID();
+    const stream = `account-${id}`;
+    const clients = [guard.url, other.url].map((url) => new CommandClient({ url, apiKey: TELLER }));
+    const via = (i: number) => clients[i % 2] as CommandClient;
+    await via(0).send('account', id, 'open', { owner: 'k', currency: 'EUR' });
+    const setsBefore = await setSizes(guard);
+    // Two deposits of 10 for each withdrawal of 25: the balance runs dry again and again, so some are refused.
+    const send = (i: number, guardIndex = i) => {
+      const withdraw = i % 3 === 2;
+      return via(guardIndex)
+        .send(
+          'account',
+          id,
+          withdraw ? 'withdraw' : 'deposit',
+          { amount: withdraw ? 25 : 10, currency: 'EUR' },
+          {
+            commandId: `hot-${i}`,
+          },
+        )
+        .then(
+          (ok) => ({ i, ok }),
+          (error: unknown) => ({ i, error }),
+        );
+    };
+    const answers = await Promise.all(Array.from({ length: 90 }, (_, i) => send(i)));
+    const written = answers.flatMap((a) => ('ok' in a ? [a] : []));
+    const refused = answers.flatMap((a) => ('error' in a ? [a] : []));
+    for (const r of refused) expect((r.error as CommandRejectedError).reason).toBe('insufficient_funds');
+    expect(written.length).toBeGreaterThan(60);
+    expect(refused.length).toBeGreaterThan(0);
+    const after = await setSizes(guard);
+    // Some sets held more than one command (the metric sums their sizes).
+    expect(after.sum - setsBefore.sum).toBeGreaterThan(after.count - setsBefore.count);
+
+    const log = await streamLog(stream);
+    // Invariant 1: versions 0..n-1 in offset order; every acknowledged command's events there once, where it was told.
+    expect(log.map((e) => e.version)).toEqual(log.map((_, v) => v));
+    const byId = new Map(log.map((e) => [e.id, e]));
+    expect(byId.size).toBe(log.length);
+    expect(log.length).toBe(1 + written.reduce((n, w) => n + w.ok.events.length, 0));
+    for (const { i, ok } of written) {
+      expect(ok.events).toHaveLength(1);
+      const event = ok.events[0] as { id: string; version: number };
+      expect(event.id).toBe(commandEventId(stream, `hot-${i}`, 0));
+      expect(byId.get(event.id)).toMatchObject({ version: event.version, offset: ok.position?.offset });
+      expect(ok.version).toBe(event.version);
+    }
+    // Invariant 3: a refused command wrote nothing.
+    for (const { i } of refused) expect(byId.has(commandEventId(stream, `hot-${i}`, 0))).toBe(false);
+    const state = await fromLog(id);
+    expect(state.state.balance).toBe(written.reduce((sum, w) => sum + (w.ok.command === 'deposit' ? 10 : -25), 0));
+
+    // Retries of written commands, sent to the other guard together with new commands on the same stream: the
+    // retries are answered as duplicates from their first write, the new ones are written after them.
+    const retried = written.slice(0, 10);
+    const again = await Promise.all([
+      ...retried.map((w) => send(w.i, w.i + 1)),
+      ...Array.from({ length: 6 }, (_, k) => send(3 * (100 + k), 0)),
+    ]);
+    for (const [k, w] of retried.entries()) {
+      expect(again[k]).toMatchObject({ ok: { duplicate: true, version: w.ok.version, events: [] } });
+    }
+    const fresh = again.slice(retried.length);
+    for (const f of fresh) expect(f).toMatchObject({ ok: { attempts: expect.any(Number) } });
+    const longer = await streamLog(stream);
+    expect(longer.map((e) => e.version)).toEqual(longer.map((_, v) => v));
+    expect(longer.length).toBe(log.length + fresh.length);
+  });
 });
+
+async function setSizes(guard: RunningGuard): Promise<{ sum: number; count: number }> {
+  const metric = await guard.metrics.commandsTogether.get();
+  const of = (name: string) => metric.values.filter((v) => v.metricName === name).reduce((sum, v) => sum + v.value, 0);
+  return { sum: of('kes_guard_commands_together_sum'), count: of('kes_guard_commands_together_count') };
+}
 
 async function conflicts(guard: RunningGuard): Promise<number> {
   const metric = await guard.metrics.commandConflicts.get();
