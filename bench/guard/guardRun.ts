@@ -40,9 +40,14 @@ export interface BatchedResult extends Noted {
 export interface SingleAppendResult {
   rounds: number;
   guarded: { appends: number; latency: LatencySummary };
+  /** Stock kafkajs: what the target compares with. */
   raw: { transactions: number; latency: LatencySummary };
+  /** The same raw transaction with the coordinator kept, as the guard's producers do (patches/kafkajs+2.2.4.patch). */
+  rawCached: { transactions: number; latency: LatencySummary };
   /** guarded p50 / raw p50. */
   ratio: number;
+  /** guarded p50 / rawCached p50: the guard's own overhead over the transaction it runs. */
+  ratioCached: number;
 }
 
 /** The HTTP floor's figures (bench/guard/httpFloorPhase.ts). */

@@ -85,11 +85,15 @@ export async function rawTransactions(args: {
   cpu: CpuMeter;
   /** Where each measured transaction's latency goes (default: this call's own list). */
   latencies?: number[];
+  /** Keep the transaction coordinator as the guard does (default false: stock kafkajs, a lookup per request). */
+  cacheCoordinator?: boolean;
 }): Promise<RawResult> {
   const { kafka, catalog, topic, partitions, batch } = args;
   const producers: Producer[] = await Promise.all(
     Array.from({ length: args.producers }, (_, i) =>
-      initTransactional(kafka, `${args.transactionalPrefix}.${batch}.${i}`, 60_000),
+      initTransactional(kafka, `${args.transactionalPrefix}.${batch}.${i}`, 60_000, {
+        cacheCoordinator: args.cacheCoordinator ?? false,
+      }),
     ),
   );
   const versions = new Map<string, number>();

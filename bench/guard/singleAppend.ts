@@ -25,10 +25,15 @@ export async function singleAppendPhase(run: GuardRun): Promise<void> {
   await ensureTopic(kafka, topic, run.partitions, config.KES_TOPIC_REPLICATION);
   const guarded: number[] = [];
   const raw: number[] = [];
+  const rawCached: number[] = [];
   let rawTransactionsCount = 0;
+  let rawCachedCount = 0;
   try {
     for (let round = 1; round <= rounds; round++) {
-      progress(`single append, round ${round}/${rounds}: 1 guarded client, then 1 raw producer, ${roundMs} ms each`);
+      progress(
+        `single append, round ${round}/${rounds}: 1 guarded client, then 1 raw producer (stock kafkajs), then 1 ` +
+          `raw producer keeping its coordinator as the guard's do, ${roundMs} ms each`,
+      );
       const client = run.ctx.clients[0] as HttpLoadClient;
       await closedLoop({
         workers: 1,
@@ -45,22 +50,26 @@ export async function singleAppendPhase(run: GuardRun): Promise<void> {
         durationMs: roundMs,
         window: async () => async () => undefined,
       });
-      const r = await rawTransactions({
-        kafka,
-        catalog,
-        topic,
-        partitions: run.partitions,
-        streams: options.streams,
-        producers: 1,
-        batch: 1,
-        batchSource: 'single',
-        transactionalPrefix: `kes-bench-single.${run.id}.${round}`,
-        warmupMs: round === 1 ? options.warmupMs : 200,
-        durationMs: roundMs,
-        cpu: run.ctx.cpu,
-        latencies: raw,
-      });
-      rawTransactionsCount += r.transactions;
+      for (const cached of [false, true]) {
+        const r = await rawTransactions({
+          kafka,
+          catalog,
+          topic,
+          partitions: run.partitions,
+          streams: options.streams,
+          producers: 1,
+          batch: 1,
+          batchSource: 'single',
+          transactionalPrefix: `kes-bench-single.${run.id}.${round}.${cached ? 'cached' : 'stock'}`,
+          warmupMs: round === 1 ? options.warmupMs : 200,
+          durationMs: roundMs,
+          cpu: run.ctx.cpu,
+          latencies: cached ? rawCached : raw,
+          cacheCoordinator: cached,
+        });
+        if (cached) rawCachedCount += r.transactions;
+        else rawTransactionsCount += r.transactions;
+      }
     }
   } finally {
     await deleteTopics(kafka, [topic]).catch(() => {});
@@ -69,13 +78,17 @@ export async function singleAppendPhase(run: GuardRun): Promise<void> {
     rounds,
     guarded: { appends: guarded.length, latency: summarize(guarded) },
     raw: { transactions: rawTransactionsCount, latency: summarize(raw) },
+    rawCached: { transactions: rawCachedCount, latency: summarize(rawCached) },
     ratio: Number.NaN,
+    ratioCached: Number.NaN,
   };
   result.ratio = result.guarded.latency.p50 / result.raw.latency.p50;
+  result.ratioCached = result.guarded.latency.p50 / result.rawCached.latency.p50;
   run.single = result;
   progress(
     `  guarded p50 ${formatNumber(result.guarded.latency.p50, 2)} ms (p99 ${formatNumber(result.guarded.latency.p99, 1)}), ` +
       `raw transaction p50 ${formatNumber(result.raw.latency.p50, 2)} ms (p99 ${formatNumber(result.raw.latency.p99, 1)}): ` +
-      `ratio ${formatNumber(result.ratio, 2)}`,
+      `ratio ${formatNumber(result.ratio, 2)}; raw with the guard's cached coordinator p50 ` +
+      `${formatNumber(result.rawCached.latency.p50, 2)} ms: ratio ${formatNumber(result.ratioCached, 2)}`,
   );
 }

@@ -10,13 +10,25 @@ export function transactionalIdOf(namespace: string, slot: number): string {
   return `kes-guard.${namespace.replace(/[^A-Za-z0-9._-]/g, '_')}.${slot}`;
 }
 
-/** A transactional producer whose epoch is current: kafkajs only asks for one at the first transaction. */
-export async function initTransactional(kafka: Kafka, transactionalId: string, timeoutMs: number): Promise<Producer> {
+/**
+ * A transactional producer whose epoch is current: kafkajs only asks for one at the first transaction.
+ * `cacheCoordinator` (default true) keeps the transaction coordinator found at init for every transaction, through
+ * the patched kafkajs (patches/kafkajs+2.2.4.patch): stock kafkajs asks FindCoordinator before every
+ * AddPartitionsToTxn and EndTxn, two round trips per transaction. Benchmarks turn it off to measure stock kafkajs.
+ */
+export async function initTransactional(
+  kafka: Kafka,
+  transactionalId: string,
+  timeoutMs: number,
+  { cacheCoordinator = true }: { cacheCoordinator?: boolean } = {},
+): Promise<Producer> {
   const producer = kafka.producer({
     transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: timeoutMs,
+    // A failed request forgets the coordinator; a producer whose commit is in doubt is replaced anyway.
+    cacheTransactionCoordinator: cacheCoordinator,
     allowAutoTopicCreation: false,
     retry: { retries: 5, initialRetryTime: 50, maxRetryTime: 1000 },
   });
