@@ -48,6 +48,8 @@ describe('zombie guards (SIGSTOP past the lease, SIGCONT after a takeover)', () 
     expect(result.report.violations).toEqual([]);
     expect(stoppedZombies).toBe(2);
     expect(fencedZombies).toBeGreaterThanOrEqual(1);
-    expect(result.stats.written).toBeGreaterThan(100);
+    // That load ran at all: how much depends on the machine (763 – 2,567 written here in 14 s; 67 once in a CI
+    // run whose five guards took most of the 14 s to start), and the zombies are the point, not the throughput.
+    expect(result.stats.written).toBeGreaterThan(20);
   });
 });
