@@ -149,18 +149,23 @@ function diagnosticsTable(run: GuardRun): string {
     phase,
     commits: w.guard.commits,
     serverAppendMs: w.guard.meanServerAppendMs,
+    serverP99Ms: w.guard.p99ServerAppendMs,
+    commitP99Ms: w.guard.p99CommitMs,
     requeued: w.guard.requeued,
     redis: w.redisScripts,
   });
   const diagnostics = [
     ...run.guarded.map((r) => ofWindow(`guarded ${r.clients}`, r.window)),
     ...(run.half ? [ofWindow('half peak', run.half.window)] : []),
+    ...run.batched.map((r) => ofWindow(r.phase, r.window)),
   ];
   type Diag = (typeof diagnostics)[number];
   const diagColumns: Column<Diag>[] = [
     { header: 'phase', value: (d) => d.phase },
     { header: 'group commits', value: (d) => d.commits },
-    { header: 'mean in-guard append ms', value: (d) => fmt(d.serverAppendMs) },
+    { header: 'mean in-guard request ms', value: (d) => fmt(d.serverAppendMs) },
+    { header: 'in-guard p99 ms', value: (d) => fmt(d.serverP99Ms) },
+    { header: 'group commit p99 ms', value: (d) => fmt(d.commitP99Ms) },
     { header: 'requeued', value: (d) => d.requeued },
     { header: 'Redis scripts/s', value: (d) => d.redis.callsPerSecond },
     { header: 'Redis µs/script', value: (d) => fmt(d.redis.usecPerCall) },
