@@ -152,7 +152,10 @@ export class CommandHandler {
       if (open.delete(item)) item.settle(answer);
     };
     try {
-      await this.decideAndWrite(stream, await this.notYetApplied(stream, set, settle), settle);
+      // The command id lookups and the first load need nothing of each other: one round of Redis reads, not two.
+      const firstLoad = this.load((set[0] as Waiting).module, stream);
+      firstLoad.catch(() => undefined); // unused when every command was a duplicate; otherwise awaited below
+      await this.decideAndWrite(stream, await this.notYetApplied(stream, set, settle), settle, firstLoad);
     } catch (error) {
       for (const item of open) settle(item, { error });
     }
@@ -188,6 +191,7 @@ export class CommandHandler {
     stream: string,
     set: Waiting[],
     settle: (item: Waiting, answer: Answer) => void,
+    firstLoad?: Promise<Loaded>,
   ): Promise<void> {
     const head = set[0];
     if (head === undefined) return;
@@ -196,7 +200,7 @@ export class CommandHandler {
     const expectedVersion = set.length === 1 ? head.request.expectedVersion : undefined;
     let conflict: WrongExpectedVersionError | undefined;
     for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++) {
-      const loaded = await this.load(module, stream);
+      const loaded = attempt === 1 && firstLoad ? await firstLoad : await this.load(module, stream);
       if (expectedVersion !== undefined && loaded.version !== expectedVersion) {
         throw new WrongExpectedVersionError(stream, expectedVersion, loaded.version);
       }
@@ -242,12 +246,11 @@ export class CommandHandler {
         settle(head, { ok: await this.appendFailed(module, stream, head, write.ids[0] as string, attempt, error) });
         return;
       }
-      if (!write.outcome.duplicate) {
-        await this.remember(module, stream, write.outcome, together.state);
-      }
       for (const [i, item] of set.entries()) {
         settle(item, answerOf(item.request.type, together.outcomes[i] as TogetherOutcome, write));
       }
+      // The answers need not wait for the cache (it only saves reads); this stream's next set does.
+      if (!write.outcome.duplicate) await this.remember(module, stream, write.outcome, together.state);
       return;
     }
     throw new CommandConflictError(
