@@ -306,15 +306,18 @@ export class CommandHandler {
 
   /** The stream's state at its committed version. */
   private async load(module: CommandModule, stream: string): Promise<Loaded> {
-    const at = await this.store.locate(stream);
+    const key = this.cache?.key(module.category, module.stateVersion, stream);
+    // Side by side: an entry read before the version is exact at its own version all the same (below).
+    const [at, cached] = await Promise.all([
+      this.store.locate(stream),
+      key === undefined ? undefined : this.cache?.get(key),
+    ]);
     if (at.version < 0 || at.partition === undefined) {
       this.hooks.onStateLoad?.('empty', 0);
       return { version: -1, state: module.initialState() };
     }
-    const key = this.cache?.key(module.category, module.stateVersion, stream);
-    const cached = key === undefined ? undefined : await this.cache?.get(key);
-    // An entry from before a repartitioning is not used. An entry ahead of the version just read is another
-    // writer's commit that landed between the two reads: it is committed, so it is exact at its version, and the
+    // An entry from before a repartitioning is not used. An entry ahead of the version read is another writer's
+    // commit that landed between the two reads: it is committed, so it is exact at its version, and the
     // compare-and-swap on that version is as good as on any other.
     const base =
       cached && cached.partition === at.partition ? cached : { version: -1, offset: -1, state: module.initialState() };

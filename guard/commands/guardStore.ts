@@ -1,6 +1,7 @@
 import { parseStream } from '../append/appendRequest.js';
 import { moduleAuthority } from '../append/authority.js';
 import type { GuardContext } from '../context.js';
+import { partitionOf } from '../protocol/partitioner.js';
 import { lookupId } from '../protocol/redisState.js';
 import type { StreamReader } from '../read/streamReader.js';
 import type { AppendService } from '../write/appendService.js';
@@ -35,10 +36,13 @@ export function guardStore(ctx: GuardContext, service: AppendService, reader: St
     async written(eventId, stream) {
       // The idempotency window of the stream's partition (guard/protocol/idWindow.ts). A reserved id is 'pending'
       // while its reservation exists: its outcome is open. The id names the stream (commandEventId), so a written one
-      // is this stream's.
-      const at = await service.locate(parseStream(stream));
-      if (at.partition === undefined) return undefined;
-      const found = await lookupId(ctx.redis, ctx.keys.partition(at.topic, at.partition), eventId);
+      // is this stream's. The partition comes from the topic's partition count, not from Redis: one round trip, not
+      // two, and it runs beside the command's load (which checks that the guard's state is validated).
+      const name = parseStream(stream);
+      const partitions = await ctx.topics.existingPartitionsOf(name.category);
+      if (partitions === undefined) return undefined;
+      const topic = ctx.topics.topicOf(name.category);
+      const found = await lookupId(ctx.redis, ctx.keys.partition(topic, partitionOf(stream, partitions)), eventId);
       if (found === undefined || found === 'pending') return found;
       return { stream, version: found.version };
     },
