@@ -7,36 +7,24 @@ import { confirm, release, type Validated } from '../protocol/redisState.js';
 import { recordPositions } from '../read/streamIndex.js';
 import type { Resolver } from '../recovery/resolver.js';
 import type { StateMonitor } from '../recovery/stateMonitor.js';
-import { type AppendQueue, isAtomic, type QueuedAppend, type QueuedAtomic, type QueuedUnit } from './appendQueue.js';
+import { type AppendQueue, isAtomic, type QueuedAppend, type QueuedUnit } from './appendQueue.js';
 import { buildMessages } from './buildMessages.js';
 import { commitOutcomes, type PartitionConfirm } from './commitOutcomes.js';
 import { abandonTransaction, beginTransaction, commitTransaction } from './commitTransaction.js';
-import { carryOutRefusal } from './conflictRefusal.js';
-import { type AtomicMember, decideAtomic } from './decideAtomic.js';
-import {
-  decideReserveAnswers,
-  type ReserveDecision,
-  type ReservedAppend,
-  type ReservedPartition,
-} from './decideReserveAnswers.js';
-import { groupByPartition, type PartitionGroup } from './groupByPartition.js';
-import { sendReserves } from './sendReserves.js';
+import { type AtomicItem, type Reserved, ReserveStep } from './reserveStep.js';
 import type { SlotLeases } from './slotLeases.js';
 import { SlotProducer } from './slotProducer.js';
-
-type Reserved = ReservedPartition<{ append: PreparedAppend }>;
 
 /** Every partition a group may write: each append's, or each member's of an atomic batch. */
 function partitionsOf(group: readonly QueuedUnit[]): PreparedAppend[] {
   return group.flatMap((unit) => (isAtomic(unit) ? [...unit.atomic] : [unit.append]));
 }
-type AtomicItem = AtomicMember & { append: PreparedAppend; attempts: number };
 
 /**
  * One transactional writer: the group-commit loop over a leased slot's producer (SlotProducer). Each turn:
  *
  *   1. reserve  one Redis script per partition, all in one pipeline: idempotency, then compare-and-swap, then
- *               versions reserved under a reservation id with a deadline
+ *               versions reserved under a reservation id with a deadline (reserveStep.ts)
  *   2. produce  every reserved event in one Kafka transaction (acks=all), then commit
  *   3. answer   only now: an append is acknowledged only once its transaction has committed
  *   4. confirm  one script per partition: lift the locks, record positions for idempotency, move the watermark;
@@ -50,6 +38,7 @@ type AtomicItem = AtomicMember & { append: PreparedAppend; attempts: number };
  */
 export class Writer {
   private readonly lease: SlotProducer;
+  private readonly reserveStep: ReserveStep;
   private seq = 0;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -63,6 +52,9 @@ export class Writer {
     readonly name: string,
   ) {
     this.lease = new SlotProducer(ctx, slots, state, resolver, name);
+    this.reserveStep = new ReserveStep(ctx, state, resolver, (item, reason, delayMs) =>
+      this.requeue(item, reason, delayMs),
+    );
   }
 
   get ready(): boolean {
@@ -127,8 +119,8 @@ export class Writer {
     const open = await beginTransaction(producer, partitionsOf(group));
     const reserved =
       first && isAtomic(first)
-        ? await this.reserveAtomic(first, resId, v, slot)
-        : await this.reserve(group as QueuedAppend[], resId, v, slot);
+        ? await this.reserveStep.atomic(first, resId, v, slot)
+        : await this.reserveStep.appends(group as QueuedAppend[], resId, v, slot);
     if (reserved.length === 0) {
       // Nothing to write (every append answered, refused or sent back): end the empty transaction. A producer that
       // cannot is in doubt and is replaced; no append of this group depends on it any more.
@@ -173,95 +165,6 @@ export class Writer {
       this.confirm(confirms, resId, v);
       failpoint('after-confirm');
     });
-  }
-
-  /** 1. reserve: one script per partition, all in one pipeline; every answer that needs no write is carried out here. */
-  private async reserve(group: QueuedAppend[], resId: string, v: Validated, slot: number): Promise<Reserved[]> {
-    const partitions = groupByPartition(group);
-    const results = await this.sendReserves(partitions, resId, v, slot);
-    if (!results) {
-      for (const item of group) this.requeue(item, 'redis', 100);
-      return [];
-    }
-    const reserved: ReservedPartition<QueuedAppend>[] = [];
-    partitions.forEach((pg, index) => {
-      const decision = decideReserveAnswers(pg.items, results[index]);
-      if (decision.kind === 'retry') {
-        if (decision.reason === 'stale') this.state.invalidate('a reservation found the Redis state changed');
-        for (const item of pg.items) this.requeue(item, decision.reason, decision.delayMs);
-        return;
-      }
-      const appends: ReservedAppend<QueuedAppend>[] = [];
-      for (const d of decision.decisions) {
-        if (d.kind === 'write') appends.push({ item: d.item, first: d.first, last: d.last });
-        else this.settle(d, pg);
-      }
-      if (appends.length > 0) reserved.push({ topic: pg.topic, partition: pg.partition, appends });
-    });
-    return reserved;
-  }
-
-  /**
-   * 1. reserve, for an atomic batch: every member's partition in one pipeline, then one decision for the batch
-   * (decideAtomic). Anything reserved for a batch that is not written is released before the batch is answered or
-   * sent back, so no stream stays locked for it.
-   */
-  private async reserveAtomic(unit: QueuedAtomic, resId: string, v: Validated, slot: number): Promise<Reserved[]> {
-    const members: AtomicItem[] = unit.atomic.map((append, index) => ({ index, append, attempts: unit.attempts }));
-    const partitions = groupByPartition(members);
-    const results = await this.sendReserves(partitions, resId, v, slot);
-    if (!results) {
-      this.requeue(unit, 'redis', 100);
-      return [];
-    }
-    const decision = decideAtomic(
-      members.length,
-      partitions.map((pg, index) => ({ ...pg, decision: decideReserveAnswers(pg.items, results[index]) })),
-    );
-    if (decision.kind === 'write') return decision.reserved;
-    const locked = partitions.filter((_, index) => {
-      const answers = results[index]?.[1];
-      return Array.isArray(answers) && answers.some((a) => Array.isArray(a) && a[0] === 'ok');
-    });
-    await Promise.all(
-      locked.map((pg) =>
-        release(this.ctx.redis, this.ctx.keys, this.ctx.keys.partition(pg.topic, pg.partition), v, resId),
-      ),
-    ).catch((error: unknown) =>
-      // Left locked until the reservation's deadline, when the resolver finds nothing written and rolls it back.
-      this.ctx.log.warn('could not release an atomic batch not written', { resId, error }),
-    );
-    switch (decision.kind) {
-      case 'answer':
-        this.ctx.metrics.appends.inc({ outcome: 'duplicate' }, members.length);
-        unit.resolve(decision.outcomes);
-        break;
-      case 'refuse':
-        this.ctx.metrics.appends.inc({ outcome: 'atomic_refused' }, members.length);
-        unit.refuse(decision.errors);
-        break;
-      case 'retry':
-        if (decision.reason === 'stale') this.state.invalidate('a reservation found the Redis state changed');
-        for (const holder of decision.resolveHolders) this.resolveHolder(locked[0] ?? partitions[0], holder);
-        this.requeue(unit, decision.reason, decision.delayMs);
-        break;
-    }
-    return [];
-  }
-
-  /** The group's reserve scripts in one pipeline; undefined when Redis could not be asked (everything retries). */
-  private async sendReserves(
-    partitions: readonly PartitionGroup<{ append: PreparedAppend }>[],
-    resId: string,
-    v: Validated,
-    slot: number,
-  ): Promise<[Error | null, unknown][] | undefined> {
-    try {
-      return await sendReserves(this.ctx, partitions, { resId, slot, ttlMs: this.ctx.settings.reservationMs }, v);
-    } catch (error) {
-      this.ctx.log.warn('reserve failed', { error });
-      return undefined;
-    }
   }
 
   /**
@@ -348,31 +251,5 @@ export class Writer {
   private requeue(item: QueuedUnit, reason: string, delayMs: number): void {
     this.ctx.metrics.retries.inc({ reason });
     this.queue.retryLater(item, delayMs);
-  }
-
-  /** Carries out an answer that needs no write. */
-  private settle(d: Exclude<ReserveDecision<QueuedAppend>, { kind: 'write' }>, pg: PartitionGroup<QueuedAppend>): void {
-    switch (d.kind) {
-      case 'answer':
-        this.ctx.metrics.appends.inc({ outcome: 'duplicate' });
-        d.item.resolve(d.outcome);
-        return;
-      case 'refuse':
-        carryOutRefusal(this.ctx, d.item, d.error, d.metric, pg);
-        return;
-      case 'wait': {
-        if (d.resolveHolder !== undefined) this.resolveHolder(pg, d.resolveHolder);
-        this.requeue(d.item, 'busy', d.delayMs);
-        return;
-      }
-    }
-  }
-
-  /** A reservation past its deadline holds a stream: settle it from Kafka, in the background. */
-  private resolveHolder(pg: { topic: string; partition: number } | undefined, holder: string): void {
-    if (!pg) return;
-    void this.resolver
-      .resolve(pg.topic, pg.partition, holder, { fence: true })
-      .catch((error: unknown) => this.ctx.log.warn('resolve failed', { resId: holder, error }));
   }
 }
