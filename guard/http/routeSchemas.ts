@@ -1,58 +1,35 @@
-import { z } from 'zod';
-import { ATTEMPT_DEADLINE_HEADER } from '../append/attemptDeadline.js';
 import { errorResponse } from '../append/errorSchemas.js';
-import { TRACEPARENT_HEADER } from '../append/traceparentHeader.js';
 import type { CommandModule } from '../commands/decider.js';
+import { commandRouteSchemas } from './commandSchemas.js';
+import {
+  badRequest,
+  deadlineHeader,
+  forbidden,
+  mediaType,
+  object,
+  position,
+  type Schema,
+  security,
+  text,
+  tooLarge,
+  unauthorized,
+  unavailable,
+  version,
+} from './schemaParts.js';
 
 /**
  * The guard's route schemas: what each route takes and every status it answers, with the bodies of
  * errorSchemas.ts. They document (the OpenAPI document at /openapi.json is generated from them) and are checked
  * against real answers by test/contract/guardContract.int.test.ts; the routes' own parsers validate the requests.
- * A route added without `response` schemas fails that test's "every route documents its answers".
+ * A route added without `response` schemas fails that test's "every route documents its answers". The stream routes
+ * are here, the command routes in commandSchemas.ts, and what both use in schemaParts.ts.
  */
-
-type Schema = Record<string, unknown>;
-
-const text = { type: 'string' } as const;
-const version = { type: 'integer', minimum: -1 } as const;
-const security = [{ bearer: [] }, { apiKey: [] }];
-
-const deadlineHeader = {
-  type: 'object',
-  properties: {
-    [ATTEMPT_DEADLINE_HEADER]: {
-      type: 'string',
-      pattern: '^\\d{1,16}$',
-      description: 'epoch ms after which the client gives up on this attempt: the guard never reserves it later',
-    },
-    [TRACEPARENT_HEADER]: {
-      type: 'string',
-      description:
-        'W3C trace context (00-<32 hex>-<16 hex>-<2 hex>): written to each event record and projected row; malformed: 400',
-    },
-  },
-} as const;
 
 const streamParams = {
   type: 'object',
   required: ['stream'],
   properties: { stream: { type: 'string', description: '<category>-<id>, e.g. account-42' } },
 } as const;
-
-const commandParams = {
-  type: 'object',
-  required: ['category', 'id'],
-  properties: {
-    category: { type: 'string', description: 'a category a hosted module owns' },
-    id: { type: 'string', description: 'the stream is <category>-<id>' },
-  },
-} as const;
-
-function object(properties: Record<string, Schema>, required: string[] = Object.keys(properties)): Schema {
-  return { type: 'object', required, additionalProperties: false, properties };
-}
-
-const position = object({ topic: text, partition: { type: 'integer', minimum: 0 }, offset: { type: 'integer' } });
 
 const appendAnswerProperties = {
   stream: text,
@@ -153,52 +130,6 @@ function orBatch(description: string, whole: Schema): Schema {
   return { description, oneOf: [shape, batchAnswer] };
 }
 
-const commandResultProperties = {
-  stream: text,
-  command: text,
-  version: { ...version, description: "the stream's version after the command" },
-  events: { type: 'array', items: object({ id: text, type: text, version: { type: 'integer', minimum: 0 } }) },
-  position,
-  attempts: { type: 'integer', minimum: 0 },
-  duplicate: { type: 'boolean', description: 'the command id was applied before: nothing new was written' },
-};
-const commandResultRequired = ['stream', 'command', 'version', 'events', 'attempts'];
-const commandResult = object(commandResultProperties, commandResultRequired);
-const commandResultWith200 = object({ status: { const: 200 }, ...commandResultProperties }, [
-  'status',
-  ...commandResultRequired,
-]);
-
-/** The command body; `type` and `data` one of the hosted modules' commands, `data` from the module's zod schema. */
-function commandBody(modules: readonly CommandModule[]): Schema {
-  const commands = modules.flatMap((module) =>
-    Object.entries(module.commands).map(([type, schema]) => {
-      const { $schema: _, ...data } = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' });
-      return {
-        type: 'object',
-        description: `${module.category}: ${type}`,
-        properties: { type: { const: type }, data },
-      };
-    }),
-  );
-  return {
-    type: 'object',
-    required: ['type'],
-    additionalProperties: false,
-    properties: {
-      type: text,
-      data: {},
-      expectedVersion: { ...version, description: 'decide only on exactly this version (409 otherwise)' },
-      commandId: {
-        type: 'string',
-        pattern: '^[A-Za-z0-9_.:@-]{1,200}$',
-        description: 'the same command id is written once: a repeat is answered from its first write',
-      },
-    },
-    ...(commands.length > 0 ? { anyOf: commands } : {}),
-  };
-}
-
 const readQuery = {
   type: 'object',
   properties: {
@@ -237,16 +168,6 @@ const readAnswer = object({
     description: 'the fromVersion of the next page; null at the stream end (or start, backwards)',
   },
 });
-
-const badRequest = errorResponse('bad input: `error` says what, `path` where', ['invalid_request']);
-const unauthorized = errorResponse('no API key, or an unknown one', ['unauthorized']);
-const forbidden = errorResponse("the key's service may not write (or command) this category", ['forbidden']);
-const tooLarge = errorResponse('the body or one event is too large', ['too_large']);
-const mediaType = errorResponse('the body is not application/json', ['unsupported_media_type']);
-const unavailable = errorResponse('not ready (starting, rebuilding) or a service unreachable: nothing written', [
-  'not_ready',
-  'unavailable',
-]);
 
 export function guardRouteSchemas(modules: readonly CommandModule[]) {
   return {
@@ -319,109 +240,6 @@ export function guardRouteSchemas(modules: readonly CommandModule[]) {
         503: unavailable,
       },
     },
-    command: {
-      tags: ['commands'],
-      summary: 'Run a command of the module that owns the category on stream <category>-<id>',
-      security,
-      params: commandParams,
-      headers: deadlineHeader,
-      body: commandBody(modules),
-      response: {
-        200: { description: 'decided and written (or nothing to do, or a repeated command id)', ...commandResult },
-        400: badRequest,
-        401: unauthorized,
-        403: forbidden,
-        409: errorResponse('expectedVersion not met, or conflicts on every attempt', [
-          'wrong_expected_version',
-          'concurrency_conflict',
-        ]),
-        413: tooLarge,
-        415: mediaType,
-        422: errorResponse('refused by the module (a business rule)', ['command_rejected']),
-        500: errorResponse('the module threw, or the outcome is unknown', ['module_failed', 'outcome_unknown']),
-        503: unavailable,
-      },
-    },
-    commandBatch: {
-      tags: ['commands'],
-      summary: 'Run many commands in one request: each item like POST /commands/{category}/{id}, answered alone',
-      security,
-      headers: deadlineHeader,
-      body: {
-        type: 'object',
-        required: ['commands'],
-        additionalProperties: false,
-        properties: {
-          commands: {
-            type: 'array',
-            minItems: 1,
-            description:
-              'at most KES_MAX_BATCH_APPENDS commands; each { category, id, type, data, expectedVersion?, commandId? }',
-            items: {
-              allOf: [object({ category: text, id: text }, ['category', 'id']), commandBody(modules)],
-            },
-          },
-        },
-      },
-      response: {
-        200: {
-          description:
-            "every command answered, in request order, each with its own status and a single command's body (503 while the guard is not ready)",
-          ...object(
-            {
-              results: {
-                type: 'array',
-                items: {
-                  oneOf: [
-                    { ...commandResultWith200 },
-                    {
-                      type: 'object',
-                      required: ['status', 'error', 'message'],
-                      properties: { status: { type: 'integer' }, error: text, message: text },
-                    },
-                  ],
-                },
-              },
-            },
-            ['results'],
-          ),
-        },
-        400: badRequest,
-        401: unauthorized,
-        413: tooLarge,
-        415: mediaType,
-      },
-    },
-    commandState: {
-      tags: ['commands'],
-      summary: 'The state a command would be decided on now, exact at the version it names',
-      security,
-      params: commandParams,
-      response: {
-        200: { description: 'the folded state', ...object({ stream: text, version, state: {} }) },
-        400: badRequest,
-        401: unauthorized,
-        403: forbidden,
-        500: errorResponse('the module threw while folding', ['module_failed']),
-        503: unavailable,
-      },
-    },
-    modules: {
-      tags: ['commands'],
-      summary: 'The hosted modules and their command types',
-      security,
-      response: {
-        200: {
-          description: 'the hosted modules',
-          ...object({
-            modules: {
-              type: 'array',
-              items: object({ category: text, service: text, commands: { type: 'array', items: text } }),
-            },
-          }),
-        },
-        401: unauthorized,
-      },
-    },
+    ...commandRouteSchemas(modules),
   };
 }
