@@ -8,43 +8,16 @@ import {
   ModuleError,
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
-import type { AppendOutcome } from '../append/appendOutcome.js';
 import { type CommandRequest, commandEventId, parseCommandData } from './commandRequest.js';
 import type { CommandResult } from './commandResult.js';
 import { takeTogether } from './commandSets.js';
-import { type Command, type CommandModule, fold } from './decider.js';
+import type { CommandStore } from './commandStore.js';
+import type { Command, CommandModule } from './decider.js';
 import { decideTogether, type TogetherOutcome } from './decideTogether.js';
 import type { StateCache } from './stateCache.js';
-import type { StreamEvent, StreamSlice } from './streamEvents.js';
+import { type Loaded, StateLoader } from './stateLoader.js';
 import { StreamQueue } from './streamQueue.js';
 import { type Answer, answerOf, type SetWrite } from './togetherAnswers.js';
-
-/** Where a stream is and how far it has been committed (a reservation in flight is not counted). */
-export interface StreamLocation {
-  version: number;
-  topic: string;
-  /** Undefined while the category has no topic (no stream of it was ever written). */
-  partition: number | undefined;
-}
-
-/** What the handler needs from an event store: the guard in-process implements it (guardStore.ts). */
-export interface CommandStore {
-  locate(stream: string): Promise<StreamLocation>;
-  read(slice: StreamSlice): Promise<StreamEvent[]>;
-  /** Compare-and-swap append on `expected` (-1: no events yet), under the module's authority. */
-  append(
-    module: CommandModule,
-    stream: string,
-    expected: number,
-    events: readonly { id: string; type: string; data: unknown }[],
-    /** When the caller gives up (epoch ms): no append is reserved after it (see guard/append/attemptDeadline.ts). */
-    clientDeadline?: number,
-    /** The command request's W3C traceparent, written to the events' records (guard/append/traceparentHeader.ts). */
-    traceparent?: string,
-  ): Promise<AppendOutcome>;
-  /** The first write of an event id while the idempotency window remembers it; 'pending' while it is in flight. */
-  written(eventId: string, stream: string): Promise<{ stream: string; version: number } | 'pending' | undefined>;
-}
 
 export interface CommandSettings {
   /** Attempts per command when the compare-and-swap loses to another writer. */
@@ -65,11 +38,6 @@ export interface CommandHooks {
   onSet?: (module: CommandModule, size: number) => void;
   onOutcome?: (module: CommandModule, outcome: 'ok' | 'noop' | 'duplicate' | 'rejected' | 'conflict' | 'error') => void;
   onStateLoad?: (source: 'cache' | 'log' | 'empty', eventsRead: number) => void;
-}
-
-interface Loaded {
-  version: number;
-  state: unknown;
 }
 
 /** A command waiting for its stream, with the way to answer it. */
@@ -101,12 +69,16 @@ export class CommandHandler {
     (stream, set) => this.runSet(stream, set),
   );
 
+  private readonly states: StateLoader;
+
   constructor(
     private readonly store: CommandStore,
-    private readonly cache: StateCache | undefined,
+    cache: StateCache | undefined,
     private readonly settings: CommandSettings,
     private readonly hooks: CommandHooks = {},
-  ) {}
+  ) {
+    this.states = new StateLoader(store, cache, (source, eventsRead) => hooks.onStateLoad?.(source, eventsRead));
+  }
 
   async handle(
     module: CommandModule,
@@ -141,7 +113,7 @@ export class CommandHandler {
   /** The stream's state at its committed version, exactly as a command would be decided on it (no write). */
   async state(module: CommandModule, id: string): Promise<{ stream: string; version: number; state: unknown }> {
     const stream = `${module.category}-${id}`;
-    const loaded = await this.load(module, stream);
+    const loaded = await this.states.load(module, stream);
     return { stream, version: loaded.version, state: loaded.state };
   }
 
@@ -153,7 +125,7 @@ export class CommandHandler {
     };
     try {
       // The command id lookups and the first load need nothing of each other: one round of Redis reads, not two.
-      const firstLoad = this.load((set[0] as Waiting).module, stream);
+      const firstLoad = this.states.load((set[0] as Waiting).module, stream);
       firstLoad.catch(() => undefined); // unused when every command was a duplicate; otherwise awaited below
       await this.decideAndWrite(stream, await this.notYetApplied(stream, set, settle), settle, firstLoad);
     } catch (error) {
@@ -200,7 +172,7 @@ export class CommandHandler {
     const expectedVersion = set.length === 1 ? head.request.expectedVersion : undefined;
     let conflict: WrongExpectedVersionError | undefined;
     for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt++) {
-      const loaded = attempt === 1 && firstLoad ? await firstLoad : await this.load(module, stream);
+      const loaded = attempt === 1 && firstLoad ? await firstLoad : await this.states.load(module, stream);
       if (expectedVersion !== undefined && loaded.version !== expectedVersion) {
         throw new WrongExpectedVersionError(stream, expectedVersion, loaded.version);
       }
@@ -250,7 +222,7 @@ export class CommandHandler {
         settle(item, answerOf(item.request.type, together.outcomes[i] as TogetherOutcome, write));
       }
       // The answers need not wait for the cache (it only saves reads); this stream's next set does.
-      if (!write.outcome.duplicate) await this.remember(module, stream, write.outcome, together.state);
+      if (!write.outcome.duplicate) await this.states.remember(module, stream, write.outcome, together.state);
       return;
     }
     throw new CommandConflictError(
@@ -302,60 +274,6 @@ export class CommandHandler {
       throw new AppendIndeterminateError(stream, 'an earlier attempt of this command id is still being written');
     }
     return first;
-  }
-
-  /** The stream's state at its committed version. */
-  private async load(module: CommandModule, stream: string): Promise<Loaded> {
-    const key = this.cache?.key(module.category, module.stateVersion, stream);
-    // Side by side: an entry read before the version is exact at its own version all the same (below).
-    const [at, cached] = await Promise.all([
-      this.store.locate(stream),
-      key === undefined ? undefined : this.cache?.get(key),
-    ]);
-    if (at.version < 0 || at.partition === undefined) {
-      this.hooks.onStateLoad?.('empty', 0);
-      return { version: -1, state: module.initialState() };
-    }
-    // An entry from before a repartitioning is not used. An entry ahead of the version read is another writer's
-    // commit that landed between the two reads: it is committed, so it is exact at its version, and the
-    // compare-and-swap on that version is as good as on any other.
-    const base =
-      cached && cached.partition === at.partition ? cached : { version: -1, offset: -1, state: module.initialState() };
-    if (base.version >= at.version) {
-      this.hooks.onStateLoad?.('cache', 0);
-      return { version: base.version, state: base.state };
-    }
-    const events = await this.store.read({
-      topic: at.topic,
-      partition: at.partition,
-      stream,
-      fromOffset: base.offset + 1,
-      afterVersion: base.version,
-      untilVersion: at.version,
-    });
-    let state: unknown;
-    try {
-      state = fold(module, base.state, events);
-    } catch (error) {
-      throw new ModuleError(module.category, stream, `evolve threw: ${(error as Error).message}`, error);
-    }
-    this.hooks.onStateLoad?.('log', events.length);
-    const last = events[events.length - 1] as StreamEvent;
-    if (key !== undefined) {
-      await this.cache
-        ?.put(key, { version: at.version, partition: at.partition, offset: last.offset, state })
-        .catch(() => false);
-    }
-    return { version: at.version, state };
-  }
-
-  private async remember(module: CommandModule, stream: string, outcome: AppendOutcome, state: unknown): Promise<void> {
-    if (!this.cache) return;
-    const key = this.cache.key(module.category, module.stateVersion, stream);
-    // The cache only saves reads: failing to write it loses nothing.
-    await this.cache
-      .put(key, { version: outcome.lastVersion, partition: outcome.partition, offset: outcome.offset, state })
-      .catch(() => false);
   }
 
   private backoff(attempt: number): Promise<void> {

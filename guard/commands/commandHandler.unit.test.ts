@@ -7,7 +7,8 @@ import {
   ModuleError,
   WrongExpectedVersionError,
 } from '../../pipeline/errors.js';
-import { CommandHandler, type CommandStore } from './commandHandler.js';
+import { CommandHandler } from './commandHandler.js';
+import type { CommandStore } from './commandStore.js';
 import { anyModule, type CommandModule, fold } from './decider.js';
 import type { StateCache } from './stateCache.js';
 import type { StreamEvent } from './streamEvents.js';

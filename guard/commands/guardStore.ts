@@ -5,7 +5,7 @@ import { partitionOf } from '../protocol/partitioner.js';
 import { lookupId } from '../protocol/redisState.js';
 import type { StreamReader } from '../read/streamReader.js';
 import type { AppendService } from '../write/appendService.js';
-import type { CommandStore } from './commandHandler.js';
+import type { CommandStore } from './commandStore.js';
 
 /**
  * The command handler's event store inside a guard: versions from the guard's Redis state, events from Kafka, and
