@@ -2,6 +2,7 @@
 //
 // Layers, top to bottom; a folder may import the ones below it, never the ones above:
 //   cli/                          the commands; the one place that wires the core and the example together
+//   lab/, dashboard/              the tradeoff lab's experiments and reports; the live dashboard page
 //   bench/, example/              benchmarks; the bank example
 //   verify/, devstack/            history and read-model checkers, load generator; the local stack
 //   guard/, projectors/, index.ts the library (guard and projectors do not know each other)
@@ -62,6 +63,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^example/', pathNot: TEST },
       to: { path: '^(bench|cli)/' },
+    },
+    {
+      name: 'lab-and-dashboard-from-above-only',
+      comment:
+        'The lab and the dashboard measure and show everything below them (library, checkers, stack, example, ' +
+        'benchmarks); nothing below may depend on them, only the commands.',
+      severity: 'error',
+      from: { pathNot: `^(cli|bin|lab|dashboard)/|${TEST}` },
+      to: { path: '^(lab|dashboard)/' },
     },
     {
       name: 'bench-not-to-cli',

@@ -5,6 +5,7 @@ import { checkCommand } from './checkCommand.js';
 import { clickhouseCommand } from './clickhouseCommand.js';
 import { demoCommand } from './demoCommand.js';
 import { guardCommand } from './guardCommand.js';
+import { labCommand } from './labCommand.js';
 import { loadCommand } from './loadCommand.js';
 import { projectCommand } from './projectCommand.js';
 import { projectionsCommand } from './projectionsCommand.js';
@@ -32,7 +33,8 @@ export function program(): Command {
     .addCommand(projectCommand())
     .addCommand(projectionsCommand())
     .addCommand(reportCommand())
-    .addCommand(transfersCommand());
+    .addCommand(transfersCommand())
+    .addCommand(labCommand());
 }
 
 /** Runs the CLI and resolves to the process exit code; errors become one readable line, never a stack trace. */

@@ -1,0 +1,52 @@
+import * as echarts from 'echarts';
+import type { LabChart } from './experiment.js';
+
+const WIDTH = 760;
+const HEIGHT = 400;
+
+/** The ECharts option for a lab chart: one look for every report, no animation (the SVG is a single frame). */
+export function chartOption(chart: LabChart): echarts.EChartsCoreOption {
+  const categories = chart.x.categories
+    ? [...new Set(chart.series.flatMap((s) => s.points.map(([x]) => String(x))))]
+    : undefined;
+  return {
+    animation: false,
+    title: { text: chart.title, left: 'center', textStyle: { fontSize: 14 } },
+    legend: { bottom: 0, type: 'scroll' },
+    grid: { left: 70, right: 30, top: 50, bottom: 70 },
+    tooltip: { trigger: 'axis' },
+    xAxis: categories
+      ? { type: 'category', name: chart.x.label, nameLocation: 'middle', nameGap: 28, data: categories }
+      : {
+          type: chart.x.log ? 'log' : 'value',
+          name: chart.x.label,
+          nameLocation: 'middle',
+          nameGap: 28,
+          scale: !chart.x.log,
+        },
+    yAxis: {
+      type: chart.y.log ? 'log' : 'value',
+      name: chart.y.label,
+      nameLocation: 'middle',
+      nameGap: 55,
+    },
+    series: chart.series.map((s) => ({
+      name: s.name,
+      type: chart.kind,
+      data: categories ? categories.map((c) => s.points.find(([x]) => String(x) === c)?.[1] ?? null) : s.points,
+      connectNulls: false,
+      symbolSize: 6,
+    })),
+  };
+}
+
+/** The chart as an SVG document, rendered in Node by ECharts' server-side renderer: no browser involved. */
+export function renderChartSvg(chart: LabChart): string {
+  const instance = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
+  try {
+    instance.setOption(chartOption(chart));
+    return instance.renderToSVGString();
+  } finally {
+    instance.dispose();
+  }
+}
