@@ -26,7 +26,12 @@ function seedOf(value: string): number {
 /** Commander's camelCase key of a declared option, back to the experiment's own name. */
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-async function run(chosen: readonly Experiment[], what: string, flags: CommonFlags & Record<string, unknown>, command: Command) {
+async function run(
+  chosen: readonly Experiment[],
+  what: string,
+  flags: CommonFlags & Record<string, unknown>,
+  command: Command,
+) {
   const globals = command.optsWithGlobals<{ home?: string }>();
   const config = loadConfig({ overrides: { KES_HOME: globals.home } });
   const given = new Map<string, Map<string, string>>();

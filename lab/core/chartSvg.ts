@@ -1,11 +1,11 @@
-import * as echarts from 'echarts';
+import type * as Echarts from 'echarts';
 import type { LabChart } from './experiment.js';
 
 const WIDTH = 760;
 const HEIGHT = 400;
 
 /** The ECharts option for a lab chart: one look for every report, no animation (the SVG is a single frame). */
-export function chartOption(chart: LabChart): echarts.EChartsCoreOption {
+export function chartOption(chart: LabChart): Echarts.EChartsCoreOption {
   const categories = chart.x.categories
     ? [...new Set(chart.series.flatMap((s) => s.points.map(([x]) => String(x))))]
     : undefined;
@@ -40,8 +40,12 @@ export function chartOption(chart: LabChart): echarts.EChartsCoreOption {
   };
 }
 
-/** The chart as an SVG document, rendered in Node by ECharts' server-side renderer: no browser involved. */
-export function renderChartSvg(chart: LabChart): string {
+/**
+ * The chart as an SVG document, rendered in Node by ECharts' server-side renderer: no browser involved. ECharts is
+ * loaded on the first chart, not with the CLI: every `kes` process (guards included) loads the lab's commands.
+ */
+export async function renderChartSvg(chart: LabChart): Promise<string> {
+  const echarts = await import('echarts');
   const instance = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
   try {
     instance.setOption(chartOption(chart));

@@ -10,13 +10,13 @@ export interface ReportPage {
   durationSeconds: number;
 }
 
-const escape = (text: string): string =>
+const html = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const cell = (v: Cell): string => (v === null ? '' : typeof v === 'number' ? v.toLocaleString('en-US') : escape(v));
+const cell = (v: Cell): string => (v === null ? '' : typeof v === 'number' ? v.toLocaleString('en-US') : html(v));
 
 function keyValues(values: Record<string, string | number | boolean>): string {
-  const rows = Object.entries(values).map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`);
+  const rows = Object.entries(values).map(([k, v]) => `<tr><th>${html(k)}</th><td>${html(String(v))}</td></tr>`);
   return `<table class="kv">${rows.join('')}</table>`;
 }
 
@@ -24,19 +24,19 @@ function keyValues(values: Record<string, string | number | boolean>): string {
 export function reportHtml(page: ReportPage): string {
   const { result } = page;
   const charts = result.charts
-    .map((c) => `<figure class="chart" data-chart="${escape(c.name)}">${page.svgs.get(c.name) ?? ''}</figure>`)
+    .map((c) => `<figure class="chart" data-chart="${html(c.name)}">${page.svgs.get(c.name) ?? ''}</figure>`)
     .join('\n');
   const tables = result.tables
     .map(
       (t) =>
-        `<h3>${escape(t.title)} <a href="${escape(t.name)}.csv">CSV</a></h3>` +
-        `<table class="data"><thead><tr>${t.columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr></thead>` +
+        `<h3>${html(t.title)} <a href="${html(t.name)}.csv">CSV</a></h3>` +
+        `<table class="data"><thead><tr>${t.columns.map((c) => `<th>${html(c)}</th>`).join('')}</tr></thead>` +
         `<tbody>${t.rows.map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>`,
     )
     .join('\n');
-  const notes = (result.notes ?? []).map((n) => `<li>${escape(n)}</li>`).join('');
+  const notes = (result.notes ?? []).map((n) => `<li>${html(n)}</li>`).join('');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(page.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${html(page.title)}</title>
 <style>
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 p.reading{font-size:1.05em;line-height:1.5;background:#f4f7fb;padding:1em;border-left:4px solid #5470c6}
@@ -44,8 +44,8 @@ figure.chart{display:inline-block;margin:.5em;border:1px solid #ddd}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;font-size:.9em}
 table.data td{text-align:right}table.kv th{text-align:left;background:#fafafa}
 </style></head><body>
-<h1>${escape(page.title)}</h1>
-<p class="reading">${escape(result.reading)}</p>
+<h1>${html(page.title)}</h1>
+<p class="reading">${html(result.reading)}</p>
 ${notes ? `<ul class="notes">${notes}</ul>` : ''}
 <section class="charts">${charts}</section>
 <h2>Figures</h2>
@@ -58,15 +58,18 @@ ${tables}
 }
 
 /** index.html of a run of several experiments: a link to each report and how it ended. */
-export function indexHtml(title: string, rows: { name: string; title: string; ok: boolean; reading: string }[]): string {
+export function indexHtml(
+  title: string,
+  rows: { name: string; title: string; ok: boolean; reading: string }[],
+): string {
   const items = rows
     .map(
       (r) =>
-        `<li><a href="${escape(r.name)}/report.html">${escape(r.title)}</a> ${r.ok ? '' : '<strong>(failed)</strong>'}<br>${escape(r.reading)}</li>`,
+        `<li><a href="${html(r.name)}/report.html">${html(r.title)}</a> ${r.ok ? '' : '<strong>(failed)</strong>'}<br>${html(r.reading)}</li>`,
     )
     .join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${html(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto}li{margin:1em 0}</style></head>
-<body><h1>${escape(title)}</h1><ul>${items}</ul></body></html>
+<body><h1>${html(title)}</h1><ul>${items}</ul></body></html>
 `;
 }

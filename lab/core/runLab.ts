@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { machine } from '../../bench/support/machine.js';
 import type { KesConfig } from '../../pipeline/config/config.js';
 import { UsageError } from '../../pipeline/errors.js';
 import { renderRows } from '../../pipeline/output/textOutput.js';
 import { kesVersion } from '../../pipeline/packageVersion.js';
-import { machine } from '../../bench/support/machine.js';
 import { renderChartSvg } from './chartSvg.js';
 import type { Experiment, LabContext, LabProgress, LabResult, LabTable } from './experiment.js';
 import { indexHtml, reportHtml } from './reportHtml.js';
@@ -38,7 +38,10 @@ const CODE_DIRS = ['lab', 'guard', 'projectors', 'pipeline', 'bench', 'verify', 
 
 /** A run's folder name: when it started and what it ran, sortable and safe in a path. */
 export function runName(what: string, at = new Date()): string {
-  return `${at.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}-${what}`;
+  return `${at
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-')}-${what}`;
 }
 
 /** Versions of what the figures depend on: kes and its clients, and the stack's services as `kes stack` runs them. */
@@ -74,11 +77,17 @@ function optionReader(experiment: Experiment, quick: boolean, given: Map<string,
   };
 }
 
-function writeResult(dir: string, experiment: Experiment, result: LabResult, about: Record<string, string | number>, seconds: number): void {
+async function writeResult(
+  dir: string,
+  experiment: Experiment,
+  result: LabResult,
+  about: Record<string, string | number>,
+  seconds: number,
+): Promise<void> {
   for (const table of result.tables) writeFileSync(join(dir, `${table.name}.csv`), `${tableCsv(table)}\n`);
   const svgs = new Map<string, string>();
   for (const chart of result.charts) {
-    const svg = renderChartSvg(chart);
+    const svg = await renderChartSvg(chart);
     svgs.set(chart.name, svg);
     writeFileSync(join(dir, `${chart.name}.svg`), svg);
   }
@@ -111,7 +120,12 @@ export async function runLab(experiments: readonly Experiment[], options: LabRun
   const readers = experiments.map((e) => optionReader(e, options.quick, options.given.get(e.name)));
   mkdirSync(options.out, { recursive: true });
   const outcomes: ExperimentOutcome[] = [];
-  const shared = { ...machine(options.root, CODE_DIRS), ...versions(options.root), seed: options.seed, quick: String(options.quick) };
+  const shared = {
+    ...machine(options.root, CODE_DIRS),
+    ...versions(options.root),
+    seed: options.seed,
+    quick: String(options.quick),
+  };
   for (const [i, experiment] of experiments.entries()) {
     const dir = join(options.out, experiment.name);
     mkdirSync(dir, { recursive: true });
@@ -119,7 +133,8 @@ export async function runLab(experiments: readonly Experiment[], options: LabRun
     const elapsed = () => ((Date.now() - began) / 1000).toFixed(1).padStart(6);
     const head = `[lab ${i + 1}/${experiments.length} ${experiment.name}`;
     const progress: LabProgress = {
-      step: (label, done, total) => options.progress(`${head} ${elapsed()}s] ${bar(done, total)} ${done}/${total} ${label}`),
+      step: (label, done, total) =>
+        options.progress(`${head} ${elapsed()}s] ${bar(done, total)} ${done}/${total} ${label}`),
       note: (line) => options.progress(`${head} ${elapsed()}s]   ${line}`),
     };
     const ctx: LabContext = {
@@ -136,14 +151,29 @@ export async function runLab(experiments: readonly Experiment[], options: LabRun
     try {
       const result = await experiment.run(ctx);
       const seconds = Math.round((Date.now() - began) / 100) / 10;
-      writeResult(dir, experiment, result, shared, seconds);
-      outcomes.push({ name: experiment.name, title: experiment.title, dir, ok: true, seconds, reading: result.reading });
+      await writeResult(dir, experiment, result, shared, seconds);
+      outcomes.push({
+        name: experiment.name,
+        title: experiment.title,
+        dir,
+        ok: true,
+        seconds,
+        reading: result.reading,
+      });
       options.progress(`${head} ${elapsed()}s] done: ${join(dir, 'report.html')}`);
     } catch (error) {
       const seconds = Math.round((Date.now() - began) / 100) / 10;
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       writeFileSync(join(dir, 'error.txt'), `${message}\n`);
-      outcomes.push({ name: experiment.name, title: experiment.title, dir, ok: false, seconds, reading: '', error: message });
+      outcomes.push({
+        name: experiment.name,
+        title: experiment.title,
+        dir,
+        ok: false,
+        seconds,
+        reading: '',
+        error: message,
+      });
       options.progress(`${head} ${elapsed()}s] FAILED: ${message.split('\n')[0]}`);
     }
   }
