@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labConfig } from '../../test/support/labConfig.js';
+import { expectReportRendersInChromium } from '../../test/support/labReportInBrowser.js';
 import { runLab } from '../core/runLab.js';
 import { lostUpdates } from './lostUpdates.js';
 
 describe('lab lost-updates', () => {
-  it('counts lost updates without the guard and none through it', async () => {
+  it('counts lost updates without the guard and none through it, in a report that opens in Chromium', async () => {
     const out = mkdtempSync(join(tmpdir(), 'kes-lab-'));
     const given = new Map([
       [
@@ -42,6 +43,6 @@ describe('lab lost-updates', () => {
     expect(row('guard')[column('lost updates')]).toBe(0);
     expect(row('guard')[column('checker violations')]).toBe(0);
     expect(readFileSync(join(out, 'lost-updates', 'lost-updates.svg'), 'utf8')).toContain('<svg');
-    expect(readFileSync(join(out, 'lost-updates', 'report.html'), 'utf8')).toContain('lost updates');
+    await expectReportRendersInChromium(join(out, 'lost-updates'), 'lost-updates');
   });
 });
