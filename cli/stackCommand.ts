@@ -69,7 +69,9 @@ export const lastExit = { code: 0 };
 
 export function stackCommand(): Command {
   const stack = new Command('stack')
-    .description('run the real services kes needs: Kafka, schema registry, Redis, ClickHouse')
+    .description(
+      'run the real services kes needs: Kafka, schema registry, Redis, ClickHouse, and PostgreSQL for the lab',
+    )
     // Subcommands made with .command() inherit these; main() turns the thrown errors into exit codes.
     .exitOverride()
     .showHelpAfterError()

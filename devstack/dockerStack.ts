@@ -30,6 +30,7 @@ export const composePorts = {
   redis: 16379,
   clickhouseHttp: 18123,
   clickhouseTcp: 19000,
+  postgres: 15432,
 } as const;
 
 export function dockerAddresses(config: KesConfig): StackAddresses {
@@ -42,6 +43,7 @@ export function dockerAddresses(config: KesConfig): StackAddresses {
     clickhouseUrl: clickhouse,
     clickhouseServerUrl: clickhouse,
     clickhouseEmbeddedPath: config.CLICKHOUSE_EMBEDDED_PATH,
+    postgresUrl: `postgres://kes@127.0.0.1:${composePorts.postgres}/kes`,
   };
 }
 
@@ -55,6 +57,8 @@ function serviceAddress(service: ServiceName, addresses: StackAddresses): string
       return addresses.redisUrl;
     case 'clickhouse':
       return addresses.clickhouseServerUrl ?? '';
+    case 'postgres':
+      return addresses.postgresUrl ?? '';
   }
 }
 

@@ -37,6 +37,7 @@ function portsFrom(kafka: number): StackPorts {
     clickhouseHttp: 4,
     clickhouseTcp: 5,
     clickhouseEmbedded: 0,
+    postgres: 6,
   };
 }
 

@@ -11,6 +11,7 @@ import { isOurProcess, readPid, spawnDetached, stopProcess, tailFile } from './p
 import { clickhouseService } from './services/clickhouse.js';
 import { embeddedOwnerFile, embeddedService } from './services/embedded.js';
 import { kafkaNodeService, replicationFor } from './services/kafka.js';
+import { postgresService } from './services/postgres.js';
 import { redisService } from './services/redis.js';
 import {
   isRedisGroupNode,
@@ -48,7 +49,7 @@ export function localServicesFor(kafkaNodes: number, redisReplicas = 0): LocalSe
   const kafka = Array.from({ length: kafkaNodes }, (_, i) => kafkaNodeService(i + 1, kafkaNodes));
   // With replicas, Redis is a Sentinel group: the first master (`redis`), its replicas and three sentinels.
   const redis = [redisService, ...redisGroupServices(redisReplicas)];
-  return [...kafka, registryService, ...redis, clickhouseService, embeddedService];
+  return [...kafka, registryService, ...redis, clickhouseService, postgresService, embeddedService];
 }
 
 /** The single-node stack's services. */
@@ -236,6 +237,7 @@ async function addressesOf(ctx: StackContext, statuses: ServiceStatus[], nodes: 
     // An old server serves the HTTP-path tests only; the read models then stay on the embedded engine.
     clickhouseUrl: serverUrl && clickhouse?.version && isModernClickHouse(clickhouse.version) ? serverUrl : undefined,
     clickhouseEmbeddedPath: ctx.config.CLICKHOUSE_EMBEDDED_PATH,
+    postgresUrl: postgresService.address(ctx),
   };
 }
 
@@ -256,6 +258,7 @@ export async function localStatus(
     const ports: StackPorts = {
       ...remembered,
       clickhouseEmbedded: remembered.clickhouseEmbedded ?? config.KES_CLICKHOUSE_EMBEDDED_PORT,
+      postgres: remembered.postgres ?? config.KES_POSTGRES_PORT,
     };
     const ctx: StackContext = { config, home, ports, progress: () => undefined };
     const pid = runningPid(home, service) ?? (await service.externalPid?.(ctx));
@@ -320,7 +323,7 @@ export async function localDown(
     await Promise.all(
       running.map(async ({ service, pid }) => {
         progress(`${service.name}: stopping pid ${pid}`);
-        await stopProcess(pid, serviceDir({ home }, service.name));
+        await stopProcess(pid, serviceDir({ home }, service.name), undefined, service.stopSignal);
         rmSync(pidPath({ home }, service.name), { force: true });
         progress(`${service.name}: stopped`);
       }),

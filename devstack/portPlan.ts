@@ -12,6 +12,7 @@ const settingOf: Record<PortKey, keyof KesConfig & `KES_${string}_PORT`> = {
   clickhouseHttp: 'KES_CLICKHOUSE_HTTP_PORT',
   clickhouseTcp: 'KES_CLICKHOUSE_TCP_PORT',
   clickhouseEmbedded: 'KES_CLICKHOUSE_EMBEDDED_PORT',
+  postgres: 'KES_POSTGRES_PORT',
 };
 
 export interface PortDecision {

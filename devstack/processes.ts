@@ -84,10 +84,15 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM the process group, wait for it to go, SIGKILL what is left. */
-export async function stopProcess(pid: number, marker: string, graceMs = 15_000): Promise<void> {
+/** SIGTERM (or `signal`) the process group, wait for it to go, SIGKILL what is left. */
+export async function stopProcess(
+  pid: number,
+  marker: string,
+  graceMs = 15_000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (!isOurProcess(pid, marker)) return;
-  signalGroup(pid, 'SIGTERM');
+  signalGroup(pid, signal);
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isOurProcess(pid, marker)) return;

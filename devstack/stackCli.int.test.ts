@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine } from '../pipeline/clickhouse/openEngine.js';
 import { readOwner } from '../pipeline/clickhouse/ownership.js';
@@ -35,8 +36,9 @@ describe('kes stack lifecycle (own home and ports)', () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'kes-stack-'));
-    ports = await freePorts(8);
-    const [kafka, controller, registry, redis, chHttp, chTcp, registryManagement, chEmbedded] = ports.map(String);
+    ports = await freePorts(9);
+    const [kafka, controller, registry, redis, chHttp, chTcp, registryManagement, chEmbedded, postgres] =
+      ports.map(String);
     env = {
       KES_KAFKA_PORT: kafka,
       KES_KAFKA_CONTROLLER_PORT: controller,
@@ -46,6 +48,7 @@ describe('kes stack lifecycle (own home and ports)', () => {
       KES_CLICKHOUSE_HTTP_PORT: chHttp,
       KES_CLICKHOUSE_TCP_PORT: chTcp,
       KES_CLICKHOUSE_EMBEDDED_PORT: chEmbedded,
+      KES_POSTGRES_PORT: postgres,
       // Every write reaches the AOF before it is acknowledged, so a kill -9 loses nothing in this test.
       KES_REDIS_APPENDFSYNC: 'always',
     };
@@ -65,6 +68,7 @@ describe('kes stack lifecycle (own home and ports)', () => {
       SCHEMA_REGISTRY_URL: `http://127.0.0.1:${ports[2]}/apis/ccompat/v7`,
       REDIS_URL: `redis://127.0.0.1:${ports[3]}`,
       KES_CLICKHOUSE_SERVER_URL: `http://127.0.0.1:${ports[4]}`,
+      POSTGRES_URL: `postgres://kes@127.0.0.1:${ports[8]}/kes`,
     });
     for (const value of Object.values(addresses)) expect(up.stdout).toContain(value.split(',')[0]);
     // The embedded engine is a process of its own, found through its owner file, not through CLICKHOUSE_URL.
@@ -101,6 +105,8 @@ describe('kes stack lifecycle (own home and ports)', () => {
     await embedded.command('CREATE TABLE IF NOT EXISTS default.kept (a String) ENGINE = MergeTree ORDER BY a');
     await embedded.insert('default.kept', [{ a: 'kept in chdb' }]);
     await embedded.close();
+    const postgresUrl = addresses.POSTGRES_URL ?? '';
+    await pgQuery(postgresUrl, "CREATE TABLE kept AS SELECT 'kept' AS a");
 
     // A second `up` changes nothing.
     const before = Object.fromEntries(
@@ -162,6 +168,21 @@ describe('kes stack lifecycle (own home and ports)', () => {
     // The registry keeps its schemas across a clean restart.
     expect((await runKes(['--home', home, 'stack', 'down', '--only', 'registry'], { env })).code).toBe(0);
     expect((await runKes(['--home', home, 'stack', 'up', '--only', 'registry'], { env })).code).toBe(0);
+    // So does Postgres (a fast shutdown, then the same cluster), and status gives its version.
+    expect((await runKes(['--home', home, 'stack', 'down', '--only', 'postgres'], { env })).code).toBe(0);
+    expect((await runKes(['--home', home, 'stack', 'up', '--only', 'postgres'], { env })).code).toBe(0);
+    expect(await pgQuery(postgresUrl, 'SELECT a FROM kept')).toEqual([{ a: 'kept' }]);
+    const postgresRow = (
+      JSON.parse((await runKes(['--home', home, 'stack', 'status', '--format', 'json'], { env })).stdout) as Record<
+        string,
+        unknown
+      >[]
+    ).find((r) => r.service === 'postgres');
+    expect(postgresRow).toMatchObject({
+      state: 'up',
+      address: postgresUrl,
+      version: expect.stringMatching(/^\d+\.\d+/),
+    });
     const kept = await fetch(`${registryUrl}/schemas/ids/${id}`);
     expect(kept.status).toBe(200);
     expect(((await kept.json()) as { schema: string }).schema).toContain('Kept');
@@ -174,7 +195,9 @@ describe('kes stack lifecycle (own home and ports)', () => {
     expect(logs.stdout).toMatch(/Ready to accept connections/);
 
     // `down` stops exactly this stack's processes; the shared test stack keeps running.
-    const pids = ['kafka', 'registry', 'redis', 'clickhouse', 'clickhouse-embedded'].map((s) => pidOf(home, s));
+    const pids = ['kafka', 'registry', 'redis', 'clickhouse', 'clickhouse-embedded', 'postgres'].map((s) =>
+      pidOf(home, s),
+    );
     const down = await runKes(['--home', home, 'stack', 'down'], { env });
     expect(down.code).toBe(0);
     for (const pid of pids) expect(isOurProcess(pid, home)).toBe(false);
@@ -292,15 +315,15 @@ describe('kes stack on bad input and faults', () => {
 
   it('answers unknown services and bad flags with the valid choices and exit code 2', async () => {
     const home = mkdtempSync(join(tmpdir(), 'kes-usage-'));
-    const logs = await runKes(['--home', home, 'stack', 'logs', 'postgres']);
+    const logs = await runKes(['--home', home, 'stack', 'logs', 'mysql']);
     expect(logs.code).toBe(2);
     expect(logs.stderr.trim()).toBe(
-      "kes: unknown service 'postgres'; valid: kafka, registry, redis, clickhouse, clickhouse-embedded",
+      "kes: unknown service 'mysql'; valid: kafka, registry, redis, clickhouse, postgres, clickhouse-embedded",
     );
     const only = await runKes(['--home', home, 'stack', 'up', '--only', 'kafka,mysql']);
     expect(only.code).toBe(2);
     expect(only.stderr).toContain(
-      "--only: unknown service 'mysql'; valid: kafka, registry, redis, clickhouse, clickhouse-embedded",
+      "--only: unknown service 'mysql'; valid: kafka, registry, redis, clickhouse, postgres, clickhouse-embedded",
     );
     const format = await runKes(['--home', home, 'stack', 'status', '--format', 'xml']);
     expect(format.code).toBe(2);
@@ -329,6 +352,16 @@ async function chQuery(url: string, sql: string): Promise<string> {
   const text = await response.text();
   if (!response.ok) throw new Error(`ClickHouse: ${text}`);
   return text.trim();
+}
+
+async function pgQuery(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
 }
 
 async function readAll(kafka: Kafka, topic: string): Promise<string[]> {

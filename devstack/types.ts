@@ -14,6 +14,8 @@ export interface StackAddresses {
   clickhouseServerUrl?: string | undefined;
   /** CLICKHOUSE_EMBEDDED_PATH: data path of the embedded engine */
   clickhouseEmbeddedPath: string;
+  /** POSTGRES_URL: the stack's PostgreSQL, database `kes` (the lab's reference event store); unset when not run */
+  postgresUrl?: string | undefined;
 }
 
 export function addressesToEnv(a: StackAddresses): Record<string, string | undefined> {
@@ -24,6 +26,7 @@ export function addressesToEnv(a: StackAddresses): Record<string, string | undef
     CLICKHOUSE_URL: a.clickhouseUrl,
     KES_CLICKHOUSE_SERVER_URL: a.clickhouseServerUrl,
     CLICKHOUSE_EMBEDDED_PATH: a.clickhouseEmbeddedPath,
+    POSTGRES_URL: a.postgresUrl,
   };
 }
 
@@ -35,12 +38,13 @@ export function addressesFromConfig(config: KesConfig): StackAddresses {
     clickhouseUrl: config.CLICKHOUSE_URL,
     clickhouseServerUrl: config.KES_CLICKHOUSE_SERVER_URL,
     clickhouseEmbeddedPath: config.CLICKHOUSE_EMBEDDED_PATH,
+    postgresUrl: config.POSTGRES_URL,
   };
 }
 
 /** The services docker-compose.yml runs, and the local stack too. */
-export type ServiceName = 'kafka' | 'registry' | 'redis' | 'clickhouse';
-export const serviceNames: readonly ServiceName[] = ['kafka', 'registry', 'redis', 'clickhouse'];
+export type ServiceName = 'kafka' | 'registry' | 'redis' | 'clickhouse' | 'postgres';
+export const serviceNames: readonly ServiceName[] = ['kafka', 'registry', 'redis', 'clickhouse', 'postgres'];
 
 /**
  * The local stack's services: those of the compose file plus `clickhouse-embedded`, the process that owns the

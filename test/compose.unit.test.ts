@@ -42,7 +42,7 @@ function hostPorts(s: Service): number[] {
 }
 
 describe('docker-compose.yml', () => {
-  it('declares the four stack services, each with a healthcheck', () => {
+  it('declares the stack services, each with a healthcheck', () => {
     for (const name of serviceNames) {
       expect(service(name).image, `${name} image`).toEqual(expect.any(String));
       expect(service(name).healthcheck?.test, `${name} healthcheck`).toBeDefined();
@@ -54,12 +54,14 @@ describe('docker-compose.yml', () => {
     expect(hostPorts(service('registry'))).toContain(18081);
     expect(hostPorts(service('redis'))).toContain(16379);
     expect(hostPorts(service('clickhouse'))).toEqual(expect.arrayContaining([18123, 19000]));
+    expect(hostPorts(service('postgres'))).toContain(15432);
 
     expect(composePorts.kafka).toBe(defaultPorts.KES_KAFKA_PORT);
     expect(composePorts.registry).toBe(defaultPorts.KES_REGISTRY_PORT);
     expect(composePorts.redis).toBe(defaultPorts.KES_REDIS_PORT);
     expect(composePorts.clickhouseHttp).toBe(defaultPorts.KES_CLICKHOUSE_HTTP_PORT);
     expect(composePorts.clickhouseTcp).toBe(defaultPorts.KES_CLICKHOUSE_TCP_PORT);
+    expect(composePorts.postgres).toBe(defaultPorts.KES_POSTGRES_PORT);
   });
 
   it('runs Kafka 4.x in KRaft mode advertising the published port', () => {
@@ -83,6 +85,7 @@ describe('docker-compose.yml', () => {
       kafka: '/var/lib/kafka/data',
       redis: '/data',
       clickhouse: '/var/lib/clickhouse',
+      postgres: '/var/lib/postgresql/data',
     };
     for (const [name, target] of Object.entries(mounts)) {
       const volume = service(name)

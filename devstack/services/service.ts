@@ -14,6 +14,8 @@ export interface StackPorts {
   clickhouseTcp: number;
   /** The embedded engine's HTTP facade; 0 lets it pick a free port (its owner file says which). */
   clickhouseEmbedded: number;
+  /** PostgreSQL, the lab's reference event store. */
+  postgres: number;
   /** Kafka nodes 2..N of a cluster (`kes stack up --kafka-brokers N`); node 1 is `kafka`/`kafkaController`. */
   kafkaExtra?: KafkaNodePorts[];
   /** Replicas and sentinels of a Redis Sentinel group (`kes stack up --redis-replicas N`). */
@@ -49,6 +51,8 @@ export interface StackContext {
 export interface LocalService {
   readonly name: LocalServiceName;
   readonly portKeys: readonly PortKey[];
+  /** What `down` sends first (SIGTERM unless a server needs another signal for a prompt, clean stop). */
+  readonly stopSignal?: NodeJS.Signals;
   /**
    * False when an optional service cannot run here (e.g. no ClickHouse server installed). For required ones it
    * throws PrerequisiteMissingError, before anything starts, including for tools only a first download needs.

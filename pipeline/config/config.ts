@@ -58,6 +58,14 @@ const schema = z.object({
   CLICKHOUSE_URL: url.optional(),
   /** A ClickHouse server started by the local stack, whatever its version: the HTTP client path is tested on it. */
   KES_CLICKHOUSE_SERVER_URL: url.optional(),
+  /**
+   * PostgreSQL of the local stack (database `kes`, trust auth on 127.0.0.1): the lab's message-db-style event store
+   * compares kes with it. @default postgres://kes@127.0.0.1:15432/kes
+   */
+  POSTGRES_URL: url.refine(
+    (u) => u.startsWith('postgres://') || u.startsWith('postgresql://'),
+    'expected postgres:// or postgresql://',
+  ),
   /** Data path of the embedded ClickHouse engine (chdb). @default `<KES_HOME>/chdb` */
   CLICKHOUSE_EMBEDDED_PATH: z.string().min(1),
   /** Redis AOF fsync policy for the local stack. @default everysec */
@@ -73,6 +81,7 @@ const schema = z.object({
   KES_REDIS_PORT: port,
   KES_CLICKHOUSE_HTTP_PORT: port,
   KES_CLICKHOUSE_TCP_PORT: port,
+  KES_POSTGRES_PORT: port,
   /**
    * Port of the HTTP facade (a subset of ClickHouse's HTTP interface) through which the owner of the embedded data
    * path serves it to other processes; 0 picks a free one. The owner writes its url to
@@ -205,6 +214,7 @@ export const defaultPorts = {
   KES_REDIS_PORT: 16379,
   KES_CLICKHOUSE_HTTP_PORT: 18123,
   KES_CLICKHOUSE_TCP_PORT: 19000,
+  KES_POSTGRES_PORT: 15432,
 } as const;
 
 /** The embedded engine's facade; not in defaultPorts, which lists the ports docker-compose.yml publishes. */
@@ -222,6 +232,7 @@ export function defaults(home: string): Record<keyof z.infer<typeof schema>, str
     REDIS_URL: `redis://127.0.0.1:${defaultPorts.KES_REDIS_PORT}`,
     CLICKHOUSE_URL: undefined,
     KES_CLICKHOUSE_SERVER_URL: undefined,
+    POSTGRES_URL: `postgres://kes@127.0.0.1:${defaultPorts.KES_POSTGRES_PORT}/kes`,
     KES_REDIS_SENTINELS: undefined,
     KES_REDIS_MASTER_NAME: 'kes',
     KES_REDIS_REPLICAS: '0',

@@ -32,6 +32,7 @@ const KAFKA_EXTERNAL = 19092;
 const REGISTRY_HTTP = 8080;
 const REDIS = 6379;
 const CLICKHOUSE_HTTP = 8123;
+const POSTGRES = 5432;
 
 const STARTUP_TIMEOUT_MS = 180_000;
 
@@ -61,6 +62,7 @@ function composeServices(): Record<ServiceName, ComposeService> {
     registry: service('registry'),
     redis: service('redis'),
     clickhouse: service('clickhouse'),
+    postgres: service('postgres'),
   };
 }
 
@@ -111,6 +113,16 @@ function clickhouseContainer(spec: ComposeService, network: StartedNetwork) {
     .withStartupTimeout(STARTUP_TIMEOUT_MS);
 }
 
+function postgresContainer(spec: ComposeService, network: StartedNetwork) {
+  // The image's entrypoint logs "ready to accept connections" twice: once for its init server, then for the real one.
+  return new GenericContainer(spec.image)
+    .withNetwork(network)
+    .withEnvironment(spec.environment)
+    .withExposedPorts(POSTGRES)
+    .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
+    .withStartupTimeout(STARTUP_TIMEOUT_MS);
+}
+
 /**
  * Starts containers in parallel, recording every one that started in `started` even when another fails, so
  * the caller can stop them all instead of leaving them to the reaper.
@@ -158,10 +170,11 @@ export async function startContainers(): Promise<{ addresses: StackAddresses; st
   try {
     const kafkaPort = await freePort();
     // Kafka's address is the one chosen above, so its started container is not needed here.
-    const [, redis, clickhouse] = await startTogether(started, [
+    const [, redis, clickhouse, postgres] = await startTogether(started, [
       kafkaContainer(compose.kafka, network, host, kafkaPort),
       redisContainer(compose.redis, network),
       clickhouseContainer(compose.clickhouse, network),
+      postgresContainer(compose.postgres, network),
     ] as const);
     const [registry] = await startTogether(started, [registryContainer(compose.registry, network)] as const);
 
@@ -173,6 +186,7 @@ export async function startContainers(): Promise<{ addresses: StackAddresses; st
       clickhouseUrl,
       clickhouseServerUrl: clickhouseUrl,
       clickhouseEmbeddedPath: chdbPath,
+      postgresUrl: `postgres://kes@${postgres.getHost()}:${postgres.getMappedPort(POSTGRES)}/kes`,
     };
     await setGlobalCompatibility(addresses.schemaRegistryUrl, COMPATIBILITY);
     return { addresses, stop };
