@@ -1,6 +1,6 @@
 import type { Experiment } from '../core/experiment.js';
-import { contention } from './contention.js';
 import { coldRead } from './coldRead.js';
+import { contention } from './contention.js';
 import { lostUpdates } from './lostUpdates.js';
 import { projection } from './projection.js';
 import { recovery } from './recovery.js';
