@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander';
+import type { ServiceSpec } from '../example/demo/demoServices.js';
 import { runDemo } from '../example/demo/runDemo.js';
+import type { StartedServices } from '../example/demo/startServices.js';
 import { CheckFailedError, UsageError } from '../pipeline/errors.js';
 import { progressPrinter } from '../pipeline/output/textOutput.js';
+import { DEFAULT_DASHBOARD_PORT } from './dashboardCommand.js';
 import { lastExit } from './stackCommand.js';
 
 interface DemoFlags {
@@ -39,7 +42,11 @@ export function demoCommand(): Command {
       'guard processes; commands go round-robin, so writers of hot accounts meet in different guards',
       '2',
     )
-    .option('--keep', 'leave the guard, projector and process manager running afterwards', false)
+    .option(
+      '--keep',
+      'leave the guard, projector and process manager running afterwards, with a live dashboard (its address is printed)',
+      false,
+    )
     .option('--no-stack', 'do not run `kes stack up`: use the services the configuration names')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .exitOverride()
@@ -56,10 +63,23 @@ export function demoCommand(): Command {
           keep: flags.keep,
           stack: flags.stack,
           format: flags.format,
+          extraServices: flags.keep ? (started) => [dashboardSpec(started)] : undefined,
         },
         progressPrinter(),
       );
       if (!result.ok) throw new CheckFailedError(result.check.violations + result.ledger.violations.length);
       lastExit.code = 0;
     });
+}
+
+/** `kes dashboard` over the demo's guards and projector, kept running with them (--keep). */
+function dashboardSpec(started: StartedServices): ServiceSpec {
+  return {
+    name: 'dashboard',
+    args: ['dashboard', '--guard', started.guards.map((g) => g.url).join(','), '--projector', started.projector.url],
+    portSetting: 'KES_DASHBOARD_PORT',
+    defaultPort: DEFAULT_DASHBOARD_PORT,
+    env: {},
+    waitReady: false,
+  };
 }

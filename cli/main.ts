@@ -3,6 +3,7 @@ import { exitCodeFor, KesError, ServiceStartError } from '../pipeline/errors.js'
 import { kesVersion } from '../pipeline/packageVersion.js';
 import { checkCommand } from './checkCommand.js';
 import { clickhouseCommand } from './clickhouseCommand.js';
+import { dashboardCommand } from './dashboardCommand.js';
 import { demoCommand } from './demoCommand.js';
 import { guardCommand } from './guardCommand.js';
 import { labCommand } from './labCommand.js';
@@ -24,6 +25,7 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride()
     .addCommand(demoCommand())
+    .addCommand(dashboardCommand())
     .addCommand(stackCommand())
     .addCommand(schemasCommand())
     .addCommand(checkCommand())

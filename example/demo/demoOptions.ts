@@ -1,4 +1,5 @@
 import type { OutputFormat } from '../../pipeline/output/textOutput.js';
+import type { DemoService, ServiceSpec } from './demoServices.js';
 
 /**
  * What `kes demo` is asked to do. The flags are read and checked (integers in range, a known format) in
@@ -18,6 +19,11 @@ export interface DemoOptions {
   /** Bring the stack up (false: use the services the configuration names, as they are). */
   stack: boolean;
   format: Extract<OutputFormat, 'table' | 'json'>;
+  /**
+   * More `kes` processes to start once the guards and the projector run, given their addresses (`kes demo --keep`
+   * adds the live dashboard this way: the example cannot import it). They are stopped or kept with the others.
+   */
+  extraServices?: ((started: { guards: DemoService[]; projector: DemoService }) => ServiceSpec[]) | undefined;
 }
 
 /** Where the demo's lines go (stderr, through `progressPrinter`). */

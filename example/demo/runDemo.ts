@@ -51,7 +51,12 @@ async function runWithServices(
   { config, options, services, keys, runId, dir }: DemoRun,
   say: Say,
 ): Promise<DemoResult> {
-  const { guards, projector } = await startServices(config, options.guards, services, keys, say);
+  const started = await startServices(config, options.guards, services, keys, say);
+  const { guards, projector } = started;
+  for (const spec of options.extraServices?.(started) ?? []) {
+    const extra = await services.start(spec);
+    say(`${extra.name}: ${extra.url}/ (pid ${extra.pid})`);
+  }
   const { workload, client } = await openAccounts(guards, keys.teller, runId, options, say);
   const lag = new ProjectorLag(projector.url);
   try {

@@ -3,8 +3,8 @@ import type { DemoOptions } from './demoOptions.js';
 import type { DemoResult } from './demoResult.js';
 
 /**
- * The summary's last lines: the commands to look further with, and with --keep, the running services' metrics,
- * pids, logs and the run's API keys.
+ * The summary's last lines: the commands to look further with, and with --keep, the live dashboard's address (when
+ * one was started), the running services' metrics, pids, logs and the run's API keys.
  */
 export function whereToLookNext(result: DemoResult, options: Pick<DemoOptions, 'keep'>): string[] {
   const cwd = process.cwd();
@@ -18,6 +18,9 @@ export function whereToLookNext(result: DemoResult, options: Pick<DemoOptions, '
     `  kes check --history ${history} --allow-unlogged --read-models`,
     options.keep
       ? [
+          ...(url('dashboard')
+            ? [`  open ${url('dashboard')}/   # the live dashboard (kes dashboard): rates, latency, lag, reports`]
+            : []),
           `  curl ${url('guard-1')}/metrics          # guard: appends, commands, conflicts, group commits`,
           `  curl ${url('projector')}/metrics      # projector: lag, freshness, batches`,
           `  curl ${url('transfers')}/metrics      # process manager: steps, refusals, retries`,
