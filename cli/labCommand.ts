@@ -62,7 +62,10 @@ async function run(
         { header: 'experiment', value: (o) => o.name },
         { header: 'result', value: (o) => (o.ok ? 'ok' : 'FAILED') },
         { header: 'seconds', value: (o) => o.seconds, align: 'right' },
-        { header: 'report', value: (o) => relative(process.cwd(), join(o.dir, 'report.html')) },
+        {
+          header: 'report',
+          value: (o) => relative(process.cwd(), join(o.dir, o.ok ? 'report.html' : 'error.txt')),
+        },
       ],
       'table',
     )}\n`,
