@@ -57,19 +57,31 @@ ${tables}
 `;
 }
 
-/** index.html of a run of several experiments: a link to each report and how it ended. */
+/**
+ * index.html of a run of several experiments: each report's link, how it ended, its reading and its charts small
+ * (the SVG files beside each report), so the whole run can be taken in at a glance.
+ */
 export function indexHtml(
   title: string,
-  rows: { name: string; title: string; ok: boolean; reading: string }[],
+  rows: { name: string; title: string; ok: boolean; reading: string; charts: string[] }[],
 ): string {
   const items = rows
-    .map(
-      (r) =>
-        `<li><a href="${html(r.name)}/report.html">${html(r.title)}</a> ${r.ok ? '' : '<strong>(failed)</strong>'}<br>${html(r.reading)}</li>`,
-    )
+    .map((r) => {
+      const charts = r.charts
+        .map(
+          (c) =>
+            `<a href="${html(r.name)}/report.html"><img src="${html(r.name)}/${html(c)}.svg" alt="${html(c)}"></a>`,
+        )
+        .join('');
+      return (
+        `<li><a href="${html(r.name)}/report.html">${html(r.title)}</a> ${r.ok ? '' : '<strong>(failed)</strong>'}` +
+        `<br>${html(r.reading)}${charts ? `<div class="charts">${charts}</div>` : ''}</li>`
+      );
+    })
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${html(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:900px;margin:2em auto}li{margin:1em 0}</style></head>
+<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto}li{margin:1em 0}
+.charts img{width:340px;margin:.3em;border:1px solid #ddd}</style></head>
 <body><h1>${html(title)}</h1><ul>${items}</ul></body></html>
 `;
 }

@@ -30,6 +30,8 @@ export interface ExperimentOutcome {
   ok: boolean;
   seconds: number;
   reading: string;
+  /** The charts' file names (without .svg) in the experiment's folder; none when it failed. */
+  charts: string[];
   error?: string;
 }
 
@@ -159,6 +161,7 @@ export async function runLab(experiments: readonly Experiment[], options: LabRun
         ok: true,
         seconds,
         reading: result.reading,
+        charts: result.charts.map((c) => c.name),
       });
       options.progress(`${head} ${elapsed()}s] done: ${join(dir, 'report.html')}`);
     } catch (error) {
@@ -172,6 +175,7 @@ export async function runLab(experiments: readonly Experiment[], options: LabRun
         ok: false,
         seconds,
         reading: '',
+        charts: [],
         error: message,
       });
       options.progress(`${head} ${elapsed()}s] FAILED: ${message.split('\n')[0]}`);
@@ -181,7 +185,13 @@ export async function runLab(experiments: readonly Experiment[], options: LabRun
     join(options.out, 'index.html'),
     indexHtml(
       `kes lab run ${options.out.split('/').pop()}`,
-      outcomes.map((o) => ({ name: o.name, title: o.title, ok: o.ok, reading: o.ok ? o.reading : (o.error ?? '') })),
+      outcomes.map((o) => ({
+        name: o.name,
+        title: o.title,
+        ok: o.ok,
+        reading: o.ok ? o.reading : (o.error ?? ''),
+        charts: o.charts,
+      })),
     ),
   );
   return outcomes;
