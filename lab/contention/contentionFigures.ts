@@ -84,7 +84,7 @@ export function contentionReading(rows: readonly ContentionRow[], violations: nu
     if (lone)
       sentences.push(
         `The p99 of a successful append, its retries included, went from ${ms(lone.p99Ms)} with ${lone.writers} writer to ` +
-          `${ms(most.p99Ms)} with ${most.writers} (p50 ${ms(most.p50Ms)}): each writer waits for the others' turns on the stream's lock.`,
+          `${ms(most.p99Ms)} with ${most.writers} (p50 ${ms(most.p50Ms)}): ${tailCause(most)}`,
       );
     const starved = rows.filter((r) => r.abandoned > 0);
     if (starved.length > 0) {
@@ -104,6 +104,22 @@ export function contentionReading(rows: readonly ContentionRow[], violations: nu
       : `The history checker found ${violations} violation(s): see the table.`,
   );
   return sentences.join(' ');
+}
+
+/**
+ * Why the tail is what it is. A p99 far above the p50 is not a queue: optimistic concurrency has none, so nothing
+ * orders the writers that lost, and one can lose try after try while others win; the tail is then bounded only by
+ * how long the point ran.
+ */
+export function tailCause(row: ContentionRow): string {
+  if (row.p99Ms > 10 * row.p50Ms)
+    return (
+      'the typical append waits a few turns, but the p99 is a writer that lost try after try. Optimistic concurrency ' +
+      'has no queue: nothing orders the losers, so on a stream this hot a writer can lose for most of the point. A ' +
+      "stream that hot wants its writes serialised before the guard (one command handler per stream) or the losers' " +
+      'retries spread out (backoff with jitter), not more guards.'
+    );
+  return "each writer waits for the others' turns on the stream's lock.";
 }
 
 /** One guard count's throughput: where it peaked, and whether more writers then added nothing or took away. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentionReading, contentionRow, flattensAt, guardsSentence } from './contentionFigures.js';
+import { contentionReading, contentionRow, flattensAt, guardsSentence, tailCause } from './contentionFigures.js';
 import type { HotStreamTally } from './hotStreamWriters.js';
 
 const tally = (successes: number, conflicts: number, latenciesMs: number[], elapsedMs = 2_000): HotStreamTally => ({
@@ -82,5 +82,14 @@ describe('contention reading, starvation', () => {
     const starved = { ...tally(10, 500, [3000]), abandoned: 40 };
     const text = contentionReading([contentionRow(1, 1, tally(100, 0, [5])), contentionRow(1, 64, starved)], 0);
     expect(text).toContain('40 of them had still not written');
+  });
+});
+
+describe('contention reading, the tail', () => {
+  it('names losers losing again, not a queue, when the p99 is far above the p50', () => {
+    const starving = contentionRow(1, 16, tally(100, 500, [...Array.from({ length: 98 }, () => 5), 5_000, 5_000]));
+    expect(tailCause(starving)).toMatch(/lost try after try/);
+    const queued = contentionRow(1, 4, tally(100, 100, [...Array.from({ length: 98 }, () => 5), 20, 20]));
+    expect(tailCause(queued)).toMatch(/waits for the others' turns/);
   });
 });

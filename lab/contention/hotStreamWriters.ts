@@ -32,6 +32,7 @@ export interface HotStreamTally {
  * appends on the version it last saw; a 409 names the stream's actual version, which the writer adopts (the read a
  * real writer would make before deciding again) and tries again with a new event. A logical append under way when
  * the time is up may finish within `graceMs` (its latency counts, not its success: the rates are over the measured time). Every attempt goes to `history` for the checker.
+ * `stop` ends the run when it is aborted: `durationMs` is then the longest it may last.
  */
 export async function runHotStreamWriters(args: {
   urls: readonly string[];
@@ -42,6 +43,7 @@ export async function runHotStreamWriters(args: {
   graceMs?: number;
   history: HistoryWriter;
   clientPrefix: string;
+  stop?: AbortSignal;
 }): Promise<HotStreamTally> {
   const tally: HotStreamTally = {
     successes: 0,
@@ -54,8 +56,17 @@ export async function runHotStreamWriters(args: {
     elapsedMs: 0,
   };
   const started = Date.now();
-  const deadline = started + args.durationMs;
-  const giveUpAt = deadline + (args.graceMs ?? 3_000);
+  const graceMs = args.graceMs ?? 3_000;
+  let deadline = started + args.durationMs;
+  let giveUpAt = deadline + graceMs;
+  args.stop?.addEventListener(
+    'abort',
+    () => {
+      deadline = Math.min(deadline, Date.now());
+      giveUpAt = deadline + graceMs;
+    },
+    { once: true },
+  );
   const pool = new GuardPool(args.urls);
 
   const writer = async (w: number) => {

@@ -11,7 +11,9 @@ describe('lab recovery', () => {
     const [killed] = run.table('guard-killed');
     expect(Number(wiped?.['503 window s'])).toBeGreaterThan(0);
     expect(Number(wiped?.['appends refused (503)'])).toBeGreaterThan(0);
-    expect(Number(killed?.['stall ms (worst stream)'])).toBeGreaterThan(0);
+    // The guard is killed holding a reservation, so its stream waits for the 1 s lease, not for luck.
+    expect(Number(killed?.['streams locked at the kill'])).toBeGreaterThan(0);
+    expect(Number(killed?.['stall ms (worst stream)'])).toBeGreaterThanOrEqual(500);
     expect(Number(killed?.['appends written'])).toBeGreaterThan(0);
     await expectReportRendersInChromium(run.dir, 'recovery');
   });

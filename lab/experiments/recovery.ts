@@ -76,6 +76,8 @@ async function runRecovery(ctx: LabContext): Promise<LabResult> {
   const kills: KillOutcome[] = [];
   let guards: GuardProcess[] = [];
   let verdict: RunVerdict;
+  // Sees the reservations a guard holds, so that it is killed holding some (killHoldingReservation.ts).
+  let probe: Redis | undefined;
   try {
     await redis.start({ aof: true });
     const leaseEnv = (leaseMs: number) =>
@@ -120,6 +122,8 @@ async function runRecovery(ctx: LabContext): Promise<LabResult> {
     }
 
     // Part B: one guard of two killed under load, for each lease length.
+    probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    probe.on('error', () => {});
     for (const [i, leaseMs] of leases.entries()) {
       if (i > 0) guards = await startGuards(2, leaseEnv(leaseMs), `guard (lease ${leaseMs} ms)`);
       ctx.progress.step(`lease ${leaseMs} ms: load on 2 guards, kill -9 one`, sizes.length + i, total);
@@ -129,6 +133,8 @@ async function runRecovery(ctx: LabContext): Promise<LabResult> {
         loadMs,
         history,
         category: `lease${leaseMs}`,
+        redis: probe,
+        redisPrefix: ns.redisPrefix,
       });
       kills.push(outcome);
       await stopGuards(guards);
@@ -151,6 +157,7 @@ async function runRecovery(ctx: LabContext): Promise<LabResult> {
       `checker: ${verdict.attempts} attempts, ${verdict.committedEvents} committed events, ${verdict.violations.length} violations`,
     );
   } finally {
+    probe?.disconnect();
     await history.close().catch(() => {});
     await stopGuards(guards);
     const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -202,7 +209,7 @@ async function runRecovery(ctx: LabContext): Promise<LabResult> {
       'The 503 window runs from the first 503 a client was answered after the wipe to the first append written that was sent after it. Clients retry a 503 with backoff doubling from 25 ms to 1 s, so the window is known to within a few hundred ms.',
       'Events in the log: what the rebuilding guard says it read back (its "guard state rebuilt" line); the pre-load plus what the load had written by then. The log grows from one point to the next: each wipe reads all of it.',
       'There are no partitions to take over: a guard\'s writers hold slots (transactional ids) of their own, and what a dead guard leaves is its reservations on streams, which lock them until they expire and the survivor resolves them. So a "lease" here sets both KES_GUARD_RESERVATION_MS (what the stall follows) and KES_GUARD_LEASE_MS (the slot lease), and the stall is the longest gap between written appends on one stream after the kill, worst stream shown.',
-      'A kill stalls only the streams the dead guard held a reservation on at that instant; when it held none, there is nothing to wait for (resolves 0).',
+      'A kill stalls only the streams the dead guard held a reservation on at that instant, and a kill at a fixed time lands between appends as often as inside one. So the guard is stopped (SIGSTOP) until Redis shows it holding a reservation (the other guard\'s appends given 300 ms to settle first), then killed -9; the stall is counted from the stop. "streams locked at the kill" says what it held.',
       'The pre-loaded events were written by a producer, not by logged appends: only the "unlogged" check is left out for those streams; every other check covers them too.',
     ],
   };
@@ -247,6 +254,7 @@ function killTable(kills: readonly KillOutcome[]): LabTable {
       'streams',
       'worst gap before the kill ms',
       'gap on every stream at once ms',
+      'streams locked at the kill',
       'reservations resolved',
       'appends written',
     ],
@@ -258,6 +266,7 @@ function killTable(kills: readonly KillOutcome[]): LabTable {
       k.after.streams,
       k.before.worstGapMs,
       k.anyStreamGapMs,
+      k.locksHeld,
       k.resolves,
       k.written,
     ]),

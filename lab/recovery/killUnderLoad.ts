@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import { LOCAL_DEV_KEY } from '../../pipeline/config/config.js';
 import { measureStall } from '../../verify/load/stall.js';
 import type { GuardProcess } from '../../verify/processes/guardProcess.js';
 import { runHotStreamWriters } from '../contention/hotStreamWriters.js';
+import { killHoldingReservation } from './killHoldingReservation.js';
 import { type StreamStall, streamStall } from './recoveryFigures.js';
 import type { WatchedHistory } from './watchedHistory.js';
 
@@ -17,11 +19,16 @@ export interface KillOutcome {
   anyStreamGapMs: number;
   /** Reservations of the dead guard the survivor resolved (kes_guard_recoveries_total{kind="resolve_…"}). */
   resolves: number;
+  /** Streams the guard held locked when it died, and how many stop-and-look rounds it took to catch it so. */
+  locksHeld: number;
+  killTries: number;
   written: number;
 }
 
 const STREAMS = 8;
 const WRITERS_PER_STREAM = 2;
+/** Stop-and-look rounds before the guard is killed whatever it holds (each about 300-360 ms). */
+const KILL_TRIES = 40;
 
 async function resolvesOf(url: string): Promise<number> {
   const text = await fetch(`${url}/metrics`)
@@ -37,7 +44,7 @@ async function resolvesOf(url: string): Promise<number> {
 /**
  * Two guards whose reservations last `leaseMs`; on each of 8 streams two writers of its own (read-decide-append,
  * one on each guard, moving to the survivor at once when theirs refuses connections). After `loadMs` the second
- * guard is killed -9. Its reservations lock their streams until they expire and the survivor resolves them; the
+ * guard is killed -9 at a moment it holds a reservation (killHoldingReservation.ts). Its reservations lock their streams until they expire and the survivor resolves them; the
  * stall is measured over the lease and 2 s more. A writer keeps to its stream, so a locked stream holds up only its
  * own writers, as with services that each own their streams.
  */
@@ -47,10 +54,16 @@ export async function killUnderLoad(args: {
   loadMs: number;
   history: WatchedHistory;
   category: string;
+  /** The guards' Redis and key prefix, where the victim's reservations are seen. */
+  redis: Redis;
+  redisPrefix: string;
 }): Promise<KillOutcome> {
   const [survivor, victim] = args.guards;
   const windowMs = args.leaseMs + 2_000;
   const started = Date.now();
+  // The load lasts until the window after the kill has passed, however long catching the guard holding a
+  // reservation takes (KILL_TRIES rounds at most).
+  const stop = new AbortController();
   const load = Promise.all(
     Array.from({ length: STREAMS }, (_, s) =>
       runHotStreamWriters({
@@ -58,7 +71,8 @@ export async function killUnderLoad(args: {
         apiKey: LOCAL_DEV_KEY,
         stream: `${args.category}-${s}`,
         writers: WRITERS_PER_STREAM,
-        durationMs: args.loadMs + windowMs,
+        durationMs: args.loadMs + KILL_TRIES * 400 + windowMs,
+        stop: stop.signal,
         history: args.history,
         clientPrefix: `${args.category}-${s}-`,
       }),
@@ -66,9 +80,19 @@ export async function killUnderLoad(args: {
   );
   try {
     await sleep(args.loadMs);
-    const faultMs = Date.now();
-    await victim.kill();
-    await sleep(windowMs);
+    const kill = await killHoldingReservation(
+      victim,
+      {
+        redis: args.redis,
+        keyPrefix: args.redisPrefix,
+        streamPrefix: `${args.category}-`,
+        reservationMs: args.leaseMs,
+      },
+      KILL_TRIES,
+    );
+    const faultMs = kill.faultMs;
+    await sleep(Math.max(0, faultMs + windowMs - Date.now()));
+    stop.abort();
     const endMs = Date.now();
     const tallies = await load;
     const attempts = args.history.attempts.filter((a) => a.stream.startsWith(`${args.category}-`));
@@ -84,9 +108,12 @@ export async function killUnderLoad(args: {
         endMs,
       ).longestGapMs,
       resolves: await resolvesOf(survivor.url),
+      locksHeld: kill.locksHeld,
+      killTries: kill.tries,
       written: tallies.reduce((n, t) => n + t.successes + t.late, 0),
     };
   } finally {
+    stop.abort();
     await load.catch(() => {});
   }
 }
