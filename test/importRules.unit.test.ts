@@ -45,6 +45,10 @@ const FIXTURE: Record<string, string> = {
   'guard/client/c.ts': "import { k } from '../../pipeline/kafka.js';\nexport const c = k;\n",
   'devstack/support.ts': "import { t } from '../test/support/t.js';\nexport const x = t;\n",
   'test/support/t.ts': "import { dev } from 'devpkg';\nexport const t = dev;\n",
+  // The lab measures the layers below it; none of them may lean on it (test support may).
+  'lab/l.ts': "import { base } from '../pipeline/base.js';\nexport const l = base;\n",
+  'example/toLab.ts': "import { l } from '../lab/l.js';\nexport const x = l;\n",
+  'test/support/lab.ts': "import { l } from '../../lab/l.js';\nexport const x = l;\n",
   // Exempt: test files may import test support, the layer above and devDependencies.
   'guard/g.unit.test.ts':
     "import { p } from '../projectors/p.js';\nimport { t } from '../test/support/t.js';\nimport { c } from '../cli/c.js';\nimport { dev } from 'devpkg';\nexport const x = [p, t, c, dev];\n",
@@ -85,6 +89,7 @@ describe('the import rules', () => {
         'example-not-up: example/e.ts -> cli/c.ts',
         'only-bin-and-tests-to-cli: example/e.ts -> cli/c.ts',
         'only-tests-to-test-support: devstack/support.ts -> test/support/t.ts',
+        'lab-and-dashboard-from-above-only: example/toLab.ts -> lab/l.ts',
         // The typed clients reach Kafka through another module.
         'client-stays-light: guard/client/c.ts -> node_modules/kafkajs/index.js',
         // A cycle is reported once, at the first module of it that the cruise meets.
