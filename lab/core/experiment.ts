@@ -78,5 +78,10 @@ export interface Experiment {
   /** One line for `kes lab list`. */
   summary: string;
   options: LabOption[];
+  /**
+   * Reads every option's value and throws a UsageError naming the flag when one is wrong. runLab calls it for every
+   * experiment of a run before any starts: a typo must not cost the minutes of the experiments before it.
+   */
+  check(option: (name: string) => string): void;
   run(ctx: LabContext): Promise<LabResult>;
 }

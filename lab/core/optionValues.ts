@@ -1,24 +1,41 @@
 import { UsageError } from '../../pipeline/errors.js';
 
-/** `--<name> 1,4,16`: whole numbers from min to max, at least one; a clear error naming the flag otherwise. */
-export function numberList(name: string, value: string, min: number, max: number): number[] {
-  const parts = value.split(',').map((p) => p.trim());
-  const numbers = parts.map(Number);
-  if (
-    parts.length === 0 ||
-    parts.some((p) => p === '') ||
-    numbers.some((n) => !Number.isInteger(n) || n < min || n > max)
-  )
-    throw new UsageError(`--${name}: expected whole numbers from ${min} to ${max}, comma-separated, got '${value}'`, {
-      option: name,
-    });
-  return numbers;
+/**
+ * Reading an experiment's option values (`kes lab <name> --<option> v`). A bad value is a UsageError naming the
+ * experiment, the flag and what it got; every experiment reads its options in its `check`, which runLab calls for
+ * all of them before any starts.
+ */
+export function positiveNumber(experiment: string, option: string, value: string, integer = false): number {
+  const text = value.trim();
+  const n = Number(text);
+  if (text === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new UsageError(
+      `lab ${experiment} --${option}: expected a positive ${integer ? 'whole number' : 'number'}, got '${value}'`,
+      { experiment, option, value },
+    );
+  return n;
 }
 
-/** `--<name> n`: one number from min to max (fractions allowed where a duration is meant). */
-export function numberOption(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
-    throw new UsageError(`--${name}: expected a number from ${min} to ${max}, got '${value}'`, { option: name });
-  return n;
+/**
+ * A comma-separated list of positive numbers (whole ones unless `integer` is false), up to `max`, without repeats,
+ * ascending: one point of a chart each.
+ */
+export function positiveList(
+  experiment: string,
+  option: string,
+  value: string,
+  max = Number.MAX_SAFE_INTEGER,
+  integer = true,
+): number[] {
+  const items = value
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+  if (items.length === 0)
+    throw new UsageError(`lab ${experiment} --${option}: give at least one value`, { experiment, option, value });
+  const numbers = items.map((x) => positiveNumber(experiment, option, x, integer));
+  for (const n of numbers)
+    if (n > max)
+      throw new UsageError(`lab ${experiment} --${option}: ${n} is more than ${max}`, { experiment, option, value });
+  return [...new Set(numbers)].sort((a, b) => a - b);
 }

@@ -1,19 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../pipeline/errors.js';
-import { numberList, numberOption } from './optionValues.js';
+import { positiveList, positiveNumber } from './optionValues.js';
 
 describe('lab option values', () => {
-  it('reads a list of whole numbers', () => {
-    expect(numberList('writers', '1, 4,16', 1, 256)).toEqual([1, 4, 16]);
+  it('reads lists sorted, without repeats', () => {
+    expect(positiveList('contention', 'writers', '8, 1,64,8')).toEqual([1, 8, 64]);
+    expect(positiveList('projection', 'rates', '2.5,1', 10, false)).toEqual([1, 2.5]);
   });
 
-  it.each(['', '1,,2', '0', '1,300', '2.5', 'x'])('refuses %j, naming the flag', (value) => {
-    expect(() => numberList('writers', value, 1, 256)).toThrow(UsageError);
-    expect(() => numberList('writers', value, 1, 256)).toThrow(/--writers/);
+  it.each(['', ' , ', '1,2.5', '0', 'two', '-1'])('refuses %j, naming the experiment and the flag', (bad) => {
+    expect(() => positiveList('contention', 'writers', bad)).toThrow(UsageError);
+    expect(() => positiveList('contention', 'writers', bad)).toThrow(/^lab contention --writers: /);
   });
 
-  it('reads one number in range', () => {
-    expect(numberOption('seconds', '2.5', 0.5, 600)).toBe(2.5);
-    expect(() => numberOption('seconds', '0', 0.5, 600)).toThrow(/--seconds: expected a number from 0.5 to 600/);
+  it('refuses values past the bound', () => {
+    expect(() => positiveList('contention', 'guards', '1,9', 8)).toThrow(/--guards: 9 is more than 8/);
+  });
+
+  it('reads positive numbers, fractions allowed unless whole ones are asked for', () => {
+    expect(positiveNumber('contention', 'seconds', '1.5')).toBe(1.5);
+    expect(() => positiveNumber('contention', 'seconds', '1.5', true)).toThrow(/expected a positive whole number/);
+    expect(() => positiveNumber('contention', 'seconds', '-1')).toThrow(UsageError);
+    expect(() => positiveNumber('contention', 'seconds', '')).toThrow(UsageError);
   });
 });

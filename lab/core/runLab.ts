@@ -120,6 +120,7 @@ export function tableCsv(table: LabTable): string {
 export async function runLab(experiments: readonly Experiment[], options: LabRunOptions): Promise<ExperimentOutcome[]> {
   // Every option is checked before anything runs: a typo must not cost the minutes of the experiments before it.
   const readers = experiments.map((e) => optionReader(e, options.quick, options.given.get(e.name)));
+  for (const [i, experiment] of experiments.entries()) experiment.check(readers[i] as (name: string) => string);
   mkdirSync(options.out, { recursive: true });
   const outcomes: ExperimentOutcome[] = [];
   const shared = {

@@ -5,8 +5,8 @@ import { uniqueName } from '../../verify/processes/names.js';
 import { type ColdReadRow, coldReadCharts, coldReadReading, coldReadTable } from '../coldRead/coldReadFigures.js';
 import { KafkaStreams, TX_EVENTS } from '../coldRead/kafkaStream.js';
 import { loadPostgresStream, readPostgresStream } from '../coldRead/postgresStream.js';
-import { positiveList, positiveNumber } from '../contention/optionValues.js';
 import type { Experiment } from '../core/experiment.js';
+import { positiveList, positiveNumber } from '../core/optionValues.js';
 import { reachablePostgresUrl } from '../postgres/postgresUrl.js';
 
 const NAME = 'cold-read';
@@ -36,17 +36,12 @@ export const coldRead: Experiment = {
     },
   ],
 
+  check: (option) => {
+    coldReadOptions(option);
+  },
+
   async run(ctx) {
-    const sizes = positiveList(NAME, 'offsets', ctx.option('offsets'));
-    const events = positiveNumber(NAME, 'events', ctx.option('events'), true);
-    const runs = positiveNumber(NAME, 'runs', ctx.option('runs'), true);
-    const smallest = sizes[0] as number;
-    if (events > smallest) {
-      throw new UsageError(`lab ${NAME} --events: ${events} events do not fit a partition of ${smallest} offsets`, {
-        events,
-        offsets: smallest,
-      });
-    }
+    const { sizes, events, runs } = coldReadOptions(ctx.option);
     const postgresUrl = await reachablePostgresUrl(ctx.config);
     const namespace = uniqueName('lab_cold_read');
     const kafka = await KafkaStreams.open(ctx.config, namespace);
@@ -125,3 +120,17 @@ export const coldRead: Experiment = {
     };
   },
 };
+
+function coldReadOptions(option: (name: string) => string): { sizes: number[]; events: number; runs: number } {
+  const sizes = positiveList(NAME, 'offsets', option('offsets'));
+  const events = positiveNumber(NAME, 'events', option('events'), true);
+  const runs = positiveNumber(NAME, 'runs', option('runs'), true);
+  const smallest = sizes[0] as number;
+  if (events > smallest) {
+    throw new UsageError(`lab ${NAME} --events: ${events} events do not fit a partition of ${smallest} offsets`, {
+      events,
+      offsets: smallest,
+    });
+  }
+  return { sizes, events, runs };
+}

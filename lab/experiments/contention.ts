@@ -12,8 +12,8 @@ import { checkRun, type RunVerdict } from '../contention/checkRun.js';
 import { type ContentionRow, contentionReading, contentionRow } from '../contention/contentionFigures.js';
 import { runHotStreamWriters } from '../contention/hotStreamWriters.js';
 import { guardNamespace, labGuardEnv, startGuards, stopGuards } from '../contention/labGuards.js';
-import { positiveList, positiveNumber } from '../contention/optionValues.js';
 import type { Experiment, LabChart, LabContext, LabResult } from '../core/experiment.js';
+import { positiveList, positiveNumber } from '../core/optionValues.js';
 
 const NAME = 'contention';
 const CATEGORY = 'hot';
@@ -42,13 +42,22 @@ export const contention: Experiment = {
     },
     { name: 'seconds', description: 'seconds of writing per point', full: '5', quick: '2' },
   ],
+  check: (option) => {
+    contentionOptions(option);
+  },
   run: runContention,
 };
 
+function contentionOptions(option: (name: string) => string) {
+  return {
+    writerCounts: positiveList(NAME, 'writers', option('writers'), 1_000),
+    guardCounts: positiveList(NAME, 'guards', option('guards'), 8),
+    durationMs: positiveNumber(NAME, 'seconds', option('seconds')) * 1000,
+  };
+}
+
 async function runContention(ctx: LabContext): Promise<LabResult> {
-  const writerCounts = positiveList(NAME, 'writers', ctx.option('writers'), 1_000);
-  const guardCounts = positiveList(NAME, 'guards', ctx.option('guards'), 8);
-  const durationMs = positiveNumber(NAME, 'seconds', ctx.option('seconds')) * 1000;
+  const { writerCounts, guardCounts, durationMs } = contentionOptions(ctx.option);
   const ns = guardNamespace('lab_contention');
   const kafka = createKafka(ctx.config, `kes-lab-${NAME}`, { logLevel: logLevel.NOTHING });
   const historyPath = join(ctx.dir, 'history.jsonl');

@@ -13,7 +13,7 @@ import { freePort } from '../../verify/processes/freePort.js';
 import { GuardProcess } from '../../verify/processes/guardProcess.js';
 import { uniqueName } from '../../verify/processes/names.js';
 import type { Experiment, LabContext, LabResult } from '../core/experiment.js';
-import { numberList, numberOption } from '../core/optionValues.js';
+import { positiveList, positiveNumber } from '../core/optionValues.js';
 import { type Anomalies, countAnomalies } from '../lostUpdates/anomalies.js';
 import { guardedIncrement, type Known } from '../lostUpdates/guardedWriters.js';
 import { RawKafkaView, rawIncrement } from '../lostUpdates/rawKafkaWriters.js';
@@ -63,10 +63,12 @@ export const lostUpdates: Experiment = {
     { name: 'seconds', description: 'seconds of writing per point and path', full: '6', quick: '3' },
   ],
 
+  check: (option) => {
+    lostUpdatesOptions(option);
+  },
+
   async run(ctx): Promise<LabResult> {
-    const writerCounts = numberList('writers', ctx.option('writers'), 1, 512);
-    const streamCount = numberList('streams', ctx.option('streams'), 1, 1000)[0] as number;
-    const seconds = numberOption('seconds', ctx.option('seconds'), 0.5, 3600);
+    const { writerCounts, streamCount, seconds } = lostUpdatesOptions(ctx.option);
     const ns = uniqueName('lab_lost');
     const rawPrefix = `${ns}.raw.`;
     const guardPrefix = `${ns}.guard.`;
@@ -248,5 +250,13 @@ function result(points: Point[], settings: LabResult['settings']): LabResult {
         ],
       },
     ],
+  };
+}
+
+function lostUpdatesOptions(option: (name: string) => string) {
+  return {
+    writerCounts: positiveList('lost-updates', 'writers', option('writers'), 512),
+    streamCount: positiveNumber('lost-updates', 'streams', option('streams'), true),
+    seconds: positiveNumber('lost-updates', 'seconds', option('seconds')),
   };
 }

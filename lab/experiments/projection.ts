@@ -41,6 +41,9 @@ export const projection: Experiment = {
     },
     { name: 'partitions', description: 'partitions of every category topic', full: '12', quick: '12' },
   ],
+  check: (option) => {
+    projectionPlan(option);
+  },
   async run(ctx: LabContext): Promise<LabResult> {
     const plan = projectionPlan(ctx.option);
     const defaultBatchMs = ctx.config.KES_PROJECTOR_BATCH_MS;

@@ -9,8 +9,8 @@ import type { GuardProcess } from '../../verify/processes/guardProcess.js';
 import { PrivateRedis } from '../../verify/processes/privateRedis.js';
 import { checkRun, type RunVerdict } from '../contention/checkRun.js';
 import { guardNamespace, labGuardEnv, startGuards, stopGuards } from '../contention/labGuards.js';
-import { positiveList, positiveNumber } from '../contention/optionValues.js';
 import type { Experiment, LabChart, LabContext, LabResult, LabTable } from '../core/experiment.js';
+import { positiveList, positiveNumber } from '../core/optionValues.js';
 import { type KillOutcome, killUnderLoad } from '../recovery/killUnderLoad.js';
 import { PreloadedLog } from '../recovery/preloadedLog.js';
 import { parseRebuildLine, type RebuildLine, recoveryReading } from '../recovery/recoveryFigures.js';
@@ -51,21 +51,26 @@ export const recovery: Experiment = {
     },
     { name: 'seconds', description: 'seconds of load before each fault', full: '4', quick: '2' },
   ],
+  check: (option) => {
+    recoveryOptions(option);
+  },
   run: runRecovery,
 };
 
-async function runRecovery(ctx: LabContext): Promise<LabResult> {
-  const sizes = positiveList(NAME, 'log-events', ctx.option('log-events'), 10_000_000);
-  const leases = positiveList(NAME, 'leases', ctx.option('leases'), 120_000);
+function recoveryOptions(option: (name: string) => string): { sizes: number[]; leases: number[]; loadMs: number } {
+  const sizes = positiveList(NAME, 'log-events', option('log-events'), 10_000_000);
+  const leases = positiveList(NAME, 'leases', option('leases'), 120_000);
   const short = leases.find((lease) => lease < 500);
   if (short !== undefined)
     throw new UsageError(
       `lab ${NAME} --leases: ${short} ms is shorter than the 500 ms the guard accepts (KES_GUARD_LEASE_MS)`,
-      {
-        option: 'leases',
-      },
+      { option: 'leases' },
     );
-  const loadMs = positiveNumber(NAME, 'seconds', ctx.option('seconds')) * 1000;
+  return { sizes, leases, loadMs: positiveNumber(NAME, 'seconds', option('seconds')) * 1000 };
+}
+
+async function runRecovery(ctx: LabContext): Promise<LabResult> {
+  const { sizes, leases, loadMs } = recoveryOptions(ctx.option);
   const total = sizes.length + leases.length + 1;
   const ns = guardNamespace('lab_recovery');
   const kafka = createKafka(ctx.config, `kes-lab-${NAME}`, { logLevel: logLevel.NOTHING });

@@ -1,5 +1,5 @@
 import type { Experiment } from '../core/experiment.js';
-import { WRITE_COST_OPTIONS } from '../writeCost/options.js';
+import { parseWriteCostOptions, WRITE_COST_OPTIONS } from '../writeCost/options.js';
 import { runWriteCost } from '../writeCost/runWriteCost.js';
 
 /**
@@ -13,5 +13,8 @@ export const writeCost: Experiment = {
   summary:
     'appends/s, p50/p99 and CPU per append of raw Kafka, guarded appends and a Postgres event store, 1–256 writers',
   options: WRITE_COST_OPTIONS,
+  check: (option) => {
+    parseWriteCostOptions(option);
+  },
   run: runWriteCost,
 };

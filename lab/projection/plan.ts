@@ -1,4 +1,4 @@
-import { UsageError } from '../../pipeline/errors.js';
+import { positiveList, positiveNumber } from '../core/optionValues.js';
 
 /** What one run of the projection experiment measures, read from its options. */
 export interface ProjectionPlan {
@@ -20,38 +20,17 @@ export interface BatchSetting {
   ms: number;
 }
 
-function positiveList(option: string, value: string, integer = true): number[] {
-  const parts = value.split(',').map((p) => p.trim());
-  if (value.trim() === '' || parts.length === 0) {
-    throw new UsageError(`lab projection --${option}: expected a comma-separated list of numbers, got '${value}'`, {
-      option,
-    });
-  }
-  return parts.map((p) => positiveNumber(option, p, integer));
-}
-
-function positiveNumber(option: string, value: string, integer = true): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(
-      `lab projection --${option}: expected a positive ${integer ? 'integer' : 'number'}, got '${value}'`,
-      { option, value },
-    );
-  }
-  return n;
-}
-
 /** Reads and checks every option before anything runs; a bad one is a UsageError naming it. */
 export function projectionPlan(option: (name: string) => string): ProjectionPlan {
-  const ascending = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+  const name = 'projection';
   return {
-    events: positiveNumber('events', option('events')),
-    batchSizes: ascending(positiveList('batch-sizes', option('batch-sizes'))),
-    batchTimesMs: ascending(positiveList('batch-times', option('batch-times'))),
-    rates: ascending(positiveList('rates', option('rates'), false)),
-    loadSeconds: positiveNumber('load-seconds', option('load-seconds'), false),
-    logSizes: ascending(positiveList('log-sizes', option('log-sizes'))),
-    partitions: positiveNumber('partitions', option('partitions')),
+    events: positiveNumber(name, 'events', option('events'), true),
+    batchSizes: positiveList(name, 'batch-sizes', option('batch-sizes')),
+    batchTimesMs: positiveList(name, 'batch-times', option('batch-times')),
+    rates: positiveList(name, 'rates', option('rates'), Number.MAX_SAFE_INTEGER, false),
+    loadSeconds: positiveNumber(name, 'load-seconds', option('load-seconds')),
+    logSizes: positiveList(name, 'log-sizes', option('log-sizes')),
+    partitions: positiveNumber(name, 'partitions', option('partitions'), true),
   };
 }
 

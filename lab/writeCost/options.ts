@@ -1,5 +1,6 @@
 import { UsageError } from '../../pipeline/errors.js';
 import type { LabOption } from '../core/experiment.js';
+import { positiveList, positiveNumber } from '../core/optionValues.js';
 
 /** The options of `kes lab write-cost`, with their full and --quick defaults. */
 export const WRITE_COST_OPTIONS: LabOption[] = [
@@ -26,24 +27,9 @@ export interface WriteCostOptions {
   paths: PathId[];
 }
 
-function positiveNumber(option: string, value: string, integer: boolean): number {
-  const n = Number(value.trim());
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-    throw new UsageError(
-      `lab write-cost --${option}: expected a positive ${integer ? 'integer' : 'number'}, got '${value}'`,
-      {
-        option,
-        value,
-      },
-    );
-  return n;
-}
-
 /** Reads and checks the options once, before anything starts; a bad value names its flag. */
 export function parseWriteCostOptions(option: (name: string) => string): WriteCostOptions {
-  const writers = option('writers')
-    .split(',')
-    .map((w) => positiveNumber('writers', w, true));
+  const writers = positiveList('write-cost', 'writers', option('writers'));
   const paths = option('paths')
     .split(',')
     .map((p) => p.trim())
@@ -56,10 +42,10 @@ export function parseWriteCostOptions(option: (name: string) => string): WriteCo
   if (paths.length === 0) throw new UsageError('lab write-cost --paths: name at least one path', { option: 'paths' });
   const warmup = option('warmup').trim();
   return {
-    writers: [...new Set(writers)].sort((a, b) => a - b),
-    durationMs: positiveNumber('seconds', option('seconds'), false) * 1000,
-    warmupMs: warmup === '0' ? 0 : positiveNumber('warmup', warmup, false) * 1000,
-    atomicSize: positiveNumber('atomic-size', option('atomic-size'), true),
+    writers,
+    durationMs: positiveNumber('write-cost', 'seconds', option('seconds')) * 1000,
+    warmupMs: warmup === '0' ? 0 : positiveNumber('write-cost', 'warmup', warmup) * 1000,
+    atomicSize: positiveNumber('write-cost', 'atomic-size', option('atomic-size'), true),
     // in the order of PATH_IDS whatever order they were given in: the table and charts read the same every run
     paths: PATH_IDS.filter((p) => paths.includes(p)),
   };
