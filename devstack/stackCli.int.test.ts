@@ -58,7 +58,11 @@ describe('kes stack lifecycle (own home and ports)', () => {
     await runKes(['--home', home, 'stack', 'down'], { env });
   });
 
-  it('starts, restarts only crashed services over their data, and stops only its own processes', async () => {
+  // It starts a whole stack (six services, two of them on the JVM), restarts three and stops it, on 2 cores beside
+  // the rest of the suite: 70 s in a quiet CI run, over 120 s in a busy one.
+  it('starts, restarts only crashed services over their data, and stops only its own processes', {
+    timeout: 240_000,
+  }, async () => {
     const up = await runKes(['--home', home, 'stack', 'up'], { env });
     expect(up.stderr).not.toMatch(/kes: /);
     expect(up.code).toBe(0);
