@@ -8,8 +8,6 @@ export interface KillMoment {
   faultMs: number;
   /** Streams locked by its reservations when it was killed: what its death leaves for the lease to free. */
   locksHeld: number;
-  /** Stop-and-look rounds it took to catch it holding one. */
-  tries: number;
 }
 
 /** A stream locked by a reservation in flight, and when that reservation was made. */
@@ -20,7 +18,7 @@ export interface HeldLock {
 }
 
 /** How long the stopped guard's reservations are given to stand out from the other guard's, which settle in ms. */
-const SETTLE_MS = 300;
+const SETTLE_MS = 200;
 
 /**
  * Streams whose names start with `streamPrefix` locked by a reservation in flight, over every partition under the
@@ -71,10 +69,12 @@ export async function killHoldingReservation(
     const locksHeld = (await heldLocks(where.redis, where)).filter((l) => l.reservedAtMs < faultMs).length;
     if (locksHeld > 0 || tries >= maxTries) {
       await victim.kill();
-      return { faultMs, locksHeld, tries };
+      return { faultMs, locksHeld };
     }
     victim.signal('SIGCONT');
-    // Long enough for its writers' requests to reach it again, short enough to catch the next append.
-    await sleep(20 + 20 * (tries % 3));
+    // At least as long running as stopped: a guard stopped most of the time misses renewing its slot lease (as
+    // short as 1 s), is fenced by the other guard and gets no more appends to be caught with. Varied, so that the
+    // stops do not fall in step with the writers.
+    await sleep(SETTLE_MS + 100 * (tries % 3));
   }
 }
