@@ -26,6 +26,7 @@ import {
   logPath,
   type PortKey,
   pidPath,
+  processMarker,
   type StackContext,
   type StackPorts,
   serviceDir,
@@ -116,7 +117,7 @@ function chooseNodes(home: string, asked: number | undefined): number {
 
 function runningPid(home: string, service: LocalService): number | undefined {
   const pid = readPid(pidPath({ home }, service.name));
-  return pid !== undefined && isOurProcess(pid, serviceDir({ home }, service.name)) ? pid : undefined;
+  return pid !== undefined && isOurProcess(pid, processMarker(service, { home })) ? pid : undefined;
 }
 
 /**
@@ -204,7 +205,7 @@ async function startOne(ctx: StackContext, service: LocalService): Promise<void>
   } else {
     ctx.progress(`${service.name}: already running (pid ${pid})`);
   }
-  const marker = serviceDir(ctx, service.name);
+  const marker = processMarker(service, ctx);
   const deadline = Date.now() + ctx.config.KES_START_TIMEOUT_S * 1000;
   const began = Date.now();
   for (;;) {
@@ -323,7 +324,7 @@ export async function localDown(
     await Promise.all(
       running.map(async ({ service, pid }) => {
         progress(`${service.name}: stopping pid ${pid}`);
-        await stopProcess(pid, serviceDir({ home }, service.name), undefined, service.stopSignal);
+        await stopProcess(pid, processMarker(service, { home }), undefined, service.stopSignal);
         rmSync(pidPath({ home }, service.name), { force: true });
         progress(`${service.name}: stopped`);
       }),

@@ -6,7 +6,7 @@ import { PrerequisiteMissingError, ServiceStartError } from '../../pipeline/erro
 import { which } from '../prerequisites.js';
 import { tailFile } from '../processes.js';
 import { postgresBinDir } from './postgresBinaries.js';
-import { asUser, giveTo, letReach, serverUser } from './postgresServerUser.js';
+import { asUser, chosenServerDir, giveTo, serverDir, serverUser } from './postgresServerUser.js';
 import { type LocalService, logPath, pidPath, type StackContext, serviceDir } from './service.js';
 
 const HINT = 'install it with apt-get install -y postgresql (the server lands in /usr/lib/postgresql/<version>/bin)';
@@ -43,11 +43,13 @@ export const postgresService: LocalService = {
     const bin = postgresBinDir();
     if (!bin) throw new PrerequisiteMissingError('postgres', HINT);
     const user = serverUser();
-    const dir = serviceDir(ctx, 'postgres');
+    const own = serviceDir(ctx, 'postgres');
+    mkdirSync(own, { recursive: true });
+    const dir = serverDir(user, ctx.home, own, logPath(ctx, 'postgres'));
+    if (dir !== own) ctx.progress(`postgres: ${ctx.home} is closed to the OS user ${user?.name}; data in ${dir}`);
     const data = join(dir, 'data');
     const run = join(dir, 'run');
     mkdirSync(run, { recursive: true });
-    letReach(user, [ctx.home, dir], dir, logPath(ctx, 'postgres'));
     if (!existsSync(join(data, 'PG_VERSION'))) {
       // No PG_VERSION: never initialised, or an initdb that died half-way; initdb wants an empty directory.
       rmSync(data, { recursive: true, force: true });
@@ -77,6 +79,9 @@ export const postgresService: LocalService = {
     ]);
     return { ...server, cwd: dir, logPath: logPath(ctx, 'postgres'), pidPath: pidPath(ctx, 'postgres') };
   },
+
+  // The data directory is in the server's command line (-D), wherever serverDir put it.
+  processMarker: (ctx) => chosenServerDir(serviceDir(ctx, 'postgres')),
 
   async ready(ctx) {
     return (await ask(ctx, 'postgres', async (c) => (await c.query('SELECT 1 AS one')).rows.length === 1)) === true;

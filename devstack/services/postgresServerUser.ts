@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PrerequisiteMissingError, ServiceStartError } from '../../pipeline/errors.js';
 
 /** The OS user the server runs as when kes runs as root: Debian's package creates it. */
@@ -45,25 +47,55 @@ export function serverUser(uid = process.getuid?.() ?? -1): OsUser | undefined {
 }
 
 /**
- * Lets the server's user reach `target` (its data and socket directories lie below it). The directories kes made
- * (KES_HOME, the service's) get the search bit for others, not the read bit: a home made by mkdtemp is 0700. A
- * directory above them is not ours to open (/root is 0700): that is reported with what to do.
+ * Whether the server's user can reach `target` (its data and socket directories lie below it). The directories kes
+ * made (KES_HOME, the service's) get the search bit for others, not the read bit: a home made by mkdtemp is 0700. A
+ * directory above them is not ours to open (/root, a `mktemp -d` checkout): then the answer is no.
  */
-export function letReach(user: OsUser | undefined, ours: readonly string[], target: string, logPath: string): void {
-  if (!user) return;
+export function canReach(user: OsUser | undefined, ours: readonly string[], target: string): boolean {
+  if (!user) return true;
   for (const dir of ours) {
     const mode = statSync(dir).mode & 0o7777;
     if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
   }
   const probe = asUser(user, 'test', ['-x', target]);
-  if (spawnSync(probe.command, probe.args).status !== 0) {
+  return spawnSync(probe.command, probe.args).status === 0;
+}
+
+/** Where the server's files go when KES_HOME is closed to its user: one place per home, open to every user. */
+export const SHARED_POSTGRES_ROOT = '/var/tmp/kes-postgres';
+
+/**
+ * The directory of the server's files: the service's own under KES_HOME, unless kes runs as root below a directory
+ * the server's user cannot enter (Postgres refuses root, and kes does not open directories above its home). Then
+ * it is SHARED_POSTGRES_ROOT/<hash of KES_HOME>, the same for that home on every `up`, and `<own>/data-dir` names it.
+ */
+export function serverDir(user: OsUser | undefined, home: string, own: string, logPath: string): string {
+  if (canReach(user, [home, own], own)) {
+    rmSync(movedTo(own), { force: true });
+    return own;
+  }
+  const dir = join(SHARED_POSTGRES_ROOT, createHash('sha256').update(home).digest('hex').slice(0, 16));
+  mkdirSync(dir, { recursive: true });
+  for (const path of [SHARED_POSTGRES_ROOT, dir]) chmodSync(path, 0o755);
+  writeFileSync(movedTo(own), `${dir}\n`);
+  if (!canReach(user, [], dir)) {
     throw new ServiceStartError(
       'postgres',
-      `the OS user ${user.name} (Postgres refuses to run as root) cannot reach ${target}: a directory above KES_HOME is closed to other users; give it the search bit (chmod o+x) or use a KES_HOME elsewhere`,
+      `the OS user ${user?.name} (Postgres refuses to run as root) can reach neither ${own} nor ${dir}: give the directories above KES_HOME the search bit (chmod o+x) or use a KES_HOME elsewhere`,
       logPath,
       '',
     );
   }
+  return dir;
+}
+
+function movedTo(own: string): string {
+  return join(own, 'data-dir');
+}
+
+/** The directory serverDir chose last for the service directory `own`: its own, or where `data-dir` says. */
+export function chosenServerDir(own: string): string {
+  return existsSync(movedTo(own)) ? readFileSync(movedTo(own), 'utf8').trim() : own;
 }
 
 /** Hands the directories the server writes to its user (a no-op when not root). */

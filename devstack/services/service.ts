@@ -66,6 +66,11 @@ export interface LocalService {
    * path, say): `up` then starts nothing, `status` shows it, `down` leaves it alone.
    */
   externalPid?(ctx: StackContext): Promise<number | undefined>;
+  /**
+   * A path in the process's command line or working directory that tells it is this stack's (a pid alone may have
+   * been reused). Default: the service's directory under KES_HOME.
+   */
+  processMarker?(ctx: Pick<StackContext, 'home'>): string;
   /** Runs after every `up`, whether it started the process or found it running. */
   afterReady?(ctx: StackContext): Promise<void>;
   address(ctx: StackContext): string;
@@ -74,6 +79,11 @@ export interface LocalService {
 
 export function serviceDir(ctx: Pick<StackContext, 'home'>, name: LocalServiceName): string {
   return join(ctx.home, name);
+}
+
+/** The path that tells the service's process is this stack's (LocalService.processMarker). */
+export function processMarker(service: LocalService, ctx: Pick<StackContext, 'home'>): string {
+  return service.processMarker?.(ctx) ?? serviceDir(ctx, service.name);
 }
 
 export function logPath(ctx: Pick<StackContext, 'home'>, name: LocalServiceName): string {
