@@ -1,5 +1,4 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -8,6 +7,7 @@ import { ensureKafkaJars, KAFKA_VERSION, kafkaJarsCached, requireDownloadTools }
 import { findJava } from '../prerequisites.js';
 import type { SpawnSpec } from '../processes.js';
 import type { KafkaNodeName } from '../types.js';
+import { newKafkaClusterId } from './kafkaClusterId.js';
 import {
   type KafkaNodePorts,
   type LocalService,
@@ -135,8 +135,7 @@ export function replicationFor(nodes: number): { factor: number; minIsr: number 
 function clusterIdOf(home: string): string {
   const path = join(home, 'kafka-cluster.id');
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  // A Kafka Uuid is 16 bytes in base64url (22 characters).
-  const id = randomBytes(16).toString('base64url');
+  const id = newKafkaClusterId();
   writeFileSync(path, `${id}\n`);
   return id;
 }
@@ -224,8 +223,8 @@ async function formatStorage(
     cp,
     'kafka.tools.StorageTool',
     'format',
-    '-t',
-    clusterId,
+    // One argument, so that an id starting with '-' (a kafka-cluster.id written before newKafkaClusterId) is a value.
+    `--cluster-id=${clusterId}`,
     '-c',
     properties,
     '-g',
