@@ -10,6 +10,7 @@ describe('guard crashes (kill -9) under load', () => {
   it('keeps every invariant when guards die at random points of the append path', async () => {
     let externalKills = 0;
     const result = await runScenario({
+      minWritten: 100,
       guards: 3,
       env: { KES_FAILPOINTS: 'after-reserve:0.004,after-send:0.004,after-commit:0.004,after-confirm:0.004' },
       chaos: async ({ guards }, signal) => {
@@ -32,6 +33,6 @@ describe('guard crashes (kill -9) under load', () => {
     console.log(`${describeResult(result)}; kills: ${failpointKills} (external ${externalKills})`);
     expect(result.report.violations).toEqual([]);
     expect(failpointKills).toBeGreaterThanOrEqual(3);
-    expect(result.stats.written).toBeGreaterThan(100);
+    expect(result.stats.written).toBeGreaterThanOrEqual(100);
   });
 });

@@ -48,16 +48,14 @@ describe('Kafka cluster: nodes killed under guarded load', () => {
       let topic = '';
       let loadEndMs = 0;
       let latest: WorkloadStats | undefined;
-      const chaosDone = new AbortController();
       const result = await runScenario({
         guards: 2,
         kafkaBrokers: cluster.brokers,
         // Replication 3 is what stack.env says for this cluster; the scenario's guards get it explicitly.
         env: { KES_TOPIC_REPLICATION: '3', KES_GUARD_SLOTS: String(SLOTS) },
+        // Load runs until the faults are over (plus a little): a kill can stall writers for seconds.
+        loadUntilChaosEnds: true,
         workload: {
-          // Load runs until the faults are over (plus a little): a kill can stall writers for seconds.
-          durationMs: 600_000,
-          signal: chaosDone.signal,
           timeoutMs: 8_000,
           maxAttempts: 60,
           graceMs: 30_000,
@@ -85,7 +83,6 @@ describe('Kafka cluster: nodes killed under guarded load', () => {
             await new Promise((resolve) => setTimeout(resolve, 3_000));
           } finally {
             loadEndMs = Date.now();
-            chaosDone.abort();
           }
         },
       });

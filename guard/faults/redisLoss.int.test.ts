@@ -16,6 +16,7 @@ describe('Redis data loss and rollback under load', () => {
   it('rebuilds from Kafka after every loss and never accepts a stale expected version', async () => {
     const events: string[] = [];
     const result = await runScenario({
+      minWritten: 100,
       guards: 3,
       redisUrl: redis.url,
       defaultSeconds: 16,
@@ -44,6 +45,6 @@ describe('Redis data loss and rollback under load', () => {
     // The first rebuild builds the empty state; one per fault after it.
     expect(rebuilds).toBeGreaterThanOrEqual(4);
     expect(notReady).toBeGreaterThan(0);
-    expect(result.stats.written).toBeGreaterThan(100);
+    expect(result.stats.written).toBeGreaterThanOrEqual(100);
   });
 });

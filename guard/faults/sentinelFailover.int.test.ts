@@ -65,6 +65,7 @@ describe('Redis Sentinel failover under load', () => {
       }
     };
     const result = await runScenario({
+      minWritten: 20,
       guards: 2,
       env: group.env,
       defaultSeconds: 4 + rounds * 14,
@@ -97,7 +98,7 @@ describe('Redis Sentinel failover under load', () => {
     // the promoted replica's run id is not the one in the generation record.
     expect(rebuilds).toBeGreaterThanOrEqual(1 + rounds);
     // The load really ran (a modest bar: on two cores shared with other suites a run wrote 62 in 18 s).
-    expect(result.stats.written).toBeGreaterThan(20);
+    expect(result.stats.written).toBeGreaterThanOrEqual(20);
     // Writes resumed after the last failover.
     const lastFault = faults[faults.length - 1] ?? 0;
     expect(attempts.some((a) => a.outcome.status === 'ok' && a.startMs > lastFault + (promotions.at(-1) ?? 0))).toBe(

@@ -15,6 +15,7 @@ describe('zombie guards (SIGSTOP past the lease, SIGCONT after a takeover)', () 
     let fencedZombies = 0;
     let stoppedZombies = 0;
     const result = await runScenario({
+      minWritten: 20,
       guards: 5,
       env: { KES_GUARD_SLOTS: '3', KES_GUARD_PIPELINE: '1', KES_GUARD_LEASE_MS: '2000' },
       guardEnv: (i) =>
@@ -50,6 +51,6 @@ describe('zombie guards (SIGSTOP past the lease, SIGCONT after a takeover)', () 
     expect(fencedZombies).toBeGreaterThanOrEqual(1);
     // That load ran at all: how much depends on the machine (763 – 2,567 written here in 14 s; 67 once in a CI
     // run whose five guards took most of the 14 s to start), and the zombies are the point, not the throughput.
-    expect(result.stats.written).toBeGreaterThan(20);
+    expect(result.stats.written).toBeGreaterThanOrEqual(20);
   });
 });

@@ -40,6 +40,18 @@ export interface ScenarioOptions {
   batched?: { concurrency: number; atomic: number } | false;
   /** Seconds of load (default KES_FAULT_SECONDS or `defaultSeconds`). */
   defaultSeconds?: number;
+  /**
+   * The load runs its seconds and then on until this many appends have been answered as written, for at most
+   * `MAX_LOAD_FACTOR` times its seconds: a scenario asks for progress, not for a speed that a busy 2-core machine
+   * (the whole suite beside it) may not have.
+   */
+  minWritten?: number;
+  /**
+   * The load runs until the chaos function resolves (at most 10 minutes), not for the scenario's seconds: for faults
+   * whose length the machine decides (a JVM restarted under load), so that every fault is met by load before and
+   * after it. The chaos function ends with the stretch of load it wants after its last fault.
+   */
+  loadUntilChaosEnds?: boolean;
   /** Injects faults while the load runs; resolves when it has nothing more to do. Gets an abort signal. */
   chaos?: (scenario: Scenario, signal: AbortSignal) => Promise<void>;
 }
@@ -49,6 +61,8 @@ export interface Scenario {
   topicPrefix: string;
   guards: GuardProcess[];
   env: Record<string, string>;
+  /** Appends answered as written so far, over both workloads (updated once a second): what a chaos script waits on. */
+  written: () => number;
 }
 
 export interface ScenarioResult {
@@ -97,14 +111,20 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   for (let i = 0; i < options.guards; i++) {
     guards.push(new GuardProcess(`guard-${i}`, await freePort(), { ...env, ...options.guardEnv?.(i) }));
   }
-  const scenario: Scenario = { namespace, topicPrefix, guards, env };
+  // Each workload's latest figures (onProgress, once a second), so a chaos script can see writes resume.
+  const progress = { single: 0, batched: 0 };
+  const scenario: Scenario = { namespace, topicPrefix, guards, env, written: () => progress.single + progress.batched };
   const historyPath = join(mkdtempSync(join(tmpdir(), 'kes-faults-')), 'history.jsonl');
   const history = new HistoryWriter(historyPath);
   const seconds = faultSeconds(options.defaultSeconds ?? 15);
   const abort = new AbortController();
+  let loadUntil: ReturnType<typeof untilWritten> | undefined;
   try {
     await Promise.all(guards.filter((_, i) => !options.startLater?.includes(i)).map((g) => g.start()));
     const chaos = options.chaos?.(scenario, abort.signal) ?? Promise.resolve();
+    const chaosEnds = new AbortController();
+    void chaos.finally(() => chaosEnds.abort()).catch(() => {});
+    if (options.minWritten !== undefined) loadUntil = untilWritten(scenario, seconds, options.minWritten);
     const base: WorkloadOptions = {
       urls: await Promise.all(guards.map((g) => options.clientUrl?.(g.url) ?? g.url)),
       apiKey: LOCAL_DEV_KEY,
@@ -116,7 +136,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       maxAttempts: 30,
       durationMs: seconds * 1000,
       history,
+      ...(loadUntil ? { durationMs: seconds * 1000 * MAX_LOAD_FACTOR, signal: loadUntil.signal } : {}),
+      ...(options.loadUntilChaosEnds ? { durationMs: 600_000, signal: chaosEnds.signal } : {}),
       ...options.workload,
+      onProgress: (stats) => {
+        progress.single = stats.written;
+        options.workload?.onProgress?.(stats);
+      },
     };
     const batched = options.batched ?? { concurrency: 6, atomic: 3 };
     const [single, batches] = await Promise.all([
@@ -129,6 +155,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             batch: {},
             atomic: batched.atomic,
             clientPrefix: 'b',
+            onProgress: (stats) => {
+              progress.batched = stats.written;
+            },
             // Half of them "any": an atomic batch of exact versions on streams the other writers race on is
             // mostly refused, and the faults should meet batches that write too.
             anyShare: 0.5,
@@ -136,6 +165,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             ...(base.appends === undefined ? {} : { appends: Math.ceil(base.appends / 4) }),
           }),
     ]);
+    loadUntil?.stop();
     const stats = batches ? mergeStats(single, batches) : single;
     const loadEnded = Date.now();
     abort.abort();
@@ -157,12 +187,28 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     return { scenario, stats, report, seconds, metrics, historyPath };
   } finally {
     abort.abort();
+    loadUntil?.stop();
     if (process.env.KES_FAULT_VERBOSE) {
       for (const g of guards)
         process.stderr.write(`--- ${g.name} ---\n${g.tail(Number(process.env.KES_FAULT_VERBOSE) || 60)}\n`);
     }
     await Promise.all(guards.map((g) => g.stop().catch(() => {})));
   }
+}
+
+const MAX_LOAD_FACTOR = 4;
+
+/** A signal that stops the load once it has run `seconds` and `minWritten` appends are written. */
+function untilWritten(scenario: Scenario, seconds: number, minWritten: number) {
+  const done = new AbortController();
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (Date.now() - started >= seconds * 1000 && scenario.written() >= minWritten) done.abort();
+  }, 100);
+  return {
+    signal: done.signal,
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** Restarts guards that died (a failpoint killed them), after a short random pause, until the signal. */
@@ -190,7 +236,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function describeResult(r: ScenarioResult): string {
   const s = r.stats;
   return (
-    `${r.seconds}s: ${s.appends} appends (${s.written} written, ${s.duplicates} answered from a first write, ` +
+    `${(s.elapsedMs / 1000).toFixed(1)} s of load: ${s.appends} appends (${s.written} written, ${s.duplicates} answered from a first write, ` +
     `${s.atomicBatches} atomic batches of which ${s.atomicWritten} written, ` +
     `${s.conflicts} conflicts, ${s.rejected} rejected, ${s.unknown} unknown), ${s.attempts} attempts; ` +
     `guard starts ${r.scenario.guards.map((g) => g.starts).join('/')} (ms to ready: ${r.scenario.guards.flatMap((g) => g.startMs).join(',')}); ` +

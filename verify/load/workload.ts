@@ -38,7 +38,10 @@ export interface WorkloadOptions {
   maxAttempts?: number;
   /** Stop early (faults injected by a test finish, a signal). */
   signal?: AbortSignal;
-  /** After the duration, appends still retrying get this long before they give up (unknown). @default 5000 */
+  /**
+   * After the duration (or the signal), appends still retrying get this long before they give up (unknown).
+   * @default 5000
+   */
   graceMs?: number;
   onProgress?: (stats: WorkloadStats) => void;
   /**
@@ -139,6 +142,14 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
       ? undefined
       : setTimeout(() => giveUp.abort(), options.durationMs + (options.graceMs ?? 5_000));
   giveUpTimer?.unref();
+  // Stopped early by the signal, appends still retrying get the same grace as after the duration, not the rest of it.
+  let graceTimer: NodeJS.Timeout | undefined;
+  const graceAfterSignal = () => {
+    graceTimer = setTimeout(() => giveUp.abort(), options.graceMs ?? 5_000);
+    graceTimer.unref();
+  };
+  if (options.signal?.aborted) graceAfterSignal();
+  else options.signal?.addEventListener('abort', graceAfterSignal, { once: true });
   const progress = options.onProgress
     ? setInterval(() => options.onProgress?.({ ...stats, elapsedMs: Date.now() - started }), 1_000)
     : undefined;
@@ -253,6 +264,8 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
   } finally {
     if (progress) clearInterval(progress);
     if (giveUpTimer) clearTimeout(giveUpTimer);
+    if (graceTimer) clearTimeout(graceTimer);
+    options.signal?.removeEventListener('abort', graceAfterSignal);
   }
   stats.elapsedMs = Date.now() - started;
   return stats;
