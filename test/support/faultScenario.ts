@@ -69,7 +69,6 @@ export interface ScenarioResult {
   scenario: Scenario;
   stats: WorkloadStats;
   report: CheckReport;
-  seconds: number;
   /** Prometheus text of every guard at the end (counters restart with a process). */
   metrics: string[];
   /** Every attempt the clients made (JSONL), for figures beyond the checker's (stalls around a fault). */
@@ -122,8 +121,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   try {
     await Promise.all(guards.filter((_, i) => !options.startLater?.includes(i)).map((g) => g.start()));
     const chaos = options.chaos?.(scenario, abort.signal) ?? Promise.resolve();
-    const chaosEnds = new AbortController();
-    void chaos.finally(() => chaosEnds.abort()).catch(() => {});
+    const chaosEnds = options.loadUntilChaosEnds ? new AbortController() : undefined;
+    if (chaosEnds) void chaos.finally(() => chaosEnds.abort()).catch(() => {});
     if (options.minWritten !== undefined) loadUntil = untilWritten(scenario, seconds, options.minWritten);
     const base: WorkloadOptions = {
       urls: await Promise.all(guards.map((g) => options.clientUrl?.(g.url) ?? g.url)),
@@ -137,7 +136,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       durationMs: seconds * 1000,
       history,
       ...(loadUntil ? { durationMs: seconds * 1000 * MAX_LOAD_FACTOR, signal: loadUntil.signal } : {}),
-      ...(options.loadUntilChaosEnds ? { durationMs: 600_000, signal: chaosEnds.signal } : {}),
+      ...(chaosEnds ? { durationMs: 600_000, signal: chaosEnds.signal } : {}),
       ...options.workload,
       onProgress: (stats) => {
         progress.single = stats.written;
@@ -184,7 +183,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const metrics = await Promise.all(
       guards.map(async (g) => (await fetch(`${g.url}/metrics`).catch(() => undefined))?.text() ?? ''),
     );
-    return { scenario, stats, report, seconds, metrics, historyPath };
+    return { scenario, stats, report, metrics, historyPath };
   } finally {
     abort.abort();
     loadUntil?.stop();
